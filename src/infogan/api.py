@@ -1,0 +1,214 @@
+"""The Python API: train a run, load it back, sample, traverse and evaluate — the same steps the CLI takes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from infogan import data as datasets
+from infogan.config import RunConfig, dump_config, load_config_file
+from infogan.errors import CheckpointError, ConfigError
+from infogan.metrics.evaluate import evaluate_codes
+from infogan.models import GenerativeModel, build_model
+from infogan.models.infogan import InfoGAN
+from infogan.train.checkpoint import load_checkpoint
+from infogan.train.logging import ProgressFn
+from infogan.train.loop import Trainer
+from infogan.train.run_dir import RunDir, locate
+from infogan.viz.traversal import Traversal, traversal_figure, traverse
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` is CUDA when available, else CPU; anything else is passed to torch.device."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as exc:
+        raise ConfigError(f"train.device: '{name}' is not a device (use cpu, cuda, cuda:N or auto)") from exc
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"train.device is '{name}' but this machine has no CUDA device; use cpu or auto")
+    return device
+
+
+@dataclass
+class Run:
+    """A trained (or training) run loaded from its directory."""
+
+    dir: RunDir
+    config: RunConfig
+    model: GenerativeModel
+    step: int
+
+    def sample(self, n: int, *, codes: Mapping[str, float] | None = None, seed: int = 0) -> Tensor:
+        """n images (n, C, H, W) in [-1, 1], repeatable for a seed, with the named codes fixed if given."""
+        generator = torch.Generator(self.model.device).manual_seed(seed)
+        return self.model.sample(n, codes=codes, generator=generator)
+
+    def traverse(
+        self,
+        code: str,
+        *,
+        value_range: tuple[float, float] | None = None,
+        steps: int | None = None,
+        rows: int = 10,
+        rows_by: str | None = "auto",
+        seed: int = 0,
+    ) -> Traversal:
+        """A traversal of `code` (see `infogan.viz.traversal.traverse`); defaults come from the run's eval config."""
+        generator = torch.Generator(self.model.device).manual_seed(seed)
+        return traverse(
+            self.model,
+            code,
+            value_range=value_range or self.config.eval.traverse_range,
+            steps=steps or self.config.eval.traverse_steps,
+            rows=rows,
+            rows_by=rows_by,
+            generator=generator,
+        )
+
+    def evaluate(self, dataset: str | None = None, data_root: str | None = None) -> dict[str, Any]:
+        """Evaluate on the held-out split of the run's dataset, or of `dataset` (same image shape)."""
+        if not isinstance(self.model, InfoGAN):
+            raise ConfigError(f"evaluation is defined for InfoGAN runs, this run is {self.config.model.name}")
+        data_cfg = self.config.data
+        if dataset is not None or data_root is not None:
+            data_cfg = data_cfg.model_copy(
+                update={
+                    "name": dataset or data_cfg.name,
+                    "fallback": None,
+                    "root": data_root if data_root is not None else data_cfg.root,
+                }
+            )
+        split = self.config.eval.split
+        eval_data = datasets.build(data_cfg, split).to(self.model.device)
+        if eval_data.shape != self.model.image_shape:
+            raise ConfigError(
+                f"dataset {data_cfg.name} has images of shape {eval_data.shape}, the model makes "
+                f"{self.model.image_shape}"
+            )
+        result = evaluate_codes(self.model, eval_data, self.config.eval)
+        return {"step": self.step, "dataset": data_cfg.name, "split": split, **result}
+
+
+def _build(cfg: RunConfig, device: torch.device) -> GenerativeModel:
+    assert cfg.data.channels is not None and cfg.data.image_size is not None
+    model = build_model(cfg.model, (cfg.data.channels, cfg.data.image_size, cfg.data.image_size))
+    return model.to(device)
+
+
+def load_run(path: str | Path, *, device: str = "cpu") -> Run:
+    """Load a run directory (its newest complete checkpoint) or a checkpoint folder inside one."""
+    run, checkpoint = locate(Path(path))
+    cfg = load_config_file(run.config)
+    model = _build(cfg, resolve_device(device))
+    step, _ = load_checkpoint(checkpoint, model, with_state=False)
+    model.eval()
+    return Run(run, cfg, model, step)
+
+
+def train(
+    cfg: RunConfig,
+    run_dir: str | Path,
+    *,
+    resume: bool = False,
+    progress: ProgressFn = _stderr,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> Run:
+    """Train a run into `run_dir`, or continue it from its newest checkpoint with `resume`.
+
+    A new run needs a run directory that holds no run yet. On resume, `cfg` must be the run's own config (only
+    the step budget and the logging schedule may differ). When training completes, the run is evaluated
+    (eval.json) and a traversal figure is written for each code.
+
+    Returns:
+        The run, with the model as training left it (possibly stopped early by `should_stop`).
+    """
+    run = RunDir(Path(run_dir))
+    if cfg.data.channels is None:  # not yet resolved: pick the dataset (or its fallback) and its image shape
+        data_cfg, note = datasets.resolve(cfg.data)
+        cfg = cfg.model_copy(update={"data": data_cfg})
+        progress(note)
+    checkpoint = None
+    if resume:
+        if not run.config.is_file():
+            raise CheckpointError(f"cannot resume: {run.path} holds no run (no config.yaml)")
+        saved = load_config_file(run.config)
+        if saved.model != cfg.model or saved.data != cfg.data or saved.train.seed != cfg.train.seed:
+            raise ConfigError(
+                f"cannot resume {run.path} with a different model, data or seed than it was "
+                "started with; only the step budget and the logging schedule may change"
+            )
+        checkpoint = run.latest_checkpoint()
+        progress(
+            f"resuming {run.path} from {checkpoint.name}"
+            if checkpoint
+            else f"{run.path} has no complete checkpoint; starting it from step 0"
+        )
+    elif run.config.exists():
+        raise ConfigError(
+            f"{run.path} already holds a run; continue it with --resume or choose another --run-dir"
+        )
+
+    device = resolve_device(cfg.train.device)
+    if cfg.train.threads:
+        torch.set_num_threads(cfg.train.threads)
+    torch.manual_seed(cfg.train.seed)
+    try:
+        model = _build(cfg, device)
+    except ValueError as exc:  # a network that cannot be built for this image shape
+        raise ConfigError(f"cannot build {cfg.model.name} for {cfg.data.name}: {exc}") from exc
+    model.seed(cfg.train.seed)
+    train_data = datasets.build(cfg.data, "train").to(device)
+    try:
+        run.path.mkdir(parents=True, exist_ok=True)
+        run.config.write_text(dump_config(cfg))
+    except OSError as exc:
+        raise ConfigError(f"cannot write the run directory {run.path}: {exc.strerror}") from exc
+    progress(
+        f"run directory: {run.path} ({len(train_data)} training images, {cfg.train.steps} steps of "
+        f"{cfg.train.batch_size}, device {device}, {torch.get_num_threads()} threads)"
+    )
+
+    step = Trainer(model, train_data, cfg.train, run, progress=progress, should_stop=should_stop).fit(
+        checkpoint
+    )
+    result = Run(run, cfg, model, step)
+    if step == cfg.train.steps:
+        model.eval()
+        _finish(result, progress)
+    return result
+
+
+def _finish(run: Run, progress: ProgressFn) -> None:
+    """Write the end-of-run products: a traversal figure per code and eval.json."""
+    for code in run.model.latent.codes:
+        traversal_figure(run.traverse(code.name)).savefig(run.dir.traversal(code.name))
+    progress(
+        f"evaluating on the {run.config.eval.split} split of {run.config.data.name} "
+        f"({run.config.eval.mi_samples} generated samples for L_I)"
+    )
+    metrics = run.evaluate()
+    run.dir.eval.write_text(json.dumps(metrics, indent=1))
+    summary = ", ".join(_code_summary(name, entry) for name, entry in metrics["codes"].items())
+    progress(f"eval: {summary}; written to {run.dir.eval}")
+
+
+def _code_summary(name: str, entry: Mapping[str, Any]) -> str:
+    text = f"{name} L_I {entry['mi_lower_bound']:.3f}"
+    if entry["type"] == "categorical":
+        text += f"/{entry['entropy']:.3f}"
+    if "accuracy" in entry:
+        text += f" accuracy {entry['accuracy']:.3f}"
+    return text

@@ -1,0 +1,30 @@
+"""The `infogan` command line: one file per command, errors for people as one line and a non-zero exit."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from infogan.errors import InfoganError
+
+app = typer.Typer(
+    name="infogan",
+    help="Train, evaluate and explore InfoGAN and related generative models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# Commands register themselves on `app` when imported.
+from infogan.cli import datasets, evaluate, presets, sample, train, traverse  # noqa: E402, F401
+
+
+def main() -> None:
+    """Entry point of the `infogan` script."""
+    try:
+        app()
+    except InfoganError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,181 @@
+"""Run configuration: pydantic models, YAML presets and ``--set a.b=value`` overrides.
+
+A `RunConfig` has four sections: data, model (validated by the registered model's own config class), train, eval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, SerializeAsAny, ValidationError, field_validator
+
+from infogan.errors import ConfigError
+from infogan.models import MODELS, ModelConfig
+from infogan.models.base import StrictModel
+
+
+class DataConfig(StrictModel):
+    """Which dataset, where its files are, and the image shape the model sees."""
+
+    name: str = "mnist"
+    root: str | None = None
+    # Dataset to use instead when `name` is not available on this machine (the run records which one it used).
+    fallback: str | None = None
+    download: bool = False
+    image_size: int | None = Field(None, gt=0)
+    channels: int | None = Field(None, gt=0)
+
+
+class TrainConfig(StrictModel):
+    """The training loop's budget and bookkeeping."""
+
+    steps: int = Field(5000, ge=0)
+    batch_size: int = Field(128, gt=0)
+    seed: int = 0
+    device: str = "cpu"
+    threads: int | None = Field(None, gt=0)
+    log_every: int = Field(50, gt=0)
+    sample_every: int = Field(500, gt=0)
+    checkpoint_every: int = Field(1000, gt=0)
+    keep_last: int = Field(3, gt=0)
+
+
+class EvalConfig(StrictModel):
+    """How runs are evaluated (see DESIGN.md, evaluation protocols)."""
+
+    split: Literal["train", "test"] = "test"
+    mi_samples: int = Field(10_000, gt=0)
+    batch_size: int = Field(500, gt=0)
+    seed: int = 1234
+    traverse_range: tuple[float, float] = (-2.0, 2.0)
+    traverse_steps: int = Field(10, ge=2)
+
+
+class RunConfig(StrictModel):
+    """Everything a run needs; written to ``runs/<name>/config.yaml`` resolved."""
+
+    preset: str = "mnist"
+    data: DataConfig = DataConfig()
+    model: SerializeAsAny[ModelConfig]
+    train: TrainConfig = TrainConfig()
+    eval: EvalConfig = EvalConfig()
+
+    @field_validator("model", mode="before")
+    @classmethod
+    def _model_from_registry(cls, value: Any) -> Any:
+        if isinstance(value, ModelConfig):
+            return value
+        if not isinstance(value, Mapping):
+            raise ValueError("must be a mapping with a 'name' key")
+        name = value.get("name", "infogan")
+        if name not in MODELS:
+            raise ValueError(f"unknown model '{name}' (known: {', '.join(MODELS)})")
+        return MODELS[name].Config.model_validate(dict(value))
+
+
+# --- presets ---------------------------------------------------------------------------------------------------
+def preset_names() -> list[str]:
+    """Names of the presets shipped with the package."""
+    folder = resources.files("infogan") / "configs"
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def preset_text(name: str) -> str:
+    """The YAML of a shipped preset, or of a YAML file if `name` is a path."""
+    path = Path(name)
+    if name.endswith((".yaml", ".yml")):
+        if not path.is_file():
+            raise ConfigError(f"preset file {path} does not exist")
+        return path.read_text()
+    resource = resources.files("infogan") / "configs" / f"{name}.yaml"
+    if not resource.is_file():
+        raise ConfigError(
+            f"unknown preset '{name}' (known: {', '.join(preset_names())}; or give a .yaml path)"
+        )
+    return resource.read_text()
+
+
+def load_preset(name: str, overrides: Iterable[str] = ()) -> RunConfig:
+    """Build a `RunConfig` from a preset (name or YAML path) and ``key.path=value`` overrides."""
+    try:
+        raw = yaml.safe_load(preset_text(name)) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"preset {name} is not valid YAML: {exc}".replace("\n", " ")) from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"preset {name} must be a YAML mapping")
+    raw.setdefault("preset", Path(name).stem if name.endswith((".yaml", ".yml")) else name)
+    cfg = validate(raw, f"preset {name}")
+    return apply_overrides(cfg, overrides)
+
+
+def validate(raw: Mapping[str, Any], where: str) -> RunConfig:
+    """Validate a raw mapping as a `RunConfig`, turning pydantic's report into one line."""
+    try:
+        return RunConfig.model_validate(dict(raw))
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key"
+            problems.append(
+                f"{loc}: {msg}"
+                + (
+                    f" (got {err['input']!r})"
+                    if err["type"] != "missing" and err["type"] != "extra_forbidden"
+                    else ""
+                )
+            )
+        raise ConfigError(f"bad config in {where}: " + "; ".join(problems)) from None
+
+
+def apply_overrides(cfg: RunConfig, overrides: Iterable[str]) -> RunConfig:
+    """Apply ``a.b=value`` overrides (values parsed as YAML) and re-validate.
+
+    Every key must already exist in the resolved config, so a typo is an error rather than a silent no-op.
+    """
+    overrides = list(overrides)
+    if not overrides:
+        return cfg
+    raw = cfg.model_dump(mode="json")
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"bad --set '{item}': expected key.path=value, e.g. train.steps=1000")
+        parts = key.strip().split(".")
+        node: Any = raw
+        for depth, part in enumerate(parts):
+            if not isinstance(node, dict) or part not in node:
+                prefix = ".".join(parts[:depth]) or "the top level"
+                known = ", ".join(node) if isinstance(node, dict) else "none (not a section)"
+                raise ConfigError(
+                    f"bad --set '{item}': unknown key '{key.strip()}' (keys under {prefix}: {known})"
+                )
+            if depth < len(parts) - 1:
+                node = node[part]
+        try:
+            node[parts[-1]] = yaml.safe_load(text) if text.strip() else None
+        except yaml.YAMLError:
+            node[parts[-1]] = text
+    return validate(raw, "--set " + " ".join(overrides))
+
+
+def load_config_file(path: Path) -> RunConfig:
+    """Read a resolved ``config.yaml`` from a run directory."""
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}".replace("\n", " ")) from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path} is not a YAML mapping")
+    return validate(raw, str(path))
+
+
+def dump_config(cfg: RunConfig) -> str:
+    """The config as YAML, keys in declaration order."""
+    return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)

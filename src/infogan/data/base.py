@@ -1,0 +1,103 @@
+"""The dataset contract: images in [-1, 1] as float (C, H, W) tensors, an optional label, held in memory."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch.utils.data import Dataset
+
+Split = Literal["train", "test"]
+
+
+class ImageSource(ABC):
+    """Where a dataset's images come from. One subclass per source, one instance in the registry.
+
+    `load` returns images as float (N, C, H, W) in [0, 1] and integer labels (N,) or None.
+    """
+
+    name: str
+    description: str
+    how_to_get: str
+    channels: int
+    image_size: int
+    num_classes: int | None = None
+
+    @abstractmethod
+    def available(self, root: Path | None) -> bool:
+        """Whether the files are present (never downloads)."""
+
+    @abstractmethod
+    def load(
+        self, root: Path | None, split: Split, *, download: bool = False
+    ) -> tuple[Tensor, Tensor | None]:
+        """Read one split. Raises `DataUnavailableError` with a how-to-get line when files are missing."""
+
+
+class ImageTensorDataset(Dataset[dict[str, Tensor]]):
+    """A whole dataset held as one tensor, batched by index.
+
+    Attributes:
+        images: (N, C, H, W) float in [-1, 1].
+        labels: (N,) long, or None for unlabelled data.
+    """
+
+    def __init__(self, name: str, images: Tensor, labels: Tensor | None = None) -> None:
+        if images.ndim != 4:
+            raise ValueError(f"images must be (N, C, H, W), got shape {tuple(images.shape)}")
+        self.name = name
+        self.images = images
+        self.labels = labels
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    def __getitem__(self, index: int) -> dict[str, Tensor]:
+        item = {"x": self.images[index]}
+        if self.labels is not None:
+            item["y"] = self.labels[index]
+        return item
+
+    def batch(self, index: Tensor) -> dict[str, Tensor]:
+        """Gather a batch by an index tensor on the data's device."""
+        out = {"x": self.images[index]}
+        if self.labels is not None:
+            out["y"] = self.labels[index]
+        return out
+
+    def to(self, device: torch.device | str) -> ImageTensorDataset:
+        labels = None if self.labels is None else self.labels.to(device)
+        return ImageTensorDataset(self.name, self.images.to(device), labels)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        c, h, w = self.images.shape[1:]
+        return int(c), int(h), int(w)
+
+
+def to_model_range(images01: Tensor, image_size: int | None = None) -> Tensor:
+    """Map [0, 1] images to [-1, 1], resizing (antialiased bilinear) to image_size x image_size if given."""
+    if image_size is not None and tuple(images01.shape[-2:]) != (image_size, image_size):
+        images01 = F.interpolate(
+            images01, size=(image_size, image_size), mode="bilinear", antialias=True, align_corners=False
+        ).clamp(0, 1)
+    return images01 * 2 - 1
+
+
+def stratified_split(labels: Tensor, split: Split, test_per_class: int, seed: int = 0) -> Tensor:
+    """Indices of a fixed class-balanced split: `test_per_class` images of each class are held out.
+
+    The split belongs to the dataset, not to a run, so the seed is fixed and every run evaluates on the same images.
+    """
+    g = torch.Generator().manual_seed(seed)
+    chosen = []
+    for cls in torch.unique(labels):
+        idx = torch.nonzero(labels == cls).flatten()
+        idx = idx[torch.randperm(idx.numel(), generator=g)]
+        chosen.append(idx[:test_per_class] if split == "test" else idx[test_per_class:])
+    out = torch.cat(chosen)
+    return out[torch.randperm(out.numel(), generator=g)]

@@ -1,0 +1,96 @@
+"""Sources stored as IDX files (LeCun's format, used by MNIST and Fashion-MNIST), gzipped or not."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from infogan.data.base import ImageSource, Split
+from infogan.errors import DataUnavailableError
+
+_DTYPES: dict[int, str] = {0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Read one IDX file into an array of its stored shape."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as fh:
+            data = fh.read()
+    except (OSError, EOFError) as exc:
+        raise DataUnavailableError(f"cannot read {path}: {exc}") from exc
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _DTYPES:
+        raise DataUnavailableError(f"{path} is not an IDX file (bad header)")
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+    body = np.frombuffer(data, dtype=np.dtype(_DTYPES[data[2]]), offset=4 + 4 * ndim)
+    if body.size != int(np.prod(dims)):
+        raise DataUnavailableError(f"{path} is truncated: header says {dims}, found {body.size} values")
+    return body.reshape(dims)
+
+
+def _find(folder: Path, stem: str) -> Path | None:
+    for candidate in (folder / stem, folder / f"{stem}.gz"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+class IDXSource(ImageSource):
+    """A 28x28 grayscale labelled source whose four IDX files sit together in one folder."""
+
+    channels = 1
+    image_size = 28
+    num_classes = 10
+
+    def candidate_folders(self, root: Path | None) -> Sequence[Path]:
+        """Folders to look in, in order."""
+        return [root] if root is not None else []
+
+    def fetch(self, root: Path | None) -> None:
+        """Download the files into `root` (or the source's default folder); sources that cannot download raise
+        `DataUnavailableError`."""
+        raise DataUnavailableError(f"dataset {self.name} cannot be downloaded; {self.how_to_get}")
+
+    def folder(self, root: Path | None) -> Path | None:
+        for folder in self.candidate_folders(root):
+            if all(_find(folder, stem) for pair in FILES.values() for stem in pair):
+                return folder
+        return None
+
+    def available(self, root: Path | None) -> bool:
+        return self.folder(root) is not None
+
+    def load(
+        self, root: Path | None, split: Split, *, download: bool = False
+    ) -> tuple[Tensor, Tensor | None]:
+        folder = self.folder(root)
+        if folder is None and download:
+            self.fetch(root)
+            folder = self.folder(root)
+        if folder is None:
+            looked = (
+                ", ".join(str(p) for p in self.candidate_folders(root)) or "nowhere (no --data-root given)"
+            )
+            raise DataUnavailableError(
+                f"dataset {self.name}: IDX files not found (looked in {looked}); {self.how_to_get}"
+            )
+        image_path, label_path = (_find(folder, stem) for stem in FILES[split])
+        assert image_path is not None and label_path is not None
+        images = torch.from_numpy(read_idx(image_path).copy()).float().unsqueeze(1) / 255.0  # (N, 1, 28, 28)
+        labels = torch.from_numpy(read_idx(label_path).astype(np.int64))
+        if images.shape[0] != labels.shape[0]:
+            raise DataUnavailableError(
+                f"dataset {self.name}: {image_path.name} has {images.shape[0]} images but "
+                f"{label_path.name} has {labels.shape[0]} labels"
+            )
+        return images, labels

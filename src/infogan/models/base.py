@@ -1,0 +1,147 @@
+"""The model contract: a generative model owns its networks, optimisers and full update rule."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import ClassVar, Literal
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from torch import Tensor, nn
+
+from infogan.errors import ConfigError
+from infogan.latent import Latent, LatentSpec
+
+Batch = Mapping[str, Tensor]
+
+
+class StrictModel(BaseModel):
+    """Config base: unknown keys are errors, values are validated on assignment too."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class LatentConfig(StrictModel):
+    """The generator's input: noise size and codes, e.g. noise 62 and codes [cat:10, uniform:2]."""
+
+    noise: int = Field(62, ge=0)
+    codes: list[str] = ["cat:10", "uniform:2"]
+    noise_prior: Literal["uniform", "normal"] = "uniform"
+    fixed_std: bool = False
+
+    @field_validator("codes")
+    @classmethod
+    def _codes_parse(cls, codes: list[str]) -> list[str]:
+        try:
+            LatentSpec.parse(0, codes)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return codes
+
+    def spec(self) -> LatentSpec:
+        return LatentSpec.parse(
+            self.noise, self.codes, noise_prior=self.noise_prior, fixed_std=self.fixed_std
+        )
+
+
+class ModelConfig(StrictModel):
+    """Base of every model's config; `name` selects the model in the registry."""
+
+    name: str
+
+
+@contextmanager
+def frozen(*modules: nn.Module) -> Iterator[None]:
+    """Turn off parameter gradients (not the graph): a backward pass then only flows through these modules."""
+    params = [p for m in modules for p in m.parameters()]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
+
+
+@contextmanager
+def eval_mode(*modules: nn.Module) -> Iterator[None]:
+    """Put modules in eval mode (batch norm uses running statistics) and restore their modes after."""
+    modes = [m.training for m in modules]
+    for m in modules:
+        m.eval()
+    try:
+        yield
+    finally:
+        for m, mode in zip(modules, modes, strict=True):
+            m.train(mode)
+
+
+class GenerativeModel(nn.Module, ABC):
+    """A generative model with its own update rule.
+
+    Subclasses set `Config`, build their nets in `__init__(cfg, image_shape)`, and implement
+    `configure_optimizers`, `train_step` and `generate`. Randomness in training comes from `self.rng`, a
+    `torch.Generator` on the model's device, seeded with `seed()` and saved in checkpoints.
+    """
+
+    Config: ClassVar[type[ModelConfig]]
+    latent: LatentSpec
+
+    def __init__(self, cfg: ModelConfig, image_shape: tuple[int, int, int]) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.image_shape = image_shape
+        self.rng = torch.Generator()
+        self._optimizers: dict[str, torch.optim.Optimizer] | None = None
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def seed(self, seed: int) -> None:
+        """(Re)create the training generator on the model's device."""
+        self.rng = torch.Generator(self.device).manual_seed(seed)
+
+    @property
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """The optimisers from `configure_optimizers`, built once, after the model is on its device."""
+        if self._optimizers is None:
+            self._optimizers = self.configure_optimizers()
+        return self._optimizers
+
+    @abstractmethod
+    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """Build the model's optimisers, by name (the names are used in checkpoints)."""
+
+    @abstractmethod
+    def train_step(self, batch: Batch, step: int) -> dict[str, Tensor]:
+        """Run one full update (all D/critic, G and Q steps) on a batch.
+
+        Returns:
+            Detached 0-d tensors by log name. They stay on the device so the loop can average them without
+            a host sync on every step.
+        """
+
+    @abstractmethod
+    def generate(self, latent: Latent) -> Tensor:
+        """Images (B, C, H, W) in [-1, 1] for the given latents (no grad, eval mode)."""
+
+    def sample(
+        self, n: int, *, codes: Mapping[str, float] | None = None, generator: torch.Generator | None = None
+    ) -> Tensor:
+        """Draw n images from the prior, with the named codes fixed if given.
+
+        Args:
+            n: number of images.
+            codes: e.g. ``{"c1": 3, "c2": 0.5}``; categorical values are category indices.
+            generator: a `torch.Generator` on the model's device for repeatable samples.
+
+        Returns:
+            (n, C, H, W) images in [-1, 1].
+        """
+        latent = self.latent.sample(n, generator=generator, device=self.device)
+        if codes:
+            latent = self.latent.with_codes(latent, codes)
+        return self.generate(latent)

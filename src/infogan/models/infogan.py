@@ -1,0 +1,125 @@
+"""InfoGAN (Chen et al. 2016, arXiv:1606.03657): a GAN whose generator input carries latent codes c, with an
+auxiliary network Q, sharing D's trunk, that maximises a variational lower bound L_I on I(c; G(z, c)).
+
+min_{G,Q} max_D  V(D, G) - lambda * L_I(G, Q)
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from pydantic import Field
+from torch import Tensor
+
+from infogan.latent import Latent
+from infogan.losses.adversarial import ADVERSARIAL, AdversarialLoss
+from infogan.losses.info import info_loss, mi_lower_bound
+from infogan.models.base import Batch, GenerativeModel, LatentConfig, ModelConfig, eval_mode, frozen
+from infogan.nets.heads import LogitHead, QHead
+from infogan.nets.paper import MNISTGenerator, MNISTTrunk
+
+
+class InfoGANConfig(ModelConfig):
+    """InfoGAN's hyperparameters; the defaults are the paper's MNIST experiment."""
+
+    name: Literal["infogan"] = "infogan"
+    latent: LatentConfig = LatentConfig()
+    adversarial: AdversarialLoss = "non-saturating"
+    lambda_cat: float = Field(1.0, ge=0)
+    # The paper uses a smaller lambda for continuous codes so that lambda * L_I stays on the GAN loss's scale.
+    lambda_cont: float = Field(0.1, ge=0)
+    lr_d: float = Field(2e-4, gt=0)
+    lr_g: float = Field(1e-3, gt=0)
+    beta1: float = Field(0.5, ge=0, lt=1)
+    beta2: float = Field(0.999, ge=0, lt=1)
+    g_hidden: int = Field(1024, gt=0)
+    d_hidden: int = Field(1024, gt=0)
+    width: int = Field(64, gt=0)
+    q_hidden: int = Field(128, gt=0)
+    leaky_slope: float = Field(0.1, ge=0)
+
+
+class InfoGAN(GenerativeModel):
+    """Generator G, discriminator trunk with a D head and a Q head, and InfoGAN's update rule."""
+
+    Config = InfoGANConfig
+    cfg: InfoGANConfig
+
+    def __init__(self, cfg: InfoGANConfig, image_shape: tuple[int, int, int]) -> None:
+        super().__init__(cfg, image_shape)
+        channels, size, _ = image_shape
+        self.latent = cfg.latent.spec()
+        self.G = MNISTGenerator(self.latent.dim, channels, size, cfg.g_hidden, cfg.width)
+        self.trunk = MNISTTrunk(channels, size, cfg.d_hidden, cfg.width, cfg.leaky_slope)
+        self.d_head = LogitHead(self.trunk.out_dim)
+        self.q_head = QHead(self.trunk.out_dim, self.latent.q_dim, cfg.q_hidden, cfg.leaky_slope)
+        self.d_loss_fn, self.g_loss_fn = ADVERSARIAL[cfg.adversarial]
+        self.info_weights = {
+            c.name: cfg.lambda_cat if c.is_categorical else cfg.lambda_cont for c in self.latent.codes
+        }
+
+    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        # Q's head and the shared trunk are updated by D's optimiser (lr_d), as in the official code, which puts
+        # Q's layers among D's variables and subtracts lambda * L_I from both D's and G's losses. G's optimiser
+        # (lr_g) sees the information term only through G's own parameters.
+        betas = (self.cfg.beta1, self.cfg.beta2)
+        d_params = [*self.trunk.parameters(), *self.d_head.parameters(), *self.q_head.parameters()]
+        return {
+            "d": torch.optim.Adam(d_params, lr=self.cfg.lr_d, betas=betas),
+            "g": torch.optim.Adam(self.G.parameters(), lr=self.cfg.lr_g, betas=betas),
+        }
+
+    def train_step(self, batch: Batch, step: int) -> dict[str, Tensor]:
+        x_real = batch["x"]
+        n = x_real.shape[0]
+        opt_d, opt_g = self.optimizers["d"], self.optimizers["g"]
+        latent = self.latent.sample(n, generator=self.rng, device=x_real.device)
+        x_fake = self.G(self.latent.to_input(latent))  # one G pass, reused by the D and G steps
+
+        # D and Q step: real and fake go through D separately, as in the paper's code, so batch norm never
+        # mixes their statistics. Q learns to recover c from (detached) fakes.
+        h_real, h_fake = self.trunk(x_real), self.trunk(x_fake.detach())
+        d_loss = self.d_loss_fn(self.d_head(h_real), self.d_head(h_fake))
+        nll = self.latent.code_nll(self.q_head(h_fake), latent)
+        d_info_loss = info_loss(nll, self.info_weights)
+        opt_d.zero_grad(set_to_none=True)
+        (d_loss + d_info_loss).backward()
+        opt_d.step()
+
+        # G step against the updated D; D and Q are frozen so only G's parameters receive gradients, but the
+        # information term's gradient flows through Q and the trunk into G.
+        with frozen(self.trunk, self.d_head, self.q_head):
+            h = self.trunk(x_fake)
+            g_loss = self.g_loss_fn(self.d_head(h))
+            g_info_loss = info_loss(self.latent.code_nll(self.q_head(h), latent), self.info_weights)
+            opt_g.zero_grad(set_to_none=True)
+            (g_loss + g_info_loss).backward()
+            opt_g.step()
+
+        logs = {"d_loss": d_loss, "g_loss": g_loss, "info_loss": d_info_loss}
+        for code in self.latent.codes:
+            logs[f"mi_{code.name}"] = mi_lower_bound(nll[code.name], code.entropy)
+        return {k: v.detach() for k, v in logs.items()}
+
+    @torch.no_grad()
+    def generate(self, latent: Latent) -> Tensor:
+        with eval_mode(self.G):
+            return self.G(self.latent.to_input(latent))
+
+    @torch.no_grad()
+    def infer_codes(self, x: Tensor) -> dict[str, dict[str, Tensor]]:
+        """Q's posterior parameters for images x (B, C, H, W) in [-1, 1], in eval mode.
+
+        Returns:
+            ``{name: {"logits": (B, K)}}`` for categorical codes, ``{name: {"mean", "log_std": (B,)}}`` otherwise.
+        """
+        with eval_mode(self.trunk, self.q_head):
+            return self.latent.posterior(self.q_head(self.trunk(x)))
+
+    @torch.no_grad()
+    def code_nll(self, latent: Latent) -> dict[str, Tensor]:
+        """Per-code NLL of Q on images generated from `latent` (eval mode): the Monte-Carlo pieces of L_I."""
+        x = self.generate(latent)
+        with eval_mode(self.trunk, self.q_head):
+            return self.latent.code_nll(self.q_head(self.trunk(x)), latent)

@@ -1,0 +1,1 @@
+"""Plain network modules; models compose them."""

@@ -1,0 +1,1 @@
+"""Figures: functions return tensors or matplotlib figures; callers decide where to write them."""

@@ -1,0 +1,83 @@
+"""Shared fixtures: tiny configs that train in well under a second on a CPU."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from unittest import mock
+
+import pytest
+import torch
+
+from infogan.config import RunConfig, load_preset
+
+# Small, fixed thread count: the suite's numbers must not depend on the machine's core count.
+torch.set_num_threads(1)
+
+TINY = [
+    "data.name=digits",
+    "model.latent.noise=4",
+    "model.g_hidden=32",
+    "model.d_hidden=32",
+    "model.width=8",
+    "model.q_hidden=16",
+    "train.batch_size=16",
+    "train.steps=6",
+    "train.log_every=2",
+    "train.sample_every=3",
+    "train.checkpoint_every=3",
+    "eval.mi_samples=64",
+    "eval.batch_size=64",
+]
+
+
+@pytest.fixture
+def tiny_config() -> RunConfig:
+    """InfoGAN on 8x8 digits with very narrow networks."""
+    return load_preset("digits", TINY)
+
+
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, timeout: float = 120) -> CliResult:
+    """Run the real `infogan` entry point in a new process (python -m infogan) and capture its output."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "infogan", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )
+    return CliResult(done.returncode, done.stdout, done.stderr)
+
+
+def invoke(*args: str) -> CliResult:
+    """Run the `infogan` script's entry function in this process (the same code path, without the seconds a new
+    Python process spends importing torch)."""
+    from infogan.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    code: int | str | None = 0
+    with (
+        mock.patch.object(sys, "argv", ["infogan", *args]),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code
+    return CliResult(
+        code if isinstance(code, int) else (0 if code is None else 1), out.getvalue(), err.getvalue()
+    )

@@ -1,0 +1,183 @@
+"""The command line through its real entry point: `python -m infogan` in a new process for a full
+train -> sample -> traverse -> eval flow, the same `main()` in-process for the rest."""
+
+import json
+
+import pytest
+from PIL import Image
+
+from .conftest import TINY, invoke, run_cli
+
+TINY_SETS = [arg for item in TINY for arg in ("--set", item)]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("cli") / "run"
+    result = run_cli(
+        "train",
+        "--preset",
+        "digits",
+        "--steps",
+        "4",
+        "--seed",
+        "3",
+        "--log-every",
+        "2",
+        "--checkpoint-every",
+        "2",
+        "--run-dir",
+        str(run_dir),
+        *TINY_SETS,
+    )
+    assert result.returncode == 0, result.stderr
+    return run_dir, result
+
+
+def test_train_prints_progress_and_writes_the_run(trained):
+    run_dir, result = trained
+    assert "dataset: digits" in result.stderr
+    assert "step 2/4" in result.stderr and "img/s" in result.stderr and "mi_c1" in result.stderr
+    assert "ETA" in result.stderr and "eval: c1 L_I" in result.stderr
+    assert (run_dir / "eval.json").is_file() and (
+        run_dir / "checkpoints" / "step-4" / "manifest.json"
+    ).is_file()
+
+
+def test_sample_with_fixed_code(trained, tmp_path):
+    run_dir, _ = trained
+    out = tmp_path / "grid.png"
+    result = invoke("sample", str(run_dir), "-n", "9", "-o", str(out), "--code", "c1=3")
+    assert result.returncode == 0, result.stderr
+    assert Image.open(out).size == (3 * 10 + 2, 3 * 10 + 2)  # 3x3 tiles of 8px with 2px padding
+
+
+def test_traverse_writes_a_figure(trained, tmp_path):
+    run_dir, _ = trained
+    out = tmp_path / "fig.png"
+    result = invoke(
+        "traverse", str(run_dir), "-o", str(out), "--code", "c2", "--range", "-2", "2", "--steps", "5"
+    )
+    assert result.returncode == 0, result.stderr
+    assert Image.open(out).size[0] > 100
+
+
+def test_eval_json_is_one_object_with_the_documented_keys(trained):
+    run_dir, _ = trained
+    result = run_cli("eval", str(run_dir), "--json", "--mi-samples", "200")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout)
+    assert result.stdout.count("\n") == 1
+    assert metrics["step"] == 4 and metrics["dataset"] == "digits" and metrics["n_eval"] == 300
+    c1 = metrics["codes"]["c1"]
+    assert c1["type"] == "categorical" and c1["k"] == 10 and abs(c1["entropy"] - 2.302585) < 1e-5
+    assert 0 <= c1["accuracy"] <= 1 and len(c1["confusion"]) == 10 and sum(map(sum, c1["confusion"])) == 300
+    assert metrics["codes"]["c2"]["type"] == "continuous" and "mi_lower_bound" in metrics["codes"]["c3"]
+
+
+def test_resume_continues_to_a_larger_budget(trained, tmp_path):
+    import shutil
+
+    run_dir = tmp_path / "copy"
+    shutil.copytree(trained[0], run_dir)
+    result = invoke("train", "--run-dir", str(run_dir), "--resume", "--steps", "6")
+    assert result.returncode == 0, result.stderr
+    assert "resuming" in result.stderr and "step 6/6" in result.stderr
+    steps = [json.loads(line)["step"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [2, 4, 6]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "--set", "train.stepz=3"], "error: bad --set 'train.stepz=3': unknown key 'train.stepz'"),
+        (["train", "--preset", "nope"], "error: unknown preset 'nope'"),
+        (
+            ["train", "--preset", "digits", "--set", "data.image_size=10", "--set", "train.steps=1"],
+            "error: cannot build infogan for digits: image size must be a multiple of 4",
+        ),
+        (
+            [
+                "train",
+                "--dataset",
+                "mnist",
+                "--data-root",
+                "/nonexistent/data",
+                "--set",
+                "data.download=false",
+            ],
+            "error: dataset mnist: IDX files not found (looked in /nonexistent/data/MNIST/raw",
+        ),
+        (["sample", "/nonexistent/run"], "error: run directory /nonexistent/run does not exist"),
+        (["eval", "/tmp"], "error: /tmp is not a run directory"),
+        (
+            ["train", "--resume", "--run-dir", "/nonexistent/run"],
+            "error: cannot resume: /nonexistent/run holds no run",
+        ),
+    ],
+)
+def test_user_mistakes_give_one_line_and_nonzero_exit(args, message):
+    result = invoke(*args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert [line for line in lines if line.startswith("error:")] == [lines[-1]], result.stderr
+    assert lines[-1].startswith(message), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_code_value_for_sample(trained, tmp_path):
+    result = invoke("sample", str(trained[0]), "-o", str(tmp_path / "x.png"), "--code", "c1=12")
+    assert result.returncode == 2 and "give an integer in 0..9" in result.stderr
+
+
+def test_presets_and_datasets_listings():
+    presets = invoke("presets")
+    assert presets.returncode == 0 and "mnist" in presets.stdout and "digits" in presets.stdout
+    shown = invoke("presets", "mnist")
+    assert "noise: 62" in shown.stdout and "lr_g: 0.001" in shown.stdout
+    listing = invoke("datasets")
+    assert listing.returncode == 0
+    assert (
+        "mnist-sample" in listing.stdout
+        and "available" in listing.stdout
+        and "how to get it" in listing.stdout
+    )
+
+
+def test_missing_mnist_falls_back_to_the_sample_and_says_so(tmp_path):
+    result = invoke(
+        "train",
+        "--run-dir",
+        str(tmp_path / "r"),
+        "--data-root",
+        str(tmp_path / "none"),
+        "--steps",
+        "1",
+        "--set",
+        "data.download=false",
+        "--set",
+        "model.g_hidden=16",
+        "--set",
+        "model.d_hidden=16",
+        "--set",
+        "model.width=4",
+        "--set",
+        "model.q_hidden=8",
+        "--set",
+        "train.batch_size=8",
+        "--set",
+        "eval.mi_samples=16",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "dataset: mnist-sample" in result.stderr and "mnist is not available" in result.stderr
+    assert json.loads((tmp_path / "r" / "eval.json").read_text())["n_eval"] == 1000
+
+
+def test_user_mistake_from_a_new_process_has_no_traceback():
+    result = run_cli("train", "--set", "model.latent.codes=[cat:1]", "--set", "data.download=false")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        "error: bad config in --set model.latent.codes=[cat:1] data.download=false: "
+        "model.latent.codes: bad latent code 'cat:1': a categorical code needs K >= 2 "
+        "(got ['cat:1'])"
+    )

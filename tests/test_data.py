@@ -1,0 +1,112 @@
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from infogan.config import DataConfig
+from infogan.data import DATASETS, build, resolve
+from infogan.data.base import stratified_split
+from infogan.data.fashion_mnist import DEBIAN_ROOT
+from infogan.data.idx import read_idx
+from infogan.errors import ConfigError, DataUnavailableError
+
+HAS_FASHION = DATASETS["fashion-mnist"].available(None)
+
+
+def write_idx(path: Path, array: np.ndarray, *, gz: bool = True) -> None:
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    data = header + array.astype(np.uint8).tobytes()
+    path.write_bytes(gzip.compress(data) if gz else data)
+
+
+def fake_mnist(folder: Path, n_train: int = 40, n_test: int = 20) -> None:
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28)))
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", np.arange(n) % 10)
+
+
+@pytest.mark.parametrize("name", [n for n, s in DATASETS.items() if s.available(None)])
+def test_every_available_dataset_builds_in_range(name):
+    src = DATASETS[name]
+    data = build(DataConfig(name=name), "test")
+    assert data.shape == (src.channels, src.image_size, src.image_size)
+    assert data.images.dtype == torch.float32
+    assert data.images.min() >= -1 and data.images.max() <= 1 and data.images.std() > 0.1
+    assert data.labels is not None and len(data.labels) == len(data)
+    assert set(data.labels.tolist()) == set(range(src.num_classes or 0))
+    item = data[0]
+    assert item["x"].shape == data.shape and item["y"].ndim == 0
+
+
+def test_mnist_sample_split_is_4000_1000_balanced_and_disjoint():
+    train, test = (
+        build(DataConfig(name="mnist-sample"), "train"),
+        build(DataConfig(name="mnist-sample"), "test"),
+    )
+    assert len(train) == 4000 and len(test) == 1000
+    assert torch.bincount(test.labels).tolist() == [100] * 10
+    train_rows = {tuple(x.flatten()[::7].tolist()) for x in train.images[:500]}
+    assert not any(tuple(x.flatten()[::7].tolist()) in train_rows for x in test.images)
+
+
+def test_stratified_split_is_fixed_and_partitions():
+    labels = torch.arange(100) % 4
+    test, train = stratified_split(labels, "test", 5), stratified_split(labels, "train", 5)
+    assert torch.equal(test, stratified_split(labels, "test", 5))
+    assert sorted(torch.cat([test, train]).tolist()) == list(range(100))
+
+
+def test_mnist_from_idx_files_in_torchvision_layout(tmp_path):
+    fake_mnist(tmp_path / "MNIST" / "raw")
+    cfg, note = resolve(DataConfig(name="mnist", root=str(tmp_path)))
+    assert cfg.name == "mnist" and cfg.image_size == 28 and cfg.channels == 1 and "full MNIST" in note
+    data = build(cfg, "train")
+    assert len(data) == 40 and data.labels is not None and data.labels[:3].tolist() == [0, 1, 2]
+
+
+def test_missing_mnist_says_where_and_how(tmp_path):
+    with pytest.raises(DataUnavailableError, match=r"IDX files not found \(looked in .*MNIST/raw"):
+        resolve(DataConfig(name="mnist", root=str(tmp_path)))
+
+
+def test_missing_mnist_falls_back_and_says_so(tmp_path):
+    cfg, note = resolve(DataConfig(name="mnist", root=str(tmp_path), fallback="mnist-sample"))
+    assert cfg.name == "mnist-sample" and cfg.fallback is None
+    assert "mnist is not available" in note and "5,000" in note
+
+
+def test_unknown_dataset_lists_known():
+    with pytest.raises(ConfigError, match=r"unknown dataset 'nope'.*mnist-sample"):
+        resolve(DataConfig(name="nope"))
+
+
+def test_resize_option():
+    data = build(DataConfig(name="digits", image_size=16), "test")
+    assert data.shape == (1, 16, 16) and data.images.min() >= -1 and data.images.max() <= 1
+
+
+def test_idx_reader_rejects_truncated_and_bad_header(tmp_path):
+    good = tmp_path / "a-idx1-ubyte"
+    write_idx(good, np.arange(10), gz=False)
+    assert read_idx(good).tolist() == list(range(10))
+    truncated = tmp_path / "b"
+    truncated.write_bytes(good.read_bytes()[:-3])
+    with pytest.raises(DataUnavailableError, match="truncated"):
+        read_idx(truncated)
+    text = tmp_path / "c"
+    text.write_text("hello world")
+    with pytest.raises(DataUnavailableError, match="not an IDX file"):
+        read_idx(text)
+
+
+@pytest.mark.skipif(
+    not HAS_FASHION,
+    reason=f"Fashion-MNIST not installed in {DEBIAN_ROOT} (apt-get install dataset-fashion-mnist)",
+)
+def test_fashion_mnist_full_sizes():
+    assert len(build(DataConfig(name="fashion-mnist"), "train")) == 60_000
+    assert len(build(DataConfig(name="fashion-mnist"), "test")) == 10_000

@@ -1,0 +1,59 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from infogan.metrics.cluster_accuracy import categorical_predictions, cluster_accuracy
+from infogan.metrics.mutual_info import mi_lower_bounds
+
+from .test_models import tiny_model
+
+
+def test_permuted_clusters_score_one_and_map_back():
+    labels = np.repeat(np.arange(10), 20)
+    perm = np.random.default_rng(0).permutation(10)
+    result = cluster_accuracy(perm[labels], labels, 10)
+    assert result.accuracy == 1.0
+    assert np.array_equal(result.mapping[perm], np.arange(10))
+    assert result.confusion.sum() == 200 and np.all(result.confusion.max(axis=1) == 20)
+
+
+def test_matching_is_one_to_one():
+    # Everything predicted as cluster 0: a many-to-one mapping would score 1.0, the Hungarian one scores 1/K.
+    labels = np.repeat(np.arange(4), 5)
+    assert cluster_accuracy(np.zeros(20, dtype=int), labels, 4).accuracy == pytest.approx(0.25)
+
+
+def test_hand_worked_confusion():
+    labels = np.array([0, 0, 0, 1, 1, 2])
+    pred = np.array([1, 1, 0, 0, 0, 2])  # best: 1->0, 0->1, 2->2: 2 + 2 + 1 correct of 6
+    result = cluster_accuracy(pred, labels, 3)
+    assert result.accuracy == pytest.approx(5 / 6)
+    assert result.confusion.tolist() == [[1, 2, 0], [2, 0, 0], [0, 0, 1]]
+
+
+def test_random_predictions_are_near_chance():
+    rng = np.random.default_rng(0)
+    acc = cluster_accuracy(rng.integers(0, 10, 5000), rng.integers(0, 10, 5000), 10).accuracy
+    assert 0.09 < acc < 0.13
+
+
+def test_more_clusters_than_labels():
+    labels = np.array([0, 0, 1, 1])
+    result = cluster_accuracy(np.array([0, 3, 1, 1]), labels, 4, n_labels=2)
+    assert result.accuracy == pytest.approx(0.75) and sorted(result.mapping.tolist()).count(-1) == 2
+
+
+def test_mi_lower_bound_of_untrained_model_is_below_ceiling():
+    model = tiny_model("infogan")
+    mi = mi_lower_bounds(model, 300, batch_size=100, generator=torch.Generator().manual_seed(0))
+    assert set(mi) == {"c1", "c2", "c3"}
+    assert mi["c1"] <= math.log(10) and mi["c1"] < 0.5  # an untrained Q knows nothing about c1
+
+
+def test_categorical_predictions_batches():
+    model = tiny_model("infogan")
+    x = torch.rand(7, 1, 8, 8) * 2 - 1
+    pred = categorical_predictions(model.infer_codes, x, "c1", batch_size=3)
+    assert pred.shape == (7,) and torch.equal(pred, model.infer_codes(x)["c1"]["logits"].argmax(1))

@@ -1,0 +1,151 @@
+"""Contract tests over every registered model, and InfoGAN's distinctive numerics."""
+
+import pytest
+import torch
+
+from infogan.config import load_preset
+from infogan.models import MODELS, build_model
+from infogan.models.infogan import InfoGAN
+from infogan.nets.paper import MNISTGenerator, MNISTTrunk
+
+from .conftest import TINY
+
+
+def tiny_model(name: str, seed: int = 0):
+    cfg = load_preset("digits", [*TINY, f"model.name={name}"])
+    torch.manual_seed(seed)
+    model = build_model(cfg.model, (1, 8, 8))
+    model.seed(seed)
+    return model
+
+
+def batch(n: int = 16, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    return {"x": torch.rand(n, 1, 8, 8, generator=g) * 2 - 1}
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_train_step_changes_every_net_and_logs_finite_values(name):
+    model = tiny_model(name)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    logs = model.train_step(batch(), 0)
+    assert logs and all(v.ndim == 0 and torch.isfinite(v) and not v.requires_grad for v in logs.values())
+    after = model.state_dict()
+    for prefix in ("G.", "trunk.", "d_head.", "q_head."):
+        changed = [k for k in before if k.startswith(prefix) and not torch.equal(before[k], after[k])]
+        assert changed, f"no parameter of {prefix} changed"
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_seeded_sampling_is_repeatable_and_in_range(name):
+    model = tiny_model(name)
+    a = model.sample(6, generator=torch.Generator().manual_seed(1))
+    b = model.sample(6, generator=torch.Generator().manual_seed(1))
+    assert a.shape == (6, 1, 8, 8) and torch.equal(a, b)
+    assert a.min() >= -1 and a.max() <= 1
+
+
+def test_training_is_deterministic_for_a_seed():
+    a, b = tiny_model("infogan"), tiny_model("infogan")
+    for step in range(3):
+        la, lb = a.train_step(batch(seed=step), step), b.train_step(batch(seed=step), step)
+        assert all(torch.equal(la[k], lb[k]) for k in la)
+
+
+def test_logs_name_every_code():
+    logs = tiny_model("infogan").train_step(batch(), 0)
+    assert set(logs) == {"d_loss", "g_loss", "info_loss", "mi_c1", "mi_c2", "mi_c3"}
+
+
+def info_grads(model: InfoGAN):
+    """Gradients of the information term alone w.r.t. G and Q, through a fresh G pass."""
+    latent = model.latent.sample(16, generator=torch.Generator().manual_seed(0))
+    x_fake = model.G(model.latent.to_input(latent))
+    nll = model.latent.code_nll(model.q_head(model.trunk(x_fake)), latent)
+    loss = sum(nll.values())
+    params = {"G": list(model.G.parameters()), "Q": list(model.q_head.parameters())}
+    grads = torch.autograd.grad(loss, params["G"] + params["Q"])
+    return grads[: len(params["G"])], grads[len(params["G"]) :]
+
+
+def test_information_term_reaches_g_and_q():
+    g_grads, q_grads = info_grads(tiny_model("infogan"))
+    assert sum(g.abs().sum() for g in g_grads) > 0
+    assert sum(g.abs().sum() for g in q_grads) > 0
+
+
+def one_step(lam: float, *, freeze_d: bool = False):
+    cfg = load_preset("digits", [*TINY, f"model.lambda_cat={lam}", f"model.lambda_cont={lam}"])
+    torch.manual_seed(0)
+    model = build_model(cfg.model, (1, 8, 8))
+    model.seed(0)
+    if freeze_d:
+        for group in model.optimizers["d"].param_groups:
+            group["lr"] = 0.0
+    model.train_step(batch(), 0)
+    return model
+
+
+def differs(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+    pa, pb = dict(a.named_parameters()), dict(b.named_parameters())
+    return any(not torch.equal(pa[k], pb[k]) for k in pa)
+
+
+def test_g_update_depends_on_the_information_term():
+    # D's step is a no-op in both arms, so G's update can differ only through the G step's own lambda * L_I:
+    # a train_step that detached the information term from G (a common bug) would give identical G's.
+    assert differs(one_step(1.0, freeze_d=True).G, one_step(0.0, freeze_d=True).G)
+
+
+def test_q_head_is_trained_by_the_information_term_only():
+    torch.manual_seed(0)
+    untouched = build_model(load_preset("digits", TINY).model, (1, 8, 8))
+    assert differs(one_step(1.0).q_head, untouched.q_head)
+    assert not differs(one_step(0.0).q_head, untouched.q_head)
+
+
+def test_g_step_leaves_d_and_q_untouched_and_d_step_leaves_g():
+    model = tiny_model("infogan")
+    model.train_step(batch(), 0)  # create optimiser state
+    d_params = [p for m in (model.trunk, model.d_head, model.q_head) for p in m.parameters()]
+    assert all(p.requires_grad for p in d_params), "D must be unfrozen after the G step"
+    opt_d_ids = {id(p) for g in model.optimizers["d"].param_groups for p in g["params"]}
+    opt_g_ids = {id(p) for g in model.optimizers["g"].param_groups for p in g["params"]}
+    assert opt_d_ids == {id(p) for p in d_params}  # Q's head is trained by D's optimiser (official code)
+    assert opt_g_ids == {id(p) for p in model.G.parameters()}
+
+
+def test_paper_mnist_architecture_shapes():
+    cfg = load_preset("mnist")
+    model = build_model(cfg.model, (1, 28, 28))
+    assert isinstance(model, InfoGAN)
+    g, trunk = model.G, model.trunk
+    assert isinstance(g, MNISTGenerator) and isinstance(trunk, MNISTTrunk)
+    linears = [m for m in g.modules() if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(74, 1024), (1024, 7 * 7 * 128)]
+    deconvs = [m for m in g.modules() if isinstance(m, torch.nn.ConvTranspose2d)]
+    assert [(m.out_channels, m.kernel_size, m.stride) for m in deconvs] == [
+        (64, (4, 4), (2, 2)),
+        (1, (4, 4), (2, 2)),
+    ]
+    convs = [m for m in trunk.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [(m.out_channels, m.kernel_size, m.stride) for m in convs] == [
+        (64, (4, 4), (2, 2)),
+        (128, (4, 4), (2, 2)),
+    ]
+    slopes = {
+        m.negative_slope
+        for m in list(trunk.modules()) + list(model.q_head.modules())
+        if isinstance(m, torch.nn.LeakyReLU)
+    }
+    assert slopes == {0.1}
+    q_linears = [m for m in model.q_head.modules() if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in q_linears] == [(1024, 128), (128, 14)]
+    assert model.d_head.fc.out_features == 1
+    x = model.sample(2)
+    assert x.shape == (2, 1, 28, 28)
+    post = model.infer_codes(x)
+    assert post["c1"]["logits"].shape == (2, 10) and post["c2"]["mean"].shape == (2,)
+    opts = model.optimizers
+    assert opts["d"].defaults["lr"] == 2e-4 and opts["g"].defaults["lr"] == 1e-3
+    assert opts["d"].defaults["betas"][0] == 0.5 and opts["g"].defaults["betas"][0] == 0.5

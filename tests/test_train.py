@@ -1,0 +1,166 @@
+"""The loop, checkpoints and resume."""
+
+import json
+
+import pytest
+import torch
+
+from infogan.api import load_run, train
+from infogan.errors import CheckpointError, ConfigError
+from infogan.train.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
+from infogan.train.loop import BatchSchedule
+from infogan.train.run_dir import RunDir
+
+from .test_models import batch, tiny_model
+
+
+def quiet(_: str) -> None:
+    pass
+
+
+def rows(run_dir):
+    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+
+
+def losses(rows_):
+    return [{k: v for k, v in r.items() if k != "images_per_s"} for r in rows_]
+
+
+def test_run_directory_contents(tiny_config, tmp_path):
+    run = train(tiny_config, tmp_path / "run", progress=quiet)
+    d = RunDir(tmp_path / "run")
+    assert run.step == 6 and d.config.is_file() and d.eval.is_file()
+    assert [r["step"] for r in rows(d.path)] == [2, 4, 6]
+    assert {"d_loss", "g_loss", "info_loss", "mi_c1", "mi_c2", "mi_c3", "images_per_s"} <= set(
+        rows(d.path)[0]
+    )
+    assert list(d.path.glob("events.out.tfevents.*"))
+    assert sorted(p.name for p in d.samples.iterdir()) == ["step-3.png", "step-6.png"]
+    assert [p.name for p in list_checkpoints(d.checkpoints)] == ["step-3", "step-6"]
+    assert {p.name for p in (d.checkpoints / "step-6").iterdir()} == {
+        "model.safetensors",
+        "state.pt",
+        "manifest.json",
+    }
+    assert all(d.traversal(c).is_file() for c in ("c1", "c2", "c3"))
+    metrics = json.loads(d.eval.read_text())
+    assert metrics["step"] == 6 and metrics["dataset"] == "digits" and metrics["n_eval"] == 300
+    assert 0 <= metrics["codes"]["c1"]["accuracy"] <= 1
+    assert metrics["codes"]["c1"]["mi_lower_bound"] <= metrics["codes"]["c1"]["entropy"] + 1e-6
+
+
+def test_save_load_round_trip(tmp_path):
+    model = tiny_model("infogan")
+    model.train_step(batch(), 0)
+    path = save_checkpoint(model, 1, tmp_path, {"count": 3})
+    other = tiny_model("infogan", seed=5)
+    step, loop_state = load_checkpoint(path, other)
+    assert step == 1 and loop_state == {"count": 3}
+    a, b = model.state_dict(), other.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert torch.equal(model.rng.get_state(), other.rng.get_state())
+    # identical state -> identical next step
+    la, lb = model.train_step(batch(seed=1), 1), other.train_step(batch(seed=1), 1)
+    assert all(torch.equal(la[k], lb[k]) for k in la)
+
+
+def test_resume_equals_uninterrupted_run_bit_for_bit(tiny_config, tmp_path):
+    cfg = tiny_config.model_copy(deep=True)
+    cfg.train.steps, cfg.train.checkpoint_every, cfg.train.log_every = 8, 3, 1
+    full = train(cfg, tmp_path / "full", progress=quiet)
+
+    calls = {"n": 0}
+
+    def stop_after_five() -> bool:
+        calls["n"] += 1
+        return calls["n"] == 5
+
+    part = train(cfg, tmp_path / "part", progress=quiet, should_stop=stop_after_five)
+    assert part.step == 5 and not (tmp_path / "part" / "eval.json").exists()
+    resumed = train(cfg, tmp_path / "part", resume=True, progress=quiet)
+    assert resumed.step == 8
+    assert losses(rows(tmp_path / "part")) == losses(rows(tmp_path / "full"))
+    a, b = full.model.state_dict(), resumed.model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    for name in ("d", "g"):
+        sa, sb = full.model.optimizers[name].state_dict(), resumed.model.optimizers[name].state_dict()
+        assert all(torch.equal(sa["state"][i]["exp_avg"], sb["state"][i]["exp_avg"]) for i in sa["state"])
+
+
+def test_resume_mid_log_window_keeps_the_window_average(tiny_config, tmp_path):
+    cfg = tiny_config.model_copy(deep=True)
+    cfg.train.steps, cfg.train.checkpoint_every, cfg.train.log_every = 6, 1, 4
+    train(cfg, tmp_path / "full", progress=quiet)
+    calls = {"n": 0}
+
+    def stop_after_two() -> bool:
+        calls["n"] += 1
+        return calls["n"] == 2
+
+    train(cfg, tmp_path / "part", progress=quiet, should_stop=stop_after_two)
+    train(cfg, tmp_path / "part", resume=True, progress=quiet)
+    assert losses(rows(tmp_path / "part")) == losses(rows(tmp_path / "full"))
+
+
+def test_new_run_refuses_a_used_directory(tiny_config, tmp_path):
+    train(tiny_config, tmp_path / "run", progress=quiet)
+    with pytest.raises(ConfigError, match="already holds a run; continue it with --resume"):
+        train(tiny_config, tmp_path / "run", progress=quiet)
+
+
+def test_resume_refuses_a_different_config(tiny_config, tmp_path):
+    train(tiny_config, tmp_path / "run", progress=quiet)
+    changed = tiny_config.model_copy(deep=True)
+    changed.model.lambda_cont = 0.5
+    with pytest.raises(ConfigError, match="different model, data or seed"):
+        train(changed, tmp_path / "run", resume=True, progress=quiet)
+
+
+def test_incomplete_checkpoints_are_ignored_and_refused(tiny_config, tmp_path):
+    train(tiny_config, tmp_path / "run", progress=quiet)
+    ckpts = tmp_path / "run" / "checkpoints"
+    (ckpts / "step-6" / "manifest.json").unlink()  # as if the save was cut before its manifest
+    assert [p.name for p in list_checkpoints(ckpts)] == ["step-3"]
+    assert load_run(tmp_path / "run").step == 3
+    with pytest.raises(CheckpointError, match="not a complete checkpoint"):
+        load_checkpoint(ckpts / "step-6", tiny_model("infogan"))
+
+
+def test_checkpoint_of_another_shape_is_refused_with_the_difference(tmp_path):
+    model = tiny_model("infogan")
+    path = save_checkpoint(model, 0, tmp_path, {})
+    from infogan.config import load_preset
+    from infogan.models import build_model
+
+    from .conftest import TINY
+
+    wider = build_model(load_preset("digits", [*TINY, "model.latent.noise=9"]).model, (1, 8, 8))
+    with pytest.raises(
+        CheckpointError,
+        match=r"G.fc.0.weight has shape \(32, 16\) in the checkpoint, "
+        r"\(32, 21\) here",
+    ):
+        load_checkpoint(path, wider)
+
+
+def test_pickled_payload_in_state_is_refused(tmp_path):
+    model = tiny_model("infogan")
+    path = save_checkpoint(model, 0, tmp_path, {})
+
+    class Boom:
+        def __reduce__(self):
+            return (exec, ("raise SystemExit('payload ran')",))
+
+    torch.save({"evil": Boom()}, path / "state.pt")
+    with pytest.raises(CheckpointError, match=r"cannot read .*state\.pt"):
+        load_checkpoint(path, model)
+
+
+def test_batch_schedule_covers_each_epoch_once_and_depends_only_on_step():
+    sched = BatchSchedule(10, 3, seed=0, device=torch.device("cpu"))
+    epoch0 = torch.cat([sched.indices(s) for s in range(3)])
+    assert len(set(epoch0.tolist())) == 9
+    fresh = BatchSchedule(10, 3, seed=0, device=torch.device("cpu"))
+    assert torch.equal(fresh.indices(4), sched.indices(4)) and torch.equal(fresh.indices(1), sched.indices(1))
+    with pytest.raises(ConfigError, match="fewer than the batch size"):
+        BatchSchedule(2, 3, seed=0, device=torch.device("cpu"))
