@@ -181,3 +181,45 @@ def test_user_mistake_from_a_new_process_has_no_traceback():
         "model.latent.codes: bad latent code 'cat:1': a categorical code needs K >= 2 "
         "(got ['cat:1'])"
     )
+
+
+def test_sigint_checkpoints_exits_130_and_resume_continues(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    run_dir = tmp_path / "run"
+    args = [
+        "train",
+        "--preset",
+        "digits",
+        "--run-dir",
+        str(run_dir),
+        *TINY_SETS,
+        "--steps",
+        "100000",
+        "--log-every",
+        "1",
+        "--checkpoint-every",
+        "100000",
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "infogan", *args], stderr=subprocess.PIPE, text=True, env=env
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if line.startswith("step 3/"):
+            break
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=60) == 130, rest
+    assert "stopped at step" in rest and "Traceback" not in rest
+    stopped = int(rest.split("stopped at step ")[1].split(";")[0])
+    assert (run_dir / "checkpoints" / f"step-{stopped}" / "manifest.json").is_file()
+
+    result = invoke("train", "--run-dir", str(run_dir), "--resume", "--steps", str(stopped + 2))
+    assert result.returncode == 0, result.stderr
+    steps = [json.loads(line)["step"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert steps == list(range(1, stopped + 3))  # nothing repeated, nothing skipped
