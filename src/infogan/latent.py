@@ -254,8 +254,9 @@ class LatentSpec:
             code: name of the code that varies along each row.
             values: (S,) values to sweep: category indices for a categorical code, reals for a continuous one.
             rows: number of rows when rows are independent draws of noise and of the other codes.
-            rows_by: name of a categorical code; if given there is one row per value of it, and the noise and
-                remaining codes are one draw shared by the whole figure.
+            rows_by: name of a categorical code; if given there is one row per value of it, the noise and the
+                other categorical codes are one draw shared by the whole figure, and the other continuous codes
+                are 0.
             generator: randomness for the fixed inputs.
 
         Returns:
@@ -271,11 +272,9 @@ class LatentSpec:
             base = self.sample(1, generator=generator, device=device)
             base = Latent(*(t.expand(rows, -1).clone() for t in (base.z, base.c_cat, base.c_cont)))
             base.c_cat[:, self.categorical.index(row_code)] = torch.arange(rows, device=device)
+            base.c_cont.zero_()  # the other continuous codes sit at their prior's centre
         else:
             base = self.sample(rows, generator=generator, device=device)
-        for c in self.continuous:
-            if c != swept and rows_by is not None:
-                base.c_cont[:, self.continuous.index(c)] = 0.0
         grid = Latent(*(t.repeat_interleave(n_cols, dim=0) for t in (base.z, base.c_cat, base.c_cont)))
         swept_values = values.to(device).repeat(rows)
         if swept.is_categorical:
