@@ -125,6 +125,14 @@ def test_user_mistakes_give_one_line_and_nonzero_exit(args, message):
     assert "Traceback" not in result.stderr
 
 
+def test_unwritable_output_is_one_line(trained, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = invoke("sample", str(trained[0]), "-o", str(blocker / "x.png"))
+    assert result.returncode == 2 and result.stderr.startswith("error: File exists: "), result.stderr
+    assert result.stderr.count("\n") == 1
+
+
 def test_bad_code_value_for_sample(trained, tmp_path):
     result = invoke("sample", str(trained[0]), "-o", str(tmp_path / "x.png"), "--code", "c1=12")
     assert result.returncode == 2 and "give an integer in 0..9" in result.stderr

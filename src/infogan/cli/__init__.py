@@ -14,6 +14,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts contain literal [brackets]
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -27,4 +28,8 @@ def main() -> None:
         app()
     except InfoganError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except OSError as exc:  # a path the user gave cannot be written or read (permissions, full disk, ...)
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
         sys.exit(2)
