@@ -99,9 +99,8 @@ class Trainer:
                 step += 1
                 final = step == cfg.steps
                 if step % cfg.log_every == 0 or final:
-                    values = {
-                        k: float(v) / count for k, v in sums.items()
-                    }  # the one host sync per log window
+                    # The one host sync of a log window: losses stayed on the device until now.
+                    values = {k: float(v) / count for k, v in sums.items()}
                     now = time.perf_counter()
                     ips = (step - window_step) * cfg.batch_size / max(now - window_start, 1e-9)
                     eta = (cfg.steps - step) * (now - started) / max(step - start, 1)
