@@ -23,7 +23,7 @@ def rows(run_dir):
 
 
 def losses(rows_):
-    return [{k: v for k, v in r.items() if k != "images_per_s"} for r in rows_]
+    return [{k: v for k, v in r.items() if k not in ("images_per_s", "elapsed_s")} for r in rows_]
 
 
 def test_run_directory_contents(tiny_config, tmp_path):
@@ -31,7 +31,7 @@ def test_run_directory_contents(tiny_config, tmp_path):
     d = RunDir(tmp_path / "run")
     assert run.step == 6 and d.config.is_file() and d.eval.is_file()
     assert [r["step"] for r in rows(d.path)] == [2, 4, 6]
-    assert {"d_loss", "g_loss", "info_loss", "mi_c1", "mi_c2", "mi_c3", "images_per_s"} <= set(
+    assert {"d_loss", "g_loss", "info_loss", "mi_c1", "mi_c2", "mi_c3", "images_per_s", "elapsed_s"} <= set(
         rows(d.path)[0]
     )
     assert list(d.path.glob("events.out.tfevents.*"))
@@ -80,6 +80,8 @@ def test_resume_equals_uninterrupted_run_bit_for_bit(tiny_config, tmp_path):
     resumed = train(cfg, tmp_path / "part", resume=True, progress=quiet)
     assert resumed.step == 8
     assert losses(rows(tmp_path / "part")) == losses(rows(tmp_path / "full"))
+    elapsed = [r["elapsed_s"] for r in rows(tmp_path / "part")]
+    assert elapsed == sorted(elapsed)  # training time carries over the interruption
     a, b = full.model.state_dict(), resumed.model.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
     for name in ("d", "g"):

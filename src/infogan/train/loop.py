@@ -85,6 +85,9 @@ class Trainer:
         start, loop_state = load_checkpoint(resume_from, model) if resume_from else (0, {})
         sums: dict[str, Tensor] = loop_state.get("sums", {})
         count: int = loop_state.get("count", 0)
+        elapsed_before: float = loop_state.get(
+            "elapsed_s", 0.0
+        )  # training time of earlier sessions of this run
         schedule = BatchSchedule(len(self.data), cfg.batch_size, cfg.seed, model.device)
         preview, preview_cols = preview_latent(model.latent, cfg.seed, device=model.device)
         log = MetricsLog(self.run.path, resume_step=start if resume_from else None)
@@ -105,7 +108,8 @@ class Trainer:
                     ips = (step - window_step) * cfg.batch_size / max(now - window_start, 1e-9)
                     eta = (cfg.steps - step) * (now - started) / max(step - start, 1)
                     self._check_finite(values, step)
-                    log.write(step, {**values, "images_per_s": ips})
+                    elapsed = elapsed_before + now - started
+                    log.write(step, {**values, "images_per_s": ips, "elapsed_s": elapsed})
                     self.progress(progress_line(step, cfg.steps, values, ips, eta, self.ceilings))
                     sums, count, window_start, window_step = {}, 0, now, step
                 if step % cfg.sample_every == 0 or final:
@@ -113,7 +117,9 @@ class Trainer:
                 stop = self.should_stop()
                 if step % cfg.checkpoint_every == 0 or final or stop:
                     self._check_finite({k: float(v) for k, v in sums.items()}, step)
-                    save_checkpoint(model, step, self.run.checkpoints, {"sums": sums, "count": count})
+                    elapsed = elapsed_before + time.perf_counter() - started
+                    state = {"sums": sums, "count": count, "elapsed_s": elapsed}
+                    save_checkpoint(model, step, self.run.checkpoints, state)
                     prune_checkpoints(self.run.checkpoints, cfg.keep_last)
                 if stop:
                     self.progress(f"stopped at step {step}; resume with --resume")
