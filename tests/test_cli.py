@@ -133,6 +133,12 @@ def test_unwritable_output_is_one_line(trained, tmp_path):
     assert result.stderr.count("\n") == 1
 
 
+def test_eval_on_a_dataset_of_another_image_size_is_refused(trained):
+    result = invoke("eval", str(trained[0]), "--dataset", "mnist-sample", "--mi-samples", "10")
+    assert result.returncode == 2
+    assert "has images of shape (1, 28, 28), the model makes (1, 8, 8)" in result.stderr
+
+
 def test_bad_code_value_for_sample(trained, tmp_path):
     result = invoke("sample", str(trained[0]), "-o", str(tmp_path / "x.png"), "--code", "c1=12")
     assert result.returncode == 2 and "give an integer in 0..9" in result.stderr

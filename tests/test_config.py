@@ -41,6 +41,8 @@ def test_overrides_parse_yaml_values():
         ("train.steps=many", "train.steps: Input should be a valid integer"),
         ("model.adversarial=hinged", "model.adversarial: Input should be 'minimax' or 'non-saturating'"),
         ("model.name=vae2", "unknown model 'vae2'"),
+        ("model.latent.codes=[]", "InfoGAN needs at least one latent code"),
+        ("train.batch_size=1", "train.batch_size: Input should be greater than or equal to 2"),
     ],
 )
 def test_bad_overrides_give_one_clear_line(override, message):
@@ -69,3 +71,16 @@ def test_unknown_key_in_a_config_file(tmp_path):
     path.write_text("model:\n  name: infogan\n  widht: 3\n")
     with pytest.raises(ConfigError, match=r"model\.widht: unknown key"):
         load_preset(str(path))
+
+
+@pytest.mark.parametrize("device", ["mps", "meta", "cpu:1", "cuda:x", "cuda", "cuda:0"])
+def test_unsupported_or_absent_devices_are_config_errors(device):
+    import torch
+
+    from infogan.api import resolve_device
+
+    if torch.cuda.is_available():
+        pytest.skip("checks the messages of a machine without CUDA")
+    with pytest.raises(ConfigError, match="device"):
+        resolve_device(device)
+    assert str(resolve_device("auto")) == "cpu"

@@ -129,3 +129,11 @@ def test_one_hot_matches_torch():
     spec = LatentSpec.parse(0, ["cat:5"])
     latent = Latent(torch.zeros(3, 0), torch.tensor([[0], [4], [2]]), torch.zeros(3, 0))
     assert torch.equal(spec.to_input(latent), F.one_hot(torch.tensor([0, 4, 2]), 5).float())
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_with_codes_rejects_non_finite_values(value):
+    latent = PAPER.sample(2, generator=torch.Generator().manual_seed(0))
+    for name in ("c1", "c2"):
+        with pytest.raises(ConfigError, match="must be a finite number"):
+            PAPER.with_codes(latent, {name: value})

@@ -1,5 +1,6 @@
 """The loop, checkpoints and resume."""
 
+import hashlib
 import json
 
 import pytest
@@ -114,7 +115,7 @@ def test_resume_refuses_a_different_config(tiny_config, tmp_path):
     train(tiny_config, tmp_path / "run", progress=quiet)
     changed = tiny_config.model_copy(deep=True)
     changed.model.lambda_cont = 0.5
-    with pytest.raises(ConfigError, match="different model, data or seed"):
+    with pytest.raises(ConfigError, match="with a different model than it was started with"):
         train(changed, tmp_path / "run", resume=True, progress=quiet)
 
 
@@ -154,6 +155,10 @@ def test_pickled_payload_in_state_is_refused(tmp_path):
             return (exec, ("raise SystemExit('payload ran')",))
 
     torch.save({"evil": Boom()}, path / "state.pt")
+    # A crafted checkpoint carries a manifest that matches its payload, so the hash check passes.
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["files"]["state.pt"] = hashlib.sha256((path / "state.pt").read_bytes()).hexdigest()
+    (path / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(CheckpointError, match=r"cannot read .*state\.pt"):
         load_checkpoint(path, model)
 
@@ -166,3 +171,46 @@ def test_batch_schedule_covers_each_epoch_once_and_depends_only_on_step():
     assert torch.equal(fresh.indices(4), sched.indices(4)) and torch.equal(fresh.indices(1), sched.indices(1))
     with pytest.raises(ConfigError, match="fewer than the batch size"):
         BatchSchedule(2, 3, seed=0, device=torch.device("cpu"))
+
+
+def test_corrupted_checkpoint_file_is_refused(tmp_path):
+    model = tiny_model("infogan")
+    path = save_checkpoint(model, 0, tmp_path, {})
+    data = bytearray((path / "model.safetensors").read_bytes())
+    data[-1] ^= 0xFF  # one flipped bit in a weight
+    (path / "model.safetensors").write_bytes(bytes(data))
+    with pytest.raises(
+        CheckpointError, match=r"model\.safetensors is missing or does not match its manifest"
+    ):
+        load_checkpoint(path, model)
+
+
+def test_resume_refuses_fewer_steps_or_another_batch_size(tiny_config, tmp_path):
+    train(tiny_config, tmp_path / "run", progress=quiet)
+    fewer = tiny_config.model_copy(deep=True)
+    fewer.train.steps = 3
+    with pytest.raises(ConfigError, match="already at step 6; --steps must be at least that"):
+        train(fewer, tmp_path / "run", resume=True, progress=quiet)
+    other = tiny_config.model_copy(deep=True)
+    other.train.batch_size = 8
+    with pytest.raises(ConfigError, match=r"different train\.batch_size"):
+        train(other, tmp_path / "run", resume=True, progress=quiet)
+
+
+def test_resume_drops_a_torn_metrics_line(tiny_config, tmp_path):
+    cfg = tiny_config.model_copy(deep=True)
+    cfg.train.steps = 4
+    train(cfg, tmp_path / "run", progress=quiet)
+    with (tmp_path / "run" / "metrics.jsonl").open("a") as fh:
+        fh.write('{"step": 5, "d_lo')  # a write cut by a crash
+    cfg.train.steps = 6
+    train(cfg, tmp_path / "run", resume=True, progress=quiet)
+    assert [r["step"] for r in rows(tmp_path / "run")] == [2, 4, 6]
+
+
+def test_failed_start_leaves_no_run_directory(tiny_config, tmp_path):
+    cfg = tiny_config.model_copy(deep=True)
+    cfg.train.batch_size = 5000  # more than the 1,497 training digits
+    with pytest.raises(ConfigError, match="fewer than the batch size"):
+        train(cfg, tmp_path / "run", progress=quiet)
+    assert not (tmp_path / "run").exists()

@@ -18,7 +18,7 @@ from infogan.errors import CheckpointError, ConfigError
 from infogan.metrics.evaluate import evaluate_codes
 from infogan.models import GenerativeModel, build_model
 from infogan.models.infogan import InfoGAN
-from infogan.train.checkpoint import load_checkpoint
+from infogan.train.checkpoint import load_checkpoint, read_manifest, write_text_atomic
 from infogan.train.logging import ProgressFn
 from infogan.train.loop import Trainer
 from infogan.train.run_dir import RunDir, locate
@@ -30,16 +30,22 @@ def _stderr(line: str) -> None:
 
 
 def resolve_device(name: str) -> torch.device:
-    """``auto`` is CUDA when available, else CPU; anything else is passed to torch.device."""
+    """``cpu``, ``cuda``, ``cuda:N`` or ``auto`` (CUDA when available, else CPU)."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError as exc:
-        raise ConfigError(f"train.device: '{name}' is not a device (use cpu, cuda, cuda:N or auto)") from exc
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"train.device is '{name}' but this machine has no CUDA device; use cpu or auto")
-    return device
+    if name == "cpu":
+        return torch.device("cpu")
+    kind, _, index = name.partition(":")
+    if kind != "cuda" or (index and not index.isdigit()):
+        raise ConfigError(f"device '{name}' is not supported (use cpu, cuda, cuda:N or auto)")
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if count == 0:
+        raise ConfigError(f"device is '{name}' but this machine has no CUDA device; use cpu or auto")
+    if index and int(index) >= count:
+        raise ConfigError(
+            f"device is '{name}' but this machine has {count} CUDA device(s): cuda:0..cuda:{count - 1}"
+        )
+    return torch.device(name)
 
 
 @dataclass
@@ -89,6 +95,8 @@ class Run:
                     "name": dataset or data_cfg.name,
                     "fallback": None,
                     "root": data_root if data_root is not None else data_cfg.root,
+                    # another dataset is read at its own size: a shape mismatch is an error, not a resize
+                    "image_size": data_cfg.image_size if dataset in (None, data_cfg.name) else None,
                 }
             )
         split = self.config.eval.split
@@ -145,12 +153,23 @@ def train(
         if not run.config.is_file():
             raise CheckpointError(f"cannot resume: {run.path} holds no run (no config.yaml)")
         saved = load_config_file(run.config)
-        if saved.model != cfg.model or saved.data != cfg.data or saved.train.seed != cfg.train.seed:
+        adjustable = {"steps", "log_every", "sample_every", "checkpoint_every", "keep_last"}
+        changed = [name for name in ("model", "data") if getattr(saved, name) != getattr(cfg, name)]
+        changed += [
+            f"train.{k}" for k, v in saved.train if k not in adjustable and getattr(cfg.train, k) != v
+        ]
+        if changed:
             raise ConfigError(
-                f"cannot resume {run.path} with a different model, data or seed than it was "
-                "started with; only the step budget and the logging schedule may change"
+                f"cannot resume {run.path} with a different {', '.join(changed)} than it was started with; "
+                "only the step budget and the logging schedule may change"
             )
         checkpoint = run.latest_checkpoint()
+        manifest = read_manifest(checkpoint) if checkpoint else None
+        done = int(manifest["step"]) if manifest else 0
+        if cfg.train.steps < done:
+            raise ConfigError(
+                f"{run.path} is already at step {done}; --steps must be at least that to resume"
+            )
         progress(
             f"resuming {run.path} from {checkpoint.name}"
             if checkpoint
@@ -171,9 +190,10 @@ def train(
         raise ConfigError(f"cannot build {cfg.model.name} for {cfg.data.name}: {exc}") from exc
     model.seed(cfg.train.seed)
     train_data = datasets.build(cfg.data, "train").to(device)
-    try:
+    trainer = Trainer(model, train_data, cfg.train, run, progress=progress, should_stop=should_stop)
+    try:  # only now, with the config, model and data known to work, does the run directory appear
         run.path.mkdir(parents=True, exist_ok=True)
-        run.config.write_text(dump_config(cfg))
+        write_text_atomic(run.config, dump_config(cfg))
     except OSError as exc:
         raise ConfigError(f"cannot write the run directory {run.path}: {exc.strerror}") from exc
     progress(
@@ -181,9 +201,7 @@ def train(
         f"{cfg.train.batch_size}, device {device}, {torch.get_num_threads()} threads)"
     )
 
-    step = Trainer(model, train_data, cfg.train, run, progress=progress, should_stop=should_stop).fit(
-        checkpoint
-    )
+    step = trainer.fit(checkpoint)
     result = Run(run, cfg, model, step)
     if step == cfg.train.steps:
         model.eval()
@@ -200,7 +218,7 @@ def _finish(run: Run, progress: ProgressFn) -> None:
         f"({run.config.eval.mi_samples} generated samples for L_I)"
     )
     metrics = run.evaluate()
-    run.dir.eval.write_text(json.dumps(metrics, indent=1))
+    write_text_atomic(run.dir.eval, json.dumps(metrics, indent=1))
     summary = ", ".join(_code_summary(name, entry) for name, entry in metrics["codes"].items())
     progress(f"eval: {summary}; written to {run.dir.eval}")
 

@@ -34,7 +34,7 @@ class TrainConfig(StrictModel):
     """The training loop's budget and bookkeeping."""
 
     steps: int = Field(5000, ge=0)
-    batch_size: int = Field(128, gt=0)
+    batch_size: int = Field(128, ge=2)  # batch norm needs two or more images per batch
     seed: int = 0
     device: str = "cpu"
     threads: int | None = Field(None, gt=0)

@@ -184,6 +184,8 @@ class LatentSpec:
         c_cat, c_cont = latent.c_cat.clone(), latent.c_cont.clone()
         for name, value in values.items():
             code = self.code(name)
+            if not math.isfinite(value):
+                raise ConfigError(f"code {name} must be a finite number, not {value}")
             if code.is_categorical:
                 if float(value) != int(value) or not 0 <= int(value) < code.k:
                     raise ConfigError(

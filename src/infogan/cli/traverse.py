@@ -44,6 +44,12 @@ def traverse(
         code = (spec.continuous or spec.codes)[0].name
     from infogan.viz.traversal import traversal_figure
 
+    if spec.code(code).is_categorical and (value_range is not None or steps is not None):
+        typer.echo(
+            f"note: {code} is categorical; it sweeps all its values and --range/--steps do not apply",
+            err=True,
+        )
+
     t = loaded.traverse(
         code,
         value_range=value_range,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
-from pydantic import Field
+from pydantic import Field, field_validator
 from torch import Tensor
 
 from infogan.latent import Latent
@@ -38,6 +38,13 @@ class InfoGANConfig(ModelConfig):
     width: int = Field(64, gt=0)
     q_hidden: int = Field(128, gt=0)
     leaky_slope: float = Field(0.1, ge=0)
+
+    @field_validator("latent")
+    @classmethod
+    def _has_codes(cls, latent: LatentConfig) -> LatentConfig:
+        if not latent.codes:
+            raise ValueError("InfoGAN needs at least one latent code, e.g. codes: [cat:10]")
+        return latent
 
 
 class InfoGAN(GenerativeModel):

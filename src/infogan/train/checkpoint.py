@@ -35,6 +35,16 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def write_text_atomic(path: Path, text: str) -> None:
+    """Replace `path` with `text` so that a crash leaves either the old or the new file, never a torn one."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -71,6 +81,7 @@ def save_checkpoint(model: GenerativeModel, step: int, folder: Path, loop_state:
     manifest = {"format_version": FORMAT_VERSION, "step": step, "files": files, "torch": torch.__version__}
     (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1))
     _fsync(tmp / MANIFEST)
+    _fsync(tmp)
     if final.exists():  # a checkpoint of the same step from a run that was resumed before it
         shutil.rmtree(final)
     tmp.rename(final)
@@ -121,6 +132,9 @@ def load_checkpoint(
             f"{path} has checkpoint format {manifest.get('format_version')}, "
             f"this version of infogan reads format {FORMAT_VERSION}"
         )
+    for name, digest in manifest.get("files", {}).items():
+        if not (path / name).is_file() or _sha256(path / name) != digest:
+            raise CheckpointError(f"{path / name} is missing or does not match its manifest (corrupted?)")
     try:
         weights = load_file(str(path / WEIGHTS), device=str(model.device))
     except (OSError, SafetensorError) as exc:

@@ -7,6 +7,8 @@ import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from infogan.train.checkpoint import write_text_atomic
+
 
 class MetricsLog:
     """Appends log rows to ``metrics.jsonl`` and TensorBoard; on resume, drops rows past the resumed step so the
@@ -15,12 +17,8 @@ class MetricsLog:
     def __init__(self, run_path: Path, *, resume_step: int | None = None) -> None:
         self.path = run_path / "metrics.jsonl"
         if resume_step is not None and self.path.exists():
-            kept = [
-                line
-                for line in self.path.read_text().splitlines()
-                if line.strip() and json.loads(line).get("step", 0) <= resume_step
-            ]
-            self.path.write_text("".join(line + "\n" for line in kept))
+            kept = [line for line in self.path.read_text().splitlines() if _step_of(line) <= resume_step]
+            write_text_atomic(self.path, "".join(line + "\n" for line in kept))
         elif resume_step is None:
             self.path.write_text("")
         self._file = self.path.open("a")
@@ -39,6 +37,14 @@ class MetricsLog:
     def close(self) -> None:
         self._file.close()
         self._tb.close()
+
+
+def _step_of(line: str) -> float:
+    """The step of a metrics.jsonl row; a torn or foreign line counts as after every step (dropped on resume)."""
+    try:
+        return float(json.loads(line)["step"])
+    except (ValueError, KeyError, TypeError):
+        return math.inf
 
 
 def format_duration(seconds: float) -> str:

@@ -78,6 +78,7 @@ class Trainer:
         self.model, self.data, self.cfg, self.run = model, data, cfg, run
         self.progress, self.should_stop = progress, should_stop
         self.ceilings = {f"mi_{c.name}": c.entropy for c in model.latent.codes if c.is_categorical}
+        self.schedule = BatchSchedule(len(data), cfg.batch_size, cfg.seed, model.device)
 
     def fit(self, resume_from: Path | None = None) -> int:
         """Train from scratch or from a checkpoint; return the number of completed steps."""
@@ -88,14 +89,13 @@ class Trainer:
         elapsed_before: float = loop_state.get(
             "elapsed_s", 0.0
         )  # training time of earlier sessions of this run
-        schedule = BatchSchedule(len(self.data), cfg.batch_size, cfg.seed, model.device)
         preview, preview_cols = preview_latent(model.latent, cfg.seed, device=model.device)
         log = MetricsLog(self.run.path, resume_step=start if resume_from else None)
         model.train()
         step, started, window_start, window_step = start, time.perf_counter(), time.perf_counter(), start
         try:
             while step < cfg.steps:
-                out = model.train_step(self.data.batch(schedule.indices(step)), step)
+                out = model.train_step(self.data.batch(self.schedule.indices(step)), step)
                 for key, value in out.items():
                     sums[key] = sums[key] + value if key in sums else value.clone()
                 count += 1
