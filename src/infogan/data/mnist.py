@@ -38,7 +38,7 @@ class MNIST(IDXSource):
                 TorchvisionMNIST(str(root), train=True, download=True)
             except Exception as exc:  # network failures come in many types; each means "not downloaded"
                 raise DataUnavailableError(
-                    f"dataset mnist: download into {root} failed ({type(exc).__name__})"
+                    f"dataset mnist: download into {root} failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
                 ) from exc
 
 
