@@ -37,9 +37,8 @@ class MNIST(IDXSource):
             try:
                 TorchvisionMNIST(str(root), train=True, download=True)
             except Exception as exc:  # network failures come in many types; each means "not downloaded"
-                raise DataUnavailableError(
-                    f"dataset mnist: download into {root} failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-                ) from exc
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise DataUnavailableError(f"dataset mnist: download into {root} failed: {reason}") from exc
 
 
 SOURCE = MNIST()

@@ -86,9 +86,8 @@ class Trainer:
         start, loop_state = load_checkpoint(resume_from, model) if resume_from else (0, {})
         sums: dict[str, Tensor] = loop_state.get("sums", {})
         count: int = loop_state.get("count", 0)
-        elapsed_before: float = loop_state.get(
-            "elapsed_s", 0.0
-        )  # training time of earlier sessions of this run
+        # Training time of earlier sessions of this run, so elapsed_s counts across resumes.
+        elapsed_before: float = loop_state.get("elapsed_s", 0.0)
         preview, preview_cols = preview_latent(model.latent, cfg.seed, device=model.device)
         log = MetricsLog(self.run.path, resume_step=start if resume_from else None)
         model.train()
