@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from infogan.config import DataConfig
-from infogan.data import digits, fashion_mnist, mnist, mnist_sample
+from infogan.data import digits, fashion_mnist, mnist, mnist_sample, shapes
 from infogan.data.base import ImageSource, ImageTensorDataset, Split, to_model_range
 from infogan.errors import ConfigError, DataUnavailableError
 
@@ -14,6 +14,7 @@ DATASETS: dict[str, ImageSource] = {
     "mnist-sample": mnist_sample.SOURCE,
     "fashion-mnist": fashion_mnist.SOURCE,
     "digits": digits.SOURCE,
+    "shapes": shapes.SOURCE,
 }
 
 __all__ = ["DATASETS", "ImageSource", "ImageTensorDataset", "Split", "build", "resolve", "source"]
