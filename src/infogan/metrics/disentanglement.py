@@ -1,0 +1,76 @@
+"""All four disentanglement scores of a representation on data with known factors, from shared samples:
+MIG (arXiv:1802.04942), DCI (Eastwood & Williams 2018), SAP (arXiv:1711.00848) and the FactorVAE score
+(arXiv:1802.05983), with the definitions of disentanglement_lib (Locatello et al. 2019, arXiv:1811.12359).
+
+MIG, DCI and SAP share one training sample and one held-out sample; the FactorVAE score takes its global
+standard deviations from the same training sample and draws its own fixed-factor groups. See each metric's module
+for its definition and where it departs from disentanglement_lib.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from infogan.data.ground_truth import GroundTruthData, Represent, sample_codes
+from infogan.metrics.dci import _dci
+from infogan.metrics.factor_vae import _factor_vae, vote_codes
+from infogan.metrics.mig import _mig
+from infogan.metrics.sap import _sap
+
+FACTOR_VAE_GROUP_SIZE = 64
+
+
+def disentanglement_scores(
+    represent: Represent,
+    data: GroundTruthData,
+    *,
+    n_train: int = 10_000,
+    n_test: int = 5_000,
+    n_train_votes: int = 800,
+    n_eval_votes: int = 400,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, float]:
+    """MIG, DCI, SAP and FactorVAE scores of one representation.
+
+    Args:
+        represent: images (B, C, H, W) in [-1, 1] -> codes (B, D), e.g. Q's posterior means and argmax.
+        data: ground truth to sample factors and images from (e.g. `infogan.data.shapes.Shapes()`).
+        n_train: images for MIG and for fitting the DCI and SAP classifiers.
+        n_test: held-out images for DCI informativeness and SAP.
+        n_train_votes: FactorVAE votes (groups of 64 images) that fit its majority-vote classifier.
+        n_eval_votes: FactorVAE votes it is scored on.
+        seed: seeds all sampling and the DCI forests.
+        progress: called with a short message before each stage.
+
+    Returns:
+        ``{"mig", "dci_disentanglement", "dci_completeness", "dci_informativeness", "sap", "factorvae"}``, each
+        in [0, 1]; DCI informativeness is the held-out accuracy of the per-factor classifiers.
+    """
+    say = progress or (lambda _: None)
+    generator = torch.Generator().manual_seed(seed)
+    say(f"disentanglement: encoding {n_train} + {n_test} sampled images")
+    codes_train, factors_train = sample_codes(represent, data, n_train, generator)
+    codes_test, factors_test = sample_codes(represent, data, n_test, generator)
+    say("disentanglement: MIG, DCI, SAP")
+    mig = _mig(codes_train, factors_train)
+    dci = _dci(codes_train, factors_train, codes_test, factors_test, seed=seed)
+    sap = _sap(codes_train, factors_train, codes_test, factors_test)
+    say(
+        f"disentanglement: FactorVAE, {n_train_votes} + {n_eval_votes} groups of {FACTOR_VAE_GROUP_SIZE} images"
+    )
+    train_votes = vote_codes(represent, data, n_train_votes, FACTOR_VAE_GROUP_SIZE, generator)
+    eval_votes = vote_codes(represent, data, n_eval_votes, FACTOR_VAE_GROUP_SIZE, generator)
+    factorvae = _factor_vae(
+        codes_train.std(axis=0, ddof=1), train_votes, eval_votes, n_factors=len(data.factor_sizes)
+    )
+    return {
+        "mig": mig,
+        "dci_disentanglement": dci.disentanglement,
+        "dci_completeness": dci.completeness,
+        "dci_informativeness": dci.informativeness,
+        "sap": sap,
+        "factorvae": factorvae,
+    }
