@@ -1,0 +1,222 @@
+"""Feature spaces for sample-quality metrics (FID, KID, precision/recall).
+
+Inception-v3 features (Heusel et al. 2017, arXiv:1706.08500) describe natural RGB photographs; on 28x28 grayscale
+digits they are both a poor fit and unavailable offline. The default feature space is therefore a small classifier
+that the project trains on the dataset's own training split: deterministic from a seed, cached per dataset and image
+shape, with its held-out accuracy recorded beside the weights so every FID says what it was measured with.
+Standard Inception FID is available when the user has the weights on disk (`inception_extractor`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import Tensor, nn
+
+from infogan.data import ImageTensorDataset
+from infogan.errors import ConfigError
+
+ProgressFn = Callable[[str], None]
+FEATURE_DIM = 128
+CACHE_VERSION = 1
+DEFAULT_CACHE = Path("~/.cache/infogan/features")
+
+
+class FeatureClassifier(nn.Module):
+    """A small CNN classifier for (C, S, S) images in [-1, 1]; its penultimate layer is the feature space.
+
+    4x4 conv 32 stride 2, 4x4 conv 64 stride 2 (leaky ReLU 0.2 after each), FC 128 leaky ReLU (the features), FC to
+    the class logits: a few MFLOP per 28x28 image, so training it costs well under a minute on a CPU.
+    """
+
+    def __init__(self, channels: int, image_size: int, num_classes: int) -> None:
+        super().__init__()
+        self.num_features = FEATURE_DIM  # read by torchmetrics when the network is used as its extractor
+        side = (image_size + 3) // 4
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, 32, 4, stride=2, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(32, 64, 4, stride=2, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Flatten(),  # (B, 64 * S/4 * S/4)
+            nn.Linear(64 * side * side, FEATURE_DIM),
+            nn.LeakyReLU(0.2),
+        )
+        self.classify = nn.Linear(FEATURE_DIM, num_classes)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Features (B, 128) of images (B, C, S, S) in [-1, 1]."""
+        return self.body(x)
+
+    def logits(self, x: Tensor) -> Tensor:
+        return self.classify(self.body(x))
+
+
+@dataclass
+class FeatureExtractor:
+    """Maps images (B, C, H, W) in [-1, 1] to features (B, F); `info` says what the network is."""
+
+    net: nn.Module
+    info: dict[str, Any] = field(default_factory=dict)
+    prepare: Callable[[Tensor], Tensor] = lambda x: x
+
+    @torch.no_grad()
+    def __call__(self, images: Tensor, batch_size: int = 500) -> Tensor:
+        self.net.eval()
+        device = next(self.net.parameters()).device
+        out = [
+            self.net(self.prepare(images[i : i + batch_size].to(device))).float().cpu()
+            for i in range(0, images.shape[0], batch_size)
+        ]
+        return torch.cat(out)
+
+
+@torch.no_grad()
+def accuracy(net: FeatureClassifier, data: ImageTensorDataset, batch_size: int = 500) -> float:
+    """Fraction of `data` (which must be labelled) that `net` classifies correctly."""
+    assert data.labels is not None
+    net.eval()
+    correct = 0
+    for i in range(0, len(data), batch_size):
+        pred = net.logits(data.images[i : i + batch_size]).argmax(dim=1)
+        correct += int((pred == data.labels[i : i + batch_size]).sum())
+    return correct / max(len(data), 1)
+
+
+def train_classifier(
+    train: ImageTensorDataset,
+    num_classes: int,
+    *,
+    steps: int = 1000,
+    batch_size: int = 128,
+    seed: int = 0,
+    progress: ProgressFn | None = None,
+) -> FeatureClassifier:
+    """Train a `FeatureClassifier` with Adam (lr 1e-3) on labelled images; the result depends only on the data,
+    the sizes and `seed`."""
+    if train.labels is None:
+        raise ConfigError(f"dataset {train.name} has no labels to train a feature classifier on")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = FeatureClassifier(train.shape[0], train.shape[1], num_classes)
+    net.to(train.images.device).train()
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+    generator = torch.Generator().manual_seed(seed)
+    for step in range(1, steps + 1):
+        idx = torch.randint(len(train), (batch_size,), generator=generator).to(train.images.device)
+        loss = nn.functional.cross_entropy(net.logits(train.images[idx]), train.labels[idx])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if progress is not None and (step % 200 == 0 or step == steps):
+            progress(f"feature classifier: step {step}/{steps}, loss {loss.item():.4f}")
+    return net.eval()
+
+
+def cache_key(dataset: str, shape: tuple[int, int, int], steps: int, seed: int) -> str:
+    c, h, w = shape
+    return f"{dataset}-{c}x{h}x{w}-steps{steps}-seed{seed}-v{CACHE_VERSION}"
+
+
+def classifier_extractor(
+    train: ImageTensorDataset,
+    test: ImageTensorDataset,
+    num_classes: int,
+    *,
+    cache_dir: Path = DEFAULT_CACHE,
+    steps: int = 1000,
+    seed: int = 0,
+    progress: ProgressFn | None = None,
+) -> FeatureExtractor:
+    """The project's feature classifier for a dataset: loaded from the cache, or trained on `train`, measured on
+    `test` and cached.
+
+    Returns:
+        The extractor; `info` holds the network name, dataset, image shape, seed, steps and held-out accuracy.
+    """
+    folder = cache_dir.expanduser() / cache_key(train.name, train.shape, steps, seed)
+    net = FeatureClassifier(train.shape[0], train.shape[1], num_classes)
+    info_path, weights_path = folder / "info.json", folder / "model.safetensors"
+    if info_path.is_file() and weights_path.is_file():
+        try:
+            net.load_state_dict(load_file(weights_path))
+            info = json.loads(info_path.read_text())
+            return FeatureExtractor(net.to(train.images.device).eval(), info)
+        except (OSError, ValueError, RuntimeError) as exc:
+            if progress is not None:
+                progress(f"feature classifier cache {folder} is unreadable ({exc}); retraining it")
+    if progress is not None:
+        progress(f"training the feature classifier for {train.name} ({steps} steps; cached in {folder})")
+    net = train_classifier(train, num_classes, steps=steps, seed=seed, progress=progress)
+    info = {
+        "network": "classifier",
+        "dataset": train.name,
+        "image_shape": list(train.shape),
+        "num_classes": num_classes,
+        "seed": seed,
+        "steps": steps,
+        "train_images": len(train),
+        "test_images": len(test),
+        "test_accuracy": accuracy(net, test) if test.labels is not None else None,
+    }
+    _write_cache(folder, net, info)
+    return FeatureExtractor(net, info)
+
+
+def _write_cache(folder: Path, net: nn.Module, info: dict[str, Any]) -> None:
+    """Write weights and info into a temporary folder and rename it into place, so a reader never sees half a
+    cache entry; a failure to cache is not an error (the classifier is still used)."""
+    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
+    try:
+        tmp.mkdir(parents=True, exist_ok=True)
+        save_file(
+            {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}, tmp / "model.safetensors"
+        )
+        (tmp / "info.json").write_text(json.dumps(info, indent=1))
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def inception_extractor(weights: Path, device: torch.device) -> FeatureExtractor:
+    """Standard FID features: Inception-v3 pool3 (2048-d) as in the TensorFlow FID code, from local weights.
+
+    Grayscale images are replicated to three channels; images are mapped to uint8 [0, 255] and resized to 299x299
+    by the network itself (torch-fidelity's port of the TensorFlow graph, used through torchmetrics).
+    """
+    weights = Path(weights).expanduser()
+    if not weights.is_file():
+        raise ConfigError(
+            f"Inception weights not found at {weights} (give --fid-weights PATH to a local file)"
+        )
+    try:
+        from torchmetrics.image.fid import NoTrainInceptionV3
+    except ImportError as exc:  # pragma: no cover - torchmetrics is a dependency
+        raise ConfigError(f"Inception FID needs torchmetrics: {exc}") from exc
+    try:
+        net = NoTrainInceptionV3(
+            name="inception-v3-compat", features_list=["2048"], feature_extractor_weights_path=str(weights)
+        )
+    except ModuleNotFoundError as exc:
+        raise ConfigError(
+            "Inception FID needs torch-fidelity: pip install 'infogan[inception]' (or pip install torch-fidelity)"
+        ) from exc
+    except (RuntimeError, OSError, ValueError, KeyError) as exc:
+        raise ConfigError(f"cannot load Inception weights from {weights}: {exc}".splitlines()[0]) from exc
+
+    def prepare(x: Tensor) -> Tensor:
+        x = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+        return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
+
+    info = {"network": "inception-v3", "weights": str(weights), "feature_dim": 2048}
+    return FeatureExtractor(net.to(device), info, prepare)

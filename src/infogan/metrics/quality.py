@@ -1,0 +1,55 @@
+"""Sample quality of a generator against held-out real images: FID, KID and improved precision/recall, all in one
+feature space (see features.py for which, fid.py and precision_recall.py for the definitions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from infogan.metrics.features import FeatureExtractor
+from infogan.metrics.fid import fid_kid
+from infogan.metrics.precision_recall import precision_recall
+from infogan.models.base import GenerativeModel
+
+
+@torch.no_grad()
+def generate_images(
+    model: GenerativeModel, n: int, *, batch_size: int = 500, generator: torch.Generator | None = None
+) -> Tensor:
+    """n images (n, C, H, W) in [-1, 1] from the prior, on the CPU, generated in batches."""
+    out = []
+    for start in range(0, n, batch_size):
+        out.append(model.sample(min(batch_size, n - start), generator=generator).cpu())
+    return torch.cat(out)
+
+
+def sample_quality(
+    extract: FeatureExtractor, real: Tensor, fake: Tensor, *, k: int = 3, seed: int = 0
+) -> dict[str, Any]:
+    """FID, KID and precision/recall of `fake` against `real`.
+
+    Args:
+        extract: the feature network.
+        real: (N, C, H, W) real images in [-1, 1] (the reference set).
+        fake: (M, C, H, W) images to score. Precision/recall use the first min(N, M) of each set, since the method
+            assumes equally many real and generated samples.
+        k: neighbourhood size for precision/recall.
+
+    Returns:
+        ``{"fid", "kid", "kid_std", "precision", "recall", "features": {...}}`` where "features" records the
+        network and the sample counts each number was computed from.
+    """
+    real_f, fake_f = extract(real), extract(fake)
+    n_pr = min(len(real_f), len(fake_f))
+    result: dict[str, Any] = fid_kid(real_f, fake_f, seed=seed)
+    result.update(precision_recall(real_f[:n_pr], fake_f[:n_pr], k=k))
+    result["features"] = {
+        **extract.info,
+        "n_real": len(real_f),
+        "n_fake": len(fake_f),
+        "n_precision_recall": n_pr,
+        "k": k,
+    }
+    return result
