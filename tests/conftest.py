@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from unittest import mock
 
@@ -14,6 +17,10 @@ import pytest
 import torch
 
 from infogan.config import RunConfig, load_preset
+
+# Feature classifiers the tests train are cached here, never in the user's cache.
+FEATURE_CACHE = tempfile.mkdtemp(prefix="infogan-test-features-")
+atexit.register(shutil.rmtree, FEATURE_CACHE, ignore_errors=True)
 
 # Small, fixed thread count: the suite's numbers must not depend on the machine's core count.
 torch.set_num_threads(1)
@@ -32,6 +39,13 @@ TINY = [
     "train.checkpoint_every=3",
     "eval.mi_samples=64",
     "eval.batch_size=64",
+    "eval.fid_samples=64",
+    "eval.feature_steps=20",
+    f"eval.feature_cache={FEATURE_CACHE}",
+    "eval.semantics_draws=4",
+    "eval.semantics_steps=3",
+    "eval.factor_samples=200",
+    "eval.factor_votes=10",
 ]
 
 

@@ -73,6 +73,37 @@ def test_eval_json_is_one_object_with_the_documented_keys(trained):
     assert c1["type"] == "categorical" and c1["k"] == 10 and abs(c1["entropy"] - 2.302585) < 1e-5
     assert 0 <= c1["accuracy"] <= 1 and len(c1["confusion"]) == 10 and sum(map(sum, c1["confusion"])) == 300
     assert metrics["codes"]["c2"]["type"] == "continuous" and "mi_lower_bound" in metrics["codes"]["c3"]
+    for key in ("fid", "kid", "precision", "recall"):
+        assert isinstance(metrics[key], float), key
+    assert metrics["features"]["network"] == "classifier" and metrics["features"]["n_fake"] == 64
+    assert 0 <= metrics["features"]["test_accuracy"] <= 1
+    semantics = metrics["code_semantics"]
+    assert set(semantics) == {"c2", "c3"} and "slant" in semantics["c2"]["table"]
+    assert semantics["c2"]["property"] in semantics["c2"]["table"]
+    assert "disentanglement" not in metrics  # digits have no known factors
+    assert {"codes", "quality", "semantics"} <= set(metrics["timings"])
+    assert "eval: FID/KID" in result.stderr  # progress goes to stderr, never into the JSON
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--metrics", "codes,fidd"], "error: bad --metrics 'codes,fidd': choose from codes, quality"),
+        (
+            ["--fid-samples", "1"],
+            "error: bad config in the eval options: fid_samples: Input should be greater",
+        ),
+        (["--fid-features", "inception"], "error: Inception features need the weights file"),
+        (
+            ["--fid-features", "inception", "--fid-weights", "/nonexistent/pt_inception.pth"],
+            "error: Inception weights not found at /nonexistent/pt_inception.pth",
+        ),
+    ],
+)
+def test_bad_eval_options_are_one_line(trained, args, message):
+    result = invoke("eval", str(trained[0]), "--metrics", "quality", *args)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith(message), result.stderr
 
 
 def test_resume_continues_to_a_larger_budget(trained, tmp_path):
@@ -181,6 +212,8 @@ def test_missing_mnist_falls_back_to_the_sample_and_says_so(tmp_path):
         "train.batch_size=8",
         "--set",
         "eval.mi_samples=16",
+        "--set",
+        "eval.metrics=[codes]",
     )
     assert result.returncode == 0, result.stderr
     assert "dataset: mnist-sample" in result.stderr and "mnist is not available" in result.stderr

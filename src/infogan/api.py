@@ -13,11 +13,11 @@ import torch
 from torch import Tensor
 
 from infogan import data as datasets
-from infogan.config import RunConfig, dump_config, load_config_file
+from infogan.config import DataConfig, RunConfig, dump_config, load_config_file
+from infogan.data.base import Split
 from infogan.errors import CheckpointError, ConfigError
-from infogan.metrics.evaluate import evaluate_codes
+from infogan.metrics.evaluate import EvalData, evaluate_model
 from infogan.models import GenerativeModel, build_model
-from infogan.models.infogan import InfoGAN
 from infogan.train.checkpoint import load_checkpoint, read_manifest, write_text_atomic
 from infogan.train.logging import ProgressFn
 from infogan.train.loop import Trainer
@@ -84,10 +84,16 @@ class Run:
             generator=generator,
         )
 
-    def evaluate(self, dataset: str | None = None, data_root: str | None = None) -> dict[str, Any]:
-        """Evaluate on the held-out split of the run's dataset, or of `dataset` (same image shape)."""
-        if not isinstance(self.model, InfoGAN):
-            raise ConfigError(f"evaluation is defined for InfoGAN runs, this run is {self.config.model.name}")
+    def evaluate(
+        self,
+        dataset: str | None = None,
+        data_root: str | None = None,
+        *,
+        baselines: bool = False,
+        progress: ProgressFn = lambda _: None,
+    ) -> dict[str, Any]:
+        """Evaluate with the run's eval config (see `infogan.metrics.evaluate.evaluate_model`), against the run's
+        dataset or `dataset` (which must have the same image shape)."""
         data_cfg = self.config.data
         if dataset is not None or data_root is not None:
             data_cfg = data_cfg.model_copy(
@@ -99,15 +105,25 @@ class Run:
                     "image_size": data_cfg.image_size if dataset in (None, data_cfg.name) else None,
                 }
             )
-        split = self.config.eval.split
-        eval_data = datasets.build(data_cfg, split).to(self.model.device)
-        if eval_data.shape != self.model.image_shape:
+        data = _eval_data(data_cfg, self.config.eval.split, self.model.device)
+        if data.held_out.shape != self.model.image_shape:
             raise ConfigError(
-                f"dataset {data_cfg.name} has images of shape {eval_data.shape}, the model makes "
+                f"dataset {data_cfg.name} has images of shape {data.held_out.shape}, the model makes "
                 f"{self.model.image_shape}"
             )
-        result = evaluate_codes(self.model, eval_data, self.config.eval)
-        return {"step": self.step, "dataset": data_cfg.name, "split": split, **result}
+        result = evaluate_model(self.model, data, self.config.eval, baselines=baselines, progress=progress)
+        return {"step": self.step, "dataset": data_cfg.name, "split": self.config.eval.split, **result}
+
+
+def _eval_data(cfg: DataConfig, split: Split, device: torch.device) -> EvalData:
+    src = datasets.source(cfg.name)
+    ground_truth = getattr(src, "ground_truth", None)
+    return EvalData(
+        reference=datasets.build(cfg, "train").to(device),
+        held_out=datasets.build(cfg, split).to(device),
+        num_classes=src.num_classes,
+        ground_truth=ground_truth(cfg.image_size) if ground_truth is not None else None,
+    )
 
 
 def _build(cfg: RunConfig, device: torch.device) -> GenerativeModel:
@@ -217,7 +233,7 @@ def _finish(run: Run, progress: ProgressFn) -> None:
         f"evaluating on the {run.config.eval.split} split of {run.config.data.name} "
         f"({run.config.eval.mi_samples} generated samples for L_I)"
     )
-    metrics = run.evaluate()
+    metrics = run.evaluate(progress=progress)
     write_text_atomic(run.dir.eval, json.dumps(metrics, indent=1))
     summary = ", ".join(_code_summary(name, entry) for name, entry in metrics["codes"].items())
     progress(f"eval: {summary}; written to {run.dir.eval}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, get_args
 
 import yaml
 from pydantic import Field, SerializeAsAny, ValidationError, field_validator
@@ -44,15 +44,41 @@ class TrainConfig(StrictModel):
     keep_last: int = Field(3, gt=0)
 
 
+MetricGroup = Literal["codes", "quality", "semantics", "disentanglement"]
+
+
 class EvalConfig(StrictModel):
-    """How runs are evaluated (see DESIGN.md, evaluation protocols)."""
+    """How runs are evaluated (see DESIGN.md, evaluation protocols, and docs/evaluation.md).
+
+    `metrics` names the groups `infogan eval` computes, each where it applies: codes (L_I, categorical accuracy),
+    quality (FID, KID, precision/recall), semantics (what each continuous code controls), disentanglement (MIG,
+    DCI, SAP, FactorVAE on data with known factors).
+    """
 
     split: Literal["train", "test"] = "test"
+    metrics: list[MetricGroup] = Field(default_factory=lambda: list(get_args(MetricGroup)))
     mi_samples: int = Field(10_000, gt=0)
     batch_size: int = Field(500, gt=0)
     seed: int = 1234
     traverse_range: tuple[float, float] = (-2.0, 2.0)
     traverse_steps: int = Field(10, ge=2)
+    # Sample quality: generated images scored against the dataset's training split in a feature space.
+    fid_samples: int = Field(10_000, ge=4)
+    features: Literal["classifier", "inception"] = "classifier"
+    inception_weights: str | None = None
+    feature_steps: int = Field(500, gt=0)
+    feature_seed: int = 0
+    feature_cache: str = "~/.cache/infogan/features"
+    pr_k: int = Field(3, gt=0)
+    # Code semantics: each continuous code swept over `semantics_range` in `semantics_steps` values, other inputs
+    # fixed, for `semantics_draws` draws of them.
+    semantics_draws: int = Field(200, ge=2)
+    semantics_steps: int = Field(11, ge=3)
+    semantics_range: tuple[float, float] = (-1.0, 1.0)
+    # Disentanglement: factor rows sampled for MIG/DCI/SAP (half as many again held out), FactorVAE votes (half as
+    # many again to score); see metrics/disentanglement.py.
+    factor_samples: int = Field(10_000, ge=100)
+    factor_votes: int = Field(500, ge=2)
 
 
 class RunConfig(StrictModel):
@@ -75,6 +101,9 @@ class RunConfig(StrictModel):
         if name not in MODELS:
             raise ValueError(f"unknown model '{name}' (known: {', '.join(MODELS)})")
         return MODELS[name].Config.model_validate(dict(value))
+
+
+Section = TypeVar("Section", bound=StrictModel)
 
 
 # --- presets ---------------------------------------------------------------------------------------------------
@@ -114,8 +143,13 @@ def load_preset(name: str, overrides: Iterable[str] = ()) -> RunConfig:
 
 def validate(raw: Mapping[str, Any], where: str) -> RunConfig:
     """Validate a raw mapping as a `RunConfig`, turning pydantic's report into one line."""
+    return validate_as(RunConfig, raw, where)
+
+
+def validate_as(schema: type[Section], raw: Mapping[str, Any], where: str) -> Section:
+    """Validate a raw mapping as `schema` (a config or one of its sections); errors become one `ConfigError` line."""
     try:
-        return RunConfig.model_validate(dict(raw))
+        return schema.model_validate(dict(raw))
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

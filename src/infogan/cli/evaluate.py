@@ -1,46 +1,134 @@
-"""`infogan eval`: the metrics of a run, as a table or one JSON object."""
+"""`infogan eval`: the metrics of a run, as a summary or one JSON object."""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from infogan.cli import app
+from infogan.config import EvalConfig, validate_as
+from infogan.errors import ConfigError
+
+GROUPS = ("codes", "quality", "semantics", "disentanglement")
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _eval_overrides(cfg: EvalConfig, values: dict[str, Any]) -> EvalConfig:
+    """The run's eval config with the options the user gave, validated into one error line if bad."""
+    given = {k: v for k, v in values.items() if v is not None}
+    if not given:
+        return cfg
+    raw = {**cfg.model_dump(mode="json"), **given}
+    return validate_as(EvalConfig, raw, "the eval options")
+
+
+def _parse_metrics(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in GROUPS]
+    if unknown or not names:
+        raise ConfigError(f"bad --metrics '{text}': choose from {', '.join(GROUPS)} (comma-separated)")
+    return names
 
 
 @app.command("eval")
 def evaluate(
     run: Path = typer.Argument(..., help="Run directory, or a checkpoint folder inside one."),
     dataset: str | None = typer.Option(
-        None, "--dataset", help="Evaluate on this dataset's held-out split [default: the run's own dataset]."
+        None, "--dataset", help="Evaluate on this dataset [default: the run's own dataset]."
     ),
     data_root: str | None = typer.Option(None, "--data-root", help="Folder holding the dataset's files."),
     as_json: bool = typer.Option(False, "--json", help="Print exactly one JSON object on stdout."),
-    mi_samples: int | None = typer.Option(
-        None, "--mi-samples", min=1, help="Generated samples for L_I [default: the run's, 10,000]."
+    metrics: str | None = typer.Option(
+        None,
+        "--metrics",
+        help="Comma-separated groups: codes, quality, semantics, disentanglement [default: all that apply].",
     ),
+    mi_samples: int | None = typer.Option(
+        None, "--mi-samples", help="Generated samples for L_I [default: the run's, 10,000]."
+    ),
+    fid_samples: int | None = typer.Option(
+        None, "--fid-samples", help="Generated samples for FID/KID/precision/recall [default: 10,000]."
+    ),
+    fid_features: str | None = typer.Option(
+        None,
+        "--fid-features",
+        help="Feature space: classifier (trained by infogan on the dataset, cached) or inception [default: classifier].",
+    ),
+    fid_weights: str | None = typer.Option(
+        None, "--fid-weights", help="Inception-v3 weights file (torch-fidelity's pt_inception-2015-12-05)."
+    ),
+    semantics_draws: int | None = typer.Option(
+        None, "--semantics-draws", help="Noise draws per continuous-code sweep [default: 200]."
+    ),
+    factor_samples: int | None = typer.Option(
+        None, "--factor-samples", help="Factor rows for the disentanglement metrics [default: 10,000]."
+    ),
+    baselines: bool = typer.Option(
+        False,
+        "--baselines",
+        help="Also score held-out real images (the floor) and an untrained generator (the ceiling).",
+    ),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Also write the JSON to this file."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
 ) -> None:
-    """Evaluate a run: L_I per code on generated samples, accuracy of categorical codes on held-out labels."""
+    """Evaluate a run: L_I and accuracy per code, FID/KID/precision/recall, what each continuous code controls,
+    and disentanglement scores on data with known factors. Progress goes to stderr."""
     from infogan.api import load_run
+    from infogan.train.checkpoint import write_text_atomic
 
     loaded = load_run(run, device=device)
-    if mi_samples is not None:
-        loaded.config.eval.mi_samples = mi_samples
-    metrics = loaded.evaluate(dataset=dataset, data_root=data_root)
-    if as_json:
-        typer.echo(json.dumps(metrics))
-        return
-    typer.echo(
-        f"{run} at step {metrics['step']}: {metrics['n_eval']} {metrics['split']} images of "
-        f"{metrics['dataset']}, L_I from {metrics['mi_samples']} generated samples"
+    loaded.config.eval = _eval_overrides(
+        loaded.config.eval,
+        {
+            "metrics": _parse_metrics(metrics),
+            "mi_samples": mi_samples,
+            "fid_samples": fid_samples,
+            "features": fid_features,
+            "inception_weights": fid_weights,
+            "semantics_draws": semantics_draws,
+            "factor_samples": factor_samples,
+        },
     )
-    for name, entry in metrics["codes"].items():
+    result = loaded.evaluate(dataset=dataset, data_root=data_root, baselines=baselines, progress=_stderr)
+    if output is not None:
+        write_text_atomic(output, json.dumps(result, indent=1))
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    for line in summary_lines(result):
+        typer.echo(line)
+
+
+def summary_lines(m: dict[str, Any]) -> list[str]:
+    """A human-readable summary of an evaluation result."""
+    lines = [f"step {m['step']}, {m['dataset']} ({m['split']} split)"]
+    for name, entry in m.get("codes", {}).items():
         line = f"  {name} ({entry['type']}"
         line += f", K={entry['k']})" if "k" in entry else f", {entry['prior']})"
         line += f"  L_I {entry['mi_lower_bound']:.4f} nats (H(c) {entry['entropy']:.4f})"
         if "accuracy" in entry:
             line += f"  accuracy {entry['accuracy']:.4f}"
-        typer.echo(line)
+        lines.append(line)
+    if "fid" in m:
+        f = m["features"]
+        lines.append(
+            f"  FID {m['fid']:.3f}  KID {m['kid']:.4g} ± {m['kid_std']:.2g}  precision {m['precision']:.3f}  "
+            f"recall {m['recall']:.3f}  ({f['network']} features, {f['n_fake']} generated vs {f['n_real']} real)"
+        )
+    for name, entry in m.get("code_semantics", {}).items():
+        lines.append(f"  {name} controls {entry['property']} (Spearman {entry['spearman']:+.3f})")
+    if "disentanglement" in m:
+        d = m["disentanglement"]
+        lines.append("  " + "  ".join(f"{k} {v:.3f}" for k, v in d.items() if isinstance(v, float)))
+    lines += [f"  note: {n}" for n in m.get("notes", [])]
+    lines.append("  seconds: " + ", ".join(f"{k} {v}" for k, v in m.get("timings", {}).items()))
+    return lines

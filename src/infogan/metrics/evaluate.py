@@ -1,26 +1,55 @@
-"""The evaluation of an InfoGAN run: L_I per code on generated samples and, for categorical codes, unsupervised
-classification accuracy on held-out labelled images (see DESIGN.md, evaluation protocols)."""
+"""The evaluation of a run (see DESIGN.md, evaluation protocols): what each code captures (L_I, categorical
+accuracy, which image property each continuous code controls), sample quality (FID, KID, precision/recall) and, on
+data with known factors, disentanglement scores. Each group is computed where it applies and timed."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
+from torch import Tensor
 
 from infogan.config import EvalConfig
 from infogan.data import ImageTensorDataset
+from infogan.data.ground_truth import GroundTruthData
+from infogan.errors import ConfigError
 from infogan.metrics.cluster_accuracy import categorical_predictions, cluster_accuracy
+from infogan.metrics.code_semantics import code_semantics
+from infogan.metrics.disentanglement import disentanglement_scores
+from infogan.metrics.features import FeatureExtractor, classifier_extractor, inception_extractor
 from infogan.metrics.mutual_info import mi_lower_bounds
+from infogan.metrics.quality import generate_images, sample_quality
+from infogan.models import GenerativeModel, build_model
 from infogan.models.infogan import InfoGAN
+
+ProgressFn = Callable[[str], None]
+
+
+@dataclass
+class EvalData:
+    """The real data an evaluation compares with.
+
+    Attributes:
+        reference: the dataset's training split: the FID/KID/precision-recall reference set and the data the
+            feature classifier learns from.
+        held_out: the evaluation split: categorical accuracy, the feature classifier's accuracy, and the
+            real-data floor of the quality metrics.
+        num_classes: label classes of the dataset, or None when unlabelled.
+        ground_truth: the dataset's known factors, or None.
+    """
+
+    reference: ImageTensorDataset
+    held_out: ImageTensorDataset
+    num_classes: int | None = None
+    ground_truth: GroundTruthData | None = None
 
 
 def evaluate_codes(model: InfoGAN, data: ImageTensorDataset | None, cfg: EvalConfig) -> dict[str, Any]:
-    """Metrics for each code of `model`.
-
-    Args:
-        model: a trained InfoGAN.
-        data: held-out real images (labels enable the accuracy of categorical codes), or None.
-        cfg: sample counts and the seed of the generated samples.
+    """L_I for each code of `model` and, for categorical codes with labelled `data`, Hungarian-matched accuracy.
 
     Returns:
         ``{"n_eval", "mi_samples", "codes": {name: {...}}}``; see the README for the keys.
@@ -44,3 +73,170 @@ def evaluate_codes(model: InfoGAN, data: ImageTensorDataset | None, cfg: EvalCon
             )
         codes[code.name] = entry
     return {"n_eval": 0 if data is None else len(data), "mi_samples": cfg.mi_samples, "codes": codes}
+
+
+def feature_extractor(data: EvalData, cfg: EvalConfig, progress: ProgressFn) -> FeatureExtractor | None:
+    """The feature network `cfg` asks for, or None (with a note) when it cannot exist for this data."""
+    if cfg.features == "inception":
+        if cfg.inception_weights is None:
+            raise ConfigError("Inception features need the weights file: give --fid-weights PATH")
+        return inception_extractor(Path(cfg.inception_weights), data.reference.images.device)
+    if data.num_classes is None or data.reference.labels is None:
+        return None
+    return classifier_extractor(
+        data.reference,
+        data.held_out,
+        data.num_classes,
+        cache_dir=Path(cfg.feature_cache),
+        steps=cfg.feature_steps,
+        seed=cfg.feature_seed,
+        progress=progress,
+    )
+
+
+def posterior_representation(model: InfoGAN) -> Callable[[Tensor], Tensor]:
+    """Q's posterior as a flat representation: class probabilities of categorical codes, means of continuous."""
+
+    def represent(x: Tensor) -> Tensor:
+        post = model.infer_codes(x.to(model.device))
+        parts = [
+            post[c.name]["logits"].softmax(dim=1) if c.is_categorical else post[c.name]["mean"].unsqueeze(1)
+            for c in model.latent.codes
+        ]
+        return torch.cat(parts, dim=1)  # (B, sum of K for categorical + 1 per continuous code)
+
+    return represent
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def run(self, name: str, fn: Callable[[], Any]) -> Any:
+        start = time.perf_counter()
+        out = fn()
+        self.seconds[name] = round(time.perf_counter() - start, 2)
+        return out
+
+
+def evaluate_model(
+    model: GenerativeModel,
+    data: EvalData,
+    cfg: EvalConfig,
+    *,
+    baselines: bool = False,
+    progress: ProgressFn = lambda _: None,
+) -> dict[str, Any]:
+    """Every metric group of `cfg.metrics` that applies to `model` and `data`.
+
+    Args:
+        model: a trained model (InfoGAN for the code metrics and disentanglement).
+        data: the real data to compare with.
+        cfg: which groups, sample counts and seeds.
+        baselines: also score the held-out real images (the floor of the quality metrics) and an untrained
+            generator of the same config (their ceiling, and the code semantics of a generator that learnt nothing).
+        progress: receives one line per stage.
+
+    Returns:
+        One JSON-ready dict; keys are listed in docs/evaluation.md. "timings" holds seconds per group and "notes"
+        says why a requested group was not computed.
+    """
+    timer, notes, out = _Timer(), list[str](), dict[str, Any]()
+    groups = set(cfg.metrics)
+    infogan = model if isinstance(model, InfoGAN) else None
+    if "codes" in groups and infogan is not None:
+        progress(
+            f"eval: L_I from {cfg.mi_samples} generated samples, accuracy on {len(data.held_out)} images"
+        )
+        out.update(timer.run("codes", lambda: evaluate_codes(infogan, data.held_out, cfg)))
+    if "quality" in groups:
+        extract = timer.run("features", lambda: feature_extractor(data, cfg, progress))
+        if extract is None:
+            notes.append(
+                f"quality: {data.reference.name} has no labels for a feature classifier; use inception"
+            )
+        else:
+            out.update(timer.run("quality", lambda: _quality(model, extract, data, cfg, progress)))
+    if "semantics" in groups and model.latent.continuous:
+        progress(
+            f"eval: code semantics ({cfg.semantics_draws} draws x {cfg.semantics_steps} values per code)"
+        )
+        out["code_semantics"] = timer.run("semantics", lambda: _semantics(model, cfg))
+    truth = data.ground_truth
+    if "disentanglement" in groups and truth is not None:
+        if infogan is not None:
+            out["disentanglement"] = timer.run(
+                "disentanglement", lambda: _disentanglement(infogan, truth, cfg, progress)
+            )
+        else:
+            notes.append("disentanglement: this model has no encoder or Q network to read codes from")
+    if baselines:
+        out["baselines"] = timer.run("baselines", lambda: _baselines(model, data, cfg, out, progress))
+    out["timings"] = timer.seconds
+    if notes:
+        out["notes"] = notes
+    return out
+
+
+def _quality(
+    model: GenerativeModel, extract: FeatureExtractor, data: EvalData, cfg: EvalConfig, progress: ProgressFn
+) -> dict[str, Any]:
+    progress(f"eval: FID/KID/precision/recall on {cfg.fid_samples} generated images")
+    generator = torch.Generator(model.device).manual_seed(cfg.seed)
+    fake = generate_images(model, cfg.fid_samples, batch_size=cfg.batch_size, generator=generator)
+    result = sample_quality(extract, data.reference.images, fake, k=cfg.pr_k, seed=cfg.seed)
+    result["features"]["reference"] = f"{data.reference.name} train split"
+    return result
+
+
+def _semantics(model: GenerativeModel, cfg: EvalConfig) -> dict[str, Any]:
+    generator = torch.Generator(model.device).manual_seed(cfg.seed)
+    return dict(
+        code_semantics(
+            model,
+            n_draws=cfg.semantics_draws,
+            steps=cfg.semantics_steps,
+            value_range=cfg.semantics_range,
+            generator=generator,
+            batch_size=cfg.batch_size,
+        )
+    )
+
+
+def _disentanglement(
+    model: InfoGAN, ground_truth: GroundTruthData, cfg: EvalConfig, progress: ProgressFn
+) -> dict[str, Any]:
+    scores: dict[str, Any] = disentanglement_scores(
+        posterior_representation(model),
+        ground_truth,
+        n_train=cfg.factor_samples,
+        n_test=cfg.factor_samples // 2,
+        n_train_votes=cfg.factor_votes,
+        n_eval_votes=cfg.factor_votes // 2,
+        seed=cfg.seed,
+        progress=progress,
+    )
+    return {**scores, "representation": "Q posterior: class probabilities and continuous means"}
+
+
+def _baselines(
+    model: GenerativeModel, data: EvalData, cfg: EvalConfig, done: dict[str, Any], progress: ProgressFn
+) -> dict[str, Any]:
+    """The same metrics for held-out real images and for an untrained generator of the same config."""
+    out: dict[str, Any] = {}
+    extract = feature_extractor(data, cfg, progress) if "fid" in done else None
+    if extract is not None:
+        progress(f"eval: baseline - held-out real images ({min(cfg.fid_samples, len(data.held_out))})")
+        held_out = data.held_out.images[: cfg.fid_samples].cpu()
+        out["held_out"] = sample_quality(extract, data.reference.images, held_out, k=cfg.pr_k, seed=cfg.seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        untrained = build_model(model.cfg, model.image_shape).to(model.device).eval()
+    entry: dict[str, Any] = {}
+    if extract is not None:
+        progress("eval: baseline - untrained generator")
+        entry.update(_quality(untrained, extract, data, cfg, progress))
+    if "code_semantics" in done:
+        entry["code_semantics"] = _semantics(untrained, cfg)
+    out["untrained"] = entry
+    return out
