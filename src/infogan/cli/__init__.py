@@ -19,7 +19,7 @@ app = typer.Typer(
 )
 
 # Commands register themselves on `app` when imported.
-from infogan.cli import datasets, evaluate, presets, sample, train, traverse  # noqa: E402, F401
+from infogan.cli import datasets, evaluate, presets, report, sample, train, traverse  # noqa: E402, F401
 
 
 def main() -> None:

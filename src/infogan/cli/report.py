@@ -1,0 +1,40 @@
+"""`infogan report`: one self-contained HTML page of a run (plots, grids and every metric, images inlined)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from infogan.cli import app
+
+
+@app.command()
+def report(
+    run: Path = typer.Argument(..., help="Run directory, or a checkpoint folder inside one."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="HTML file to write [default: RUN/report.html]."
+    ),
+    evaluate: bool = typer.Option(
+        False, "--evaluate", help="Evaluate the run first and write RUN/eval.json (takes a while)."
+    ),
+    device: str = typer.Option("cpu", "--device", help="Device for --evaluate: cpu, cuda, cuda:N or auto."),
+) -> None:
+    """Write an HTML report: config, training curves, L_I per code against H(c), samples, traversals, metrics."""
+    from infogan.train.checkpoint import write_text_atomic
+    from infogan.viz.report import build_report
+    from infogan.viz.run_record import find_run
+
+    run_dir = find_run(run)  # a path that is not a run directory fails here, before any evaluation
+    if evaluate:
+        from infogan.api import load_run
+
+        loaded = load_run(run, device=device)
+        typer.echo(f"evaluating {run_dir.path} at step {loaded.step}", err=True)
+        write_text_atomic(run_dir.eval, json.dumps(loaded.evaluate(), indent=1))
+    text = build_report(run_dir.path)
+    output = output or run_dir.path / "report.html"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(output, text)
+    typer.echo(f"wrote the report of {run_dir.path} to {output} ({len(text) / 1e6:.1f} MB)", err=True)

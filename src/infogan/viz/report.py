@@ -1,0 +1,370 @@
+"""One self-contained HTML page for a run: config, training curves, L_I per code against its ceiling H(c)
+(arXiv:1606.03657), sample grids, traversals and every metric in eval.json.
+
+Images are inlined as PNG data URIs and the page's Content-Security-Policy forbids loading anything else, so the
+file can be mailed or archived on its own and a browser reports any reference that would leave it.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from infogan.train.logging import format_duration
+from infogan.viz.plots import (
+    CodeCurve,
+    confusion_figure,
+    figure_png,
+    loss_figure,
+    mi_figure,
+    scalars_figure,
+)
+from infogan.viz.run_record import RunRecord, code_entries, code_label, lookup, metric_series, read_run
+
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+_QUALITY_KEYS = ("fid", "kid", "kid_std", "precision", "recall", "features")
+_SECTION_TITLES = {
+    "code_semantics": "What each continuous code controls",
+    "disentanglement": "Disentanglement",
+    "timings": "Evaluation timings",
+}
+_STYLE = """
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2330;
+       max-width: 1120px; margin: 0 auto; padding: 24px 32px 64px; background: #fff; }
+h1 { font-size: 1.7em; margin-bottom: 0.2em; } h2 { border-bottom: 2px solid #dde3ee; padding-bottom: 4px;
+     margin-top: 2em; } h3 { margin: 1.2em 0 0.4em; }
+nav { margin: 0.6em 0 1em; } nav a { margin-right: 1em; color: #2856b6; text-decoration: none; }
+table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.93em; }
+th, td { border: 1px solid #d5dbe5; padding: 3px 10px; text-align: left; vertical-align: top; }
+th { background: #eef2f8; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr:nth-child(even) td { background: #f8f9fc; }
+pre { background: #f4f6fa; border: 1px solid #d5dbe5; padding: 10px 14px; font-size: 0.85em; overflow-x: auto; }
+figure { display: inline-block; margin: 0 24px 18px 0; vertical-align: top; }
+figure img { max-width: 100%; height: auto; border: 1px solid #e3e7ee; }
+img.pixels { image-rendering: pixelated; }
+figcaption { font-size: 0.88em; color: #4a5468; margin-top: 4px; }
+p.note { background: #fff7e0; border-left: 4px solid #f0b429; padding: 8px 12px; }
+p.hint { color: #4a5468; font-size: 0.9em; }
+"""
+
+
+def build_report(run_dir: Path) -> str:
+    """The HTML report of a run directory (or of the run holding a checkpoint folder).
+
+    Raises:
+        CheckpointError: `run_dir` is not a run directory.
+    """
+    return render_report(read_run(Path(run_dir)))
+
+
+# --- formatting ------------------------------------------------------------------------------------------------
+
+
+def _fmt(value: Any) -> str:
+    """A value for a table cell: 4 significant digits for floats, thousands separators for integers."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:.4g}" if math.isfinite(value) else str(value)
+    if value is None:
+        return "n/a"
+    if isinstance(value, list):
+        if len(value) <= 12 and all(not isinstance(v, list | dict) for v in value):
+            return ", ".join(_fmt(v) for v in value)
+        return f"[{len(value)} values]"
+    return str(value)
+
+
+def _cell(value: Any, tag: str = "td") -> str:
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    return f"<{tag}{' class=num' if numeric else ''}>{html.escape(_fmt(value))}</{tag}>"
+
+
+def _table(headers: Sequence[str] | None, rows: Iterable[Sequence[Any]]) -> str:
+    head = "<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in headers) + "</tr>\n" if headers else ""
+    body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>\n" for row in rows)
+    return f"<table>\n{head}{body}</table>\n"
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _kv_table(data: Mapping[str, Any]) -> str:
+    return _table(["name", "value"], _flatten(data).items())
+
+
+def _dict_table(data: Mapping[str, Any], first: str) -> str:
+    """A table of any mapping: one row per entry of a mapping of mappings (columns: their keys), else name/value."""
+    if not data or not all(isinstance(v, Mapping) for v in data.values()):
+        return _kv_table(data)
+    flat = {name: _flatten(entry) for name, entry in data.items()}
+    columns = list(dict.fromkeys(key for entry in flat.values() for key in entry))
+    labels = [c.rsplit(".", 1)[-1] for c in columns]
+    if len(set(labels)) < len(labels):  # short names would collide: keep the full paths
+        labels = columns
+    return _table(
+        [first, *labels], ([name, *(entry.get(c) for c in columns)] for name, entry in flat.items())
+    )
+
+
+def _png_img(data: bytes, alt: str, *, pixels: bool = False, max_width: int | None = None) -> str:
+    """An <img> with the PNG inlined; small image grids are scaled up by a whole factor to stay crisp."""
+    from PIL import Image
+
+    width, _ = Image.open(io.BytesIO(data)).size
+    shown = width * max(1, 360 // width) if pixels else min(width, max_width or width)
+    uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+    css = ' class="pixels"' if pixels else ""
+    return f'<img{css} src="{uri}" width="{shown}" alt="{html.escape(alt)}">'
+
+
+def _figure(img: str, caption: str) -> str:
+    return f"<figure>{img}<figcaption>{html.escape(caption)}</figcaption></figure>\n"
+
+
+def _fig_img(fig: Figure, alt: str) -> str:
+    return _png_img(figure_png(fig), alt)
+
+
+def _file_figure(path: Path, caption: str, *, pixels: bool) -> str:
+    try:  # figures (not pixel grids) at most half the page wide, so two sit side by side
+        return _figure(_png_img(path.read_bytes(), caption, pixels=pixels, max_width=520), caption)
+    except (OSError, ValueError) as exc:  # PIL raises a ValueError subclass for a file that is not an image
+        return f'<p class="note">{html.escape(f"{path.name} could not be read: {exc}")}</p>\n'
+
+
+# --- sections: each returns (title, body) or None when the run has no data for it -------------------------------
+
+Section = tuple[str, str]
+
+
+def _header(record: RunRecord) -> str:
+    cfg = record.config
+    ev = record.evaluation or {}
+    steps = lookup(cfg, "train", "steps")
+    reached = (
+        "n/a"
+        if record.step is None
+        else f"{record.step:,}" + (f" of {steps:,}" if isinstance(steps, int) else "")
+    )
+    latent = lookup(cfg, "model", "latent") or {}
+    rows = [
+        ("run directory", str(record.run.path.resolve())),
+        ("model", lookup(cfg, "model", "name")),
+        ("dataset", lookup(cfg, "data", "name")),
+        ("preset", cfg.get("preset")),
+        ("latent", f"noise {latent.get('noise')}, codes {_fmt(latent.get('codes'))}" if latent else None),
+        ("step reached", reached),
+    ]
+    if record.metrics and isinstance(record.metrics[-1].get("elapsed_s"), int | float):
+        rows.append(("training time", format_duration(record.metrics[-1]["elapsed_s"])))
+    if ev:
+        rows.append(
+            ("evaluated", f"step {_fmt(ev.get('step'))} on {ev.get('split')} split of {ev.get('dataset')}")
+        )
+    return _table(None, rows)
+
+
+def _training(record: RunRecord) -> Section | None:
+    series = metric_series(record.metrics)
+    losses = {k: v for k, v in series.items() if k.endswith("loss")}
+    others = {
+        k: v for k, v in series.items() if k not in losses and not k.startswith("mi_") and k != "elapsed_s"
+    }
+    if not losses and not others:
+        return None
+    body = '<p class="hint">From metrics.jsonl: one point per log step.</p>\n'
+    if losses:
+        body += _figure(_fig_img(loss_figure(losses), "training losses"), "Losses per log step.")
+    if others:
+        body += _figure(_fig_img(scalars_figure(others), "other logged values"), "Other logged values.")
+    return "Training", body
+
+
+def _code_curves(record: RunRecord, entries: Mapping[str, Mapping[str, Any]]) -> list[CodeCurve]:
+    series = metric_series(record.metrics)
+    eval_step = lookup(record.evaluation, "step")
+    curves = []
+    for name, entry in entries.items():
+        final, ceiling = entry.get("mi_lower_bound"), entry.get("entropy")
+        point = None
+        if isinstance(final, int | float) and isinstance(eval_step, int | float):
+            point = (float(eval_step), float(final))
+        if entry.get("type") != "categorical" or not isinstance(ceiling, int | float):
+            ceiling = None
+        if f"mi_{name}" in series or point is not None:
+            curves.append(CodeCurve(name, code_label(entry), ceiling, series.get(f"mi_{name}"), point))
+    return curves
+
+
+def _codes_table(entries: Mapping[str, Mapping[str, Any]]) -> str:
+    known = {"type", "k", "prior", "entropy", "mi_lower_bound", "accuracy", "confusion", "mapping"}
+    scalar = (k for e in entries.values() for k, v in e.items() if not isinstance(v, list | Mapping))
+    extra = [k for k in dict.fromkeys(scalar) if k not in known]  # keys a newer eval.json may add
+    rows = []
+    for name, e in entries.items():
+        li, h = e.get("mi_lower_bound"), e.get("entropy")
+        ratio = li / h if e.get("type") == "categorical" and isinstance(li, int | float) and h else None
+        kind = e.get("k", e.get("prior"))
+        rows.append([name, e.get("type"), kind, h, li, ratio, e.get("accuracy"), *(e.get(k) for k in extra)])
+    headers = ["code", "type", "K / prior", "H(c) [nats]", "L_I eval [nats]", "L_I / H(c)", "accuracy"]
+    return _table([*headers, *extra], rows) + (
+        '<p class="hint">L_I is the paper\'s lower bound on the mutual information I(c; G(z, c)) (Eq. 5). For a '
+        "categorical code H(c) = ln K is its ceiling; for a continuous code H(c) is a differential entropy and "
+        "I(c; G(z, c)) has no finite ceiling, so only L_I is shown.</p>\n"
+    )
+
+
+def _confusions(record: RunRecord, entries: Mapping[str, Mapping[str, Any]]) -> str:
+    body = ""
+    n_eval = _fmt(lookup(record.evaluation, "n_eval"))
+    for name, e in entries.items():
+        if not isinstance(e.get("confusion"), list) or not e["confusion"]:
+            continue
+        mapping = e.get("mapping") if isinstance(e.get("mapping"), list) else None
+        caption = f"{name}: held-out labels against categories ({n_eval} images)"
+        acc = e.get("accuracy")
+        if isinstance(acc, int | float):
+            caption += f", accuracy {acc:.4g} (error {100 * (1 - acc):.3g}%)"
+        fig = confusion_figure(e["confusion"], mapping, name)
+        body += _figure(_fig_img(fig, f"confusion matrix of {name}"), caption)
+    return body
+
+
+def _codes(record: RunRecord) -> Section | None:
+    entries = code_entries(record)
+    if not entries:
+        return None
+    body = _codes_table(entries)
+    curves = _code_curves(record, entries)
+    if curves:
+        caption = "L_I per code over training (minibatch estimates); the star is the evaluation."
+        body += _figure(_fig_img(mi_figure(curves), "L_I per code"), caption)
+    return "Latent codes", body + _confusions(record, entries)
+
+
+def _samples(record: RunRecord) -> Section | None:
+    if not record.samples:
+        return None
+    shown = [record.samples[0], record.samples[-1]] if len(record.samples) > 1 else record.samples
+    body = '<p class="hint">Grids written during training from a fixed latent batch.</p>\n'
+    for path in shown:
+        step = path.stem.removeprefix("step-")
+        caption = f"step {step}" if step.isdigit() else path.name
+        body += _file_figure(
+            path, caption + (" (newest)" if path == record.samples[-1] else " (first)"), pixels=True
+        )
+    return "Samples", body
+
+
+def _traversals(record: RunRecord) -> Section | None:
+    if not record.traversals:
+        return None
+    entries = code_entries(record)
+    body = '<p class="hint">One code varies left to right, everything else is fixed along a row (paper Fig. 2).</p>\n'
+    for code, path in record.traversals.items():
+        caption = f"{code} ({code_label(entries[code])})" if code in entries else code
+        body += _file_figure(path, caption, pixels=False)
+    return "Traversals", body
+
+
+def _evaluation(record: RunRecord) -> Section:
+    ev = record.evaluation
+    if ev is None:
+        run = html.escape(str(record.run.path))
+        text = (
+            "no eval.json in this run"
+            if record.eval_problem == "missing"
+            else f"eval.json is {record.eval_problem}"
+        )
+        body = (
+            f'<p class="note">{html.escape(text)}: evaluate the run with <code>infogan eval {run}</code> '
+            f"(<code>infogan eval {run} --json &gt; {run}/eval.json</code> keeps the result), or run "
+            f"<code>infogan report {run} --evaluate</code>.</p>\n"
+        )
+        return "Evaluation", body
+    handled = {"codes", "code_semantics", "disentanglement", "timings", *_QUALITY_KEYS}
+    summary = {k: v for k, v in ev.items() if k not in handled and not isinstance(v, Mapping)}
+    body = _kv_table(summary) if summary else ""
+    if isinstance(ev.get("step"), int) and record.step is not None and ev["step"] < record.step:
+        body += (
+            f'<p class="note">eval.json is from step {ev["step"]:,}; the run has reached step {record.step:,}. '
+            "Evaluate it again for current numbers.</p>\n"
+        )
+    return "Evaluation", body
+
+
+def _quality(evaluation: Mapping[str, Any]) -> Section | None:
+    scores = {k: evaluation[k] for k in _QUALITY_KEYS if k != "features" and k in evaluation}
+    features = evaluation.get("features")
+    if not scores and not isinstance(features, Mapping):
+        return None
+    body = _kv_table(scores) if scores else ""
+    if isinstance(features, Mapping):
+        body += "<h3>Feature network</h3>\n" + _kv_table(features)
+    return "Sample quality", body
+
+
+def _eval_sections(record: RunRecord) -> list[Section]:
+    """The evaluation's own sections; an unknown key holding a mapping gets a section of its own."""
+    ev = record.evaluation or {}
+    sections = [_evaluation(record)]
+    quality = _quality(ev)
+    if quality:
+        sections.append(quality)
+    for key, value in sorted(ev.items(), key=lambda item: item[0] == "timings"):  # timings last
+        if isinstance(value, Mapping) and value and key not in ("codes", *_QUALITY_KEYS):
+            title = _SECTION_TITLES.get(key, key.replace("_", " ").capitalize())
+            if key == "timings":
+                table = _table(["part", "seconds"], _flatten(value).items())
+            else:
+                table = _dict_table(value, "code" if key == "code_semantics" else "name")
+            sections.append((title, table))
+    return sections
+
+
+def _config(record: RunRecord) -> Section:
+    hint = f'<p class="hint">{html.escape(record.run.config.name)}: the resolved config the run was trained with.</p>'
+    return "Config", f"{hint}\n<pre>{html.escape(record.config_text)}</pre>\n"
+
+
+def _anchor(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+
+
+def render_report(record: RunRecord) -> str:
+    """The HTML page of a run: header, then one section per kind of data the run holds."""
+    evaluation, *more = _eval_sections(record)
+    parts = [_training(record), evaluation, _codes(record), _samples(record), _traversals(record), *more]
+    parts.append(_config(record))
+    sections = [s for s in parts if s is not None]
+    model = lookup(record.config, "model", "name") or "run"
+    title = f"Run report: {record.run.path.resolve().name} ({model})"
+    nav = "".join(f'<a href="#{_anchor(t)}">{html.escape(t)}</a>' for t, _ in sections)
+    body = "".join(
+        f'<section id="{_anchor(t)}">\n<h2>{html.escape(t)}</h2>\n{b}</section>\n' for t, b in sections
+    )
+    return (
+        "<!doctype html>\n<html lang=en>\n<head>\n<meta charset=utf-8>\n"
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
+        f"<h1>{html.escape(title)}</h1>\n{_header(record)}<nav>{nav}</nav>\n{body}</body>\n</html>\n"
+    )
