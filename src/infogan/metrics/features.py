@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -192,27 +193,29 @@ def inception_extractor(weights: Path, device: torch.device) -> FeatureExtractor
     """Standard FID features: Inception-v3 pool3 (2048-d) as in the TensorFlow FID code, from local weights.
 
     Grayscale images are replicated to three channels; images are mapped to uint8 [0, 255] and resized to 299x299
-    by the network itself (torch-fidelity's port of the TensorFlow graph, used through torchmetrics).
+    by the network itself (torch-fidelity's port of the TensorFlow graph, used through torchmetrics). The weights
+    file (torch-fidelity's ``pt_inception-2015-12-05-6726825d.pth``, or the same tensors as safetensors) is read
+    with `torch.load(weights_only=True)`, which refuses pickled code, before the network sees it.
     """
-    weights = Path(weights).expanduser()
-    if not weights.is_file():
-        raise ConfigError(
-            f"Inception weights not found at {weights} (give --fid-weights PATH to a local file)"
-        )
     try:
         from torchmetrics.image.fid import NoTrainInceptionV3
     except ImportError as exc:  # pragma: no cover - torchmetrics is a dependency
         raise ConfigError(f"Inception FID needs torchmetrics: {exc}") from exc
-    try:
-        net = NoTrainInceptionV3(
-            name="inception-v3-compat", features_list=["2048"], feature_extractor_weights_path=str(weights)
-        )
-    except ModuleNotFoundError as exc:
-        raise ConfigError(
-            "Inception FID needs torch-fidelity: pip install 'infogan[inception]' (or pip install torch-fidelity)"
-        ) from exc
-    except (RuntimeError, OSError, ValueError, KeyError) as exc:
-        raise ConfigError(f"cannot load Inception weights from {weights}: {exc}".splitlines()[0]) from exc
+    state = _read_weights(Path(weights).expanduser())
+    with tempfile.TemporaryDirectory() as tmp:
+        # torch-fidelity unpickles whatever file it is given; it is given only tensors we have already read safely
+        clean = Path(tmp) / "inception.pt"
+        torch.save(state, clean)
+        try:
+            net = NoTrainInceptionV3(
+                name="inception-v3-compat", features_list=["2048"], feature_extractor_weights_path=str(clean)
+            )
+        except ModuleNotFoundError as exc:
+            raise ConfigError(
+                "Inception FID needs torch-fidelity: pip install 'infogan[inception]' (or pip install torch-fidelity)"
+            ) from exc
+        except RuntimeError as exc:
+            raise ConfigError(f"{weights} does not hold Inception-v3 weights: {str(exc).splitlines()[0]}") from exc
 
     def prepare(x: Tensor) -> Tensor:
         x = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
@@ -220,3 +223,18 @@ def inception_extractor(weights: Path, device: torch.device) -> FeatureExtractor
 
     info = {"network": "inception-v3", "weights": str(weights), "feature_dim": 2048}
     return FeatureExtractor(net.to(device), info, prepare)
+
+
+def _read_weights(path: Path) -> dict[str, Tensor]:
+    """A state dict from a safetensors or PyTorch file, refusing anything that is not plain tensors."""
+    if not path.is_file():
+        raise ConfigError(f"Inception weights not found at {path} (give --fid-weights PATH to a local file)")
+    try:
+        if path.suffix == ".safetensors":
+            return load_file(path)
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # any failure to read the file is the same user error
+        raise ConfigError(f"cannot read Inception weights from {path}: {str(exc).splitlines()[0]}") from exc
+    if not isinstance(state, dict) or not all(isinstance(v, Tensor) for v in state.values()):
+        raise ConfigError(f"{path} is not a state dict of tensors")
+    return state
