@@ -85,7 +85,7 @@ def test_unlabelled_data_skips_quality_with_a_note(shapes_setup):
 
 def test_baselines_score_held_out_images_and_an_untrained_generator(shapes_setup):
     model, data = shapes_setup
-    cfg = SMALL_EVAL.model_copy(update={"metrics": ["quality", "semantics"]})
+    cfg = SMALL_EVAL.model_copy(update={"metrics": ["quality", "semantics", "disentanglement"]})
     out = evaluate_model(model, data, cfg, baselines=True)
     base = out["baselines"]
     assert base["held_out"]["features"]["n_fake"] == 64
@@ -93,3 +93,4 @@ def test_baselines_score_held_out_images_and_an_untrained_generator(shapes_setup
         base["held_out"]["fid"] < base["untrained"]["fid"]
     )  # real images beat a generator that learnt nothing
     assert set(base["untrained"]["code_semantics"]) == {"c2", "c3", "c4", "c5"}
+    assert 0 <= base["untrained"]["disentanglement"]["mig"] <= 1

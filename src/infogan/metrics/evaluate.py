@@ -222,7 +222,8 @@ def _disentanglement(
 def _baselines(
     model: GenerativeModel, data: EvalData, cfg: EvalConfig, done: dict[str, Any], progress: ProgressFn
 ) -> dict[str, Any]:
-    """The same metrics for held-out real images and for an untrained generator of the same config."""
+    """The same metrics for held-out real images and for an untrained model of the same config (its generator for
+    quality and code semantics, its Q for disentanglement)."""
     out: dict[str, Any] = {}
     extract = feature_extractor(data, cfg, progress) if "fid" in done else None
     if extract is not None:
@@ -238,5 +239,8 @@ def _baselines(
         entry.update(_quality(untrained, extract, data, cfg, progress))
     if "code_semantics" in done:
         entry["code_semantics"] = _semantics(untrained, cfg)
+    if "disentanglement" in done and isinstance(untrained, InfoGAN) and data.ground_truth is not None:
+        progress("eval: baseline - disentanglement of the untrained Q")
+        entry["disentanglement"] = _disentanglement(untrained, data.ground_truth, cfg, progress)
     out["untrained"] = entry
     return out
