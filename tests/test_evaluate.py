@@ -9,7 +9,7 @@ from infogan.config import EvalConfig, load_preset
 from infogan.data import ImageTensorDataset
 from infogan.data.base import to_model_range
 from infogan.data.shapes import Shapes
-from infogan.metrics.evaluate import EvalData, evaluate_model, posterior_representation
+from infogan.metrics.evaluate import EvalData, evaluate_model
 from infogan.models import build_model
 
 from .conftest import FEATURE_CACHE
@@ -63,7 +63,7 @@ def test_every_group_is_computed_and_timed_on_data_with_known_factors(shapes_set
 
 def test_posterior_representation_is_probabilities_then_means(shapes_setup):
     model, data = shapes_setup
-    rep = posterior_representation(model)(data.held_out.images[:5])
+    rep = model.represent(data.held_out.images[:5])
     assert rep.shape == (5, 3 + 4)
     assert torch.allclose(rep[:, :3].sum(dim=1), torch.ones(5))
 

@@ -20,7 +20,12 @@ from infogan.errors import ConfigError
 from infogan.metrics.cluster_accuracy import categorical_predictions, cluster_accuracy
 from infogan.metrics.code_semantics import code_semantics
 from infogan.metrics.disentanglement import disentanglement_scores
-from infogan.metrics.features import FeatureExtractor, classifier_extractor, inception_extractor
+from infogan.metrics.features import (
+    FeatureClassifier,
+    FeatureExtractor,
+    classifier_extractor,
+    inception_extractor,
+)
 from infogan.metrics.mutual_info import mi_lower_bounds
 from infogan.metrics.quality import generate_images, sample_quality
 from infogan.models import GenerativeModel, build_model
@@ -94,20 +99,6 @@ def feature_extractor(data: EvalData, cfg: EvalConfig, progress: ProgressFn) -> 
     )
 
 
-def posterior_representation(model: InfoGAN) -> Callable[[Tensor], Tensor]:
-    """Q's posterior as a flat representation: class probabilities of categorical codes, means of continuous."""
-
-    def represent(x: Tensor) -> Tensor:
-        post = model.infer_codes(x.to(model.device))
-        parts = [
-            post[c.name]["logits"].softmax(dim=1) if c.is_categorical else post[c.name]["mean"].unsqueeze(1)
-            for c in model.latent.codes
-        ]
-        return torch.cat(parts, dim=1)  # (B, sum of K for categorical + 1 per continuous code)
-
-    return represent
-
-
 class _Timer:
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
@@ -157,6 +148,10 @@ def evaluate_model(
             )
         else:
             out.update(timer.run("quality", lambda: _quality(model, extract, data, cfg, progress)))
+            if model.conditional_code is not None and isinstance(extract.net, FeatureClassifier):
+                out["conditional_accuracy"] = timer.run(
+                    "conditional", lambda: _conditional_accuracy(model, extract.net, data, cfg)
+                )
     if "semantics" in groups and model.latent.continuous:
         progress(
             f"eval: code semantics ({cfg.semantics_draws} draws x {cfg.semantics_steps} values per code)"
@@ -164,12 +159,17 @@ def evaluate_model(
         out["code_semantics"] = timer.run("semantics", lambda: _semantics(model, cfg))
     truth = data.ground_truth
     if "disentanglement" in groups and truth is not None:
-        if infogan is not None:
+        if model.represent(data.held_out.images[:2]) is not None:
             out["disentanglement"] = timer.run(
-                "disentanglement", lambda: _disentanglement(infogan, truth, cfg, progress)
+                "disentanglement", lambda: _disentanglement(model, truth, cfg, progress)
             )
         else:
             notes.append("disentanglement: this model has no encoder or Q network to read codes from")
+    heldout = timer.run("heldout", lambda: model.heldout_metrics(data.held_out.images, cfg.batch_size))
+    if heldout:
+        out["heldout"] = heldout
+    else:  # the model has no held-out metrics of its own
+        del timer.seconds["heldout"]
     if baselines:
         out["baselines"] = timer.run("baselines", lambda: _baselines(model, data, cfg, out, progress))
     out["timings"] = timer.seconds
@@ -203,11 +203,35 @@ def _semantics(model: GenerativeModel, cfg: EvalConfig) -> dict[str, Any]:
     )
 
 
+@torch.no_grad()
+def _conditional_accuracy(
+    model: GenerativeModel, classifier: FeatureClassifier, data: EvalData, cfg: EvalConfig
+) -> float:
+    """The evaluation classifier's accuracy on images generated for each requested label, equally many per label."""
+    assert model.conditional_code is not None
+    k = model.latent.code(model.conditional_code).k
+    per_label = max(cfg.fid_samples // k, 1)
+    generator = torch.Generator(model.device).manual_seed(cfg.seed)
+    correct = 0
+    for label in range(k):
+        for start in range(0, per_label, cfg.batch_size):
+            n = min(cfg.batch_size, per_label - start)
+            x = model.sample(n, codes={model.conditional_code: label}, generator=generator)
+            pred = classifier.logits(x.to(data.reference.images.device)).argmax(dim=1)
+            correct += int((pred == label).sum())
+    return correct / (per_label * k)
+
+
 def _disentanglement(
-    model: InfoGAN, ground_truth: GroundTruthData, cfg: EvalConfig, progress: ProgressFn
+    model: GenerativeModel, ground_truth: GroundTruthData, cfg: EvalConfig, progress: ProgressFn
 ) -> dict[str, Any]:
+    def represent(x: Tensor) -> Tensor:
+        codes = model.represent(x.to(model.device))
+        assert codes is not None
+        return codes
+
     scores: dict[str, Any] = disentanglement_scores(
-        posterior_representation(model),
+        represent,
         ground_truth,
         n_train=cfg.factor_samples,
         n_test=cfg.factor_samples // 2,
@@ -216,7 +240,7 @@ def _disentanglement(
         seed=cfg.seed,
         progress=progress,
     )
-    return {**scores, "representation": "Q posterior: class probabilities and continuous means"}
+    return {**scores, "representation": f"{type(model).__name__}.represent"}
 
 
 def _baselines(
@@ -239,7 +263,7 @@ def _baselines(
         entry.update(_quality(untrained, extract, data, cfg, progress))
     if "code_semantics" in done:
         entry["code_semantics"] = _semantics(untrained, cfg)
-    if "disentanglement" in done and isinstance(untrained, InfoGAN) and data.ground_truth is not None:
+    if "disentanglement" in done and data.ground_truth is not None:
         progress("eval: baseline - disentanglement of the untrained Q")
         entry["disentanglement"] = _disentanglement(untrained, data.ground_truth, cfg, progress)
     out["untrained"] = entry

@@ -215,7 +215,9 @@ def inception_extractor(weights: Path, device: torch.device) -> FeatureExtractor
                 "Inception FID needs torch-fidelity: pip install 'infogan[inception]' (or pip install torch-fidelity)"
             ) from exc
         except RuntimeError as exc:
-            raise ConfigError(f"{weights} does not hold Inception-v3 weights: {str(exc).splitlines()[0]}") from exc
+            raise ConfigError(
+                f"{weights} does not hold Inception-v3 weights: {str(exc).splitlines()[0]}"
+            ) from exc
 
     def prepare(x: Tensor) -> Tensor:
         x = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)

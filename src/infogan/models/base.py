@@ -88,6 +88,8 @@ class GenerativeModel(nn.Module, ABC):
 
     Config: ClassVar[type[ModelConfig]]
     latent: LatentSpec
+    # The code that carries the class label in a conditional model (e.g. "c1"); None for unconditional models.
+    conditional_code: ClassVar[str | None] = None
 
     def __init__(self, cfg: ModelConfig, image_shape: tuple[int, int, int]) -> None:
         super().__init__()
@@ -127,6 +129,15 @@ class GenerativeModel(nn.Module, ABC):
     @abstractmethod
     def generate(self, latent: Latent) -> Tensor:
         """Images (B, C, H, W) in [-1, 1] for the given latents (no grad, eval mode)."""
+
+    def represent(self, x: Tensor) -> Tensor | None:
+        """The model's representation of images x (B, C, H, W) in [-1, 1] as (B, D) codes, for disentanglement
+        metrics (InfoGAN: Q's posterior; VAE: the encoder means), or None for models without an encoder."""
+        return None
+
+    def heldout_metrics(self, data: Tensor, batch_size: int = 500) -> dict[str, float]:
+        """Model-specific metrics on held-out real images (N, C, H, W) in [-1, 1], e.g. a VAE's test ELBO."""
+        return {}
 
     def sample(
         self, n: int, *, codes: Mapping[str, float] | None = None, generator: torch.Generator | None = None

@@ -125,6 +125,17 @@ class InfoGAN(GenerativeModel):
             return self.latent.posterior(self.q_head(self.trunk(x)))
 
     @torch.no_grad()
+    def represent(self, x: Tensor) -> Tensor:
+        """Q's posterior as a flat representation (B, D): class probabilities of each categorical code, then the
+        mean of each continuous code, in the order of the latent spec."""
+        post = self.infer_codes(x)
+        parts = [
+            post[c.name]["logits"].softmax(dim=1) if c.is_categorical else post[c.name]["mean"].unsqueeze(1)
+            for c in self.latent.codes
+        ]
+        return torch.cat(parts, dim=1)
+
+    @torch.no_grad()
     def code_nll(self, latent: Latent) -> dict[str, Tensor]:
         """Per-code NLL of Q on images generated from `latent` (eval mode): the Monte-Carlo pieces of L_I."""
         x = self.generate(latent)
