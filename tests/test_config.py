@@ -39,7 +39,7 @@ def test_overrides_parse_yaml_values():
         ("nothing", "expected key.path=value"),
         ("train.steps=-1", "train.steps: Input should be greater than or equal to 0"),
         ("train.steps=many", "train.steps: Input should be a valid integer"),
-        ("model.adversarial=hinged", "model.adversarial: Input should be 'minimax' or 'non-saturating'"),
+        ("model.adversarial=hinged", "model.adversarial: Input should be 'minimax', 'non-saturating', "),
         ("model.name=vae2", "unknown model 'vae2'"),
         ("model.latent.codes=[]", "InfoGAN needs at least one latent code"),
         ("train.batch_size=1", "train.batch_size: Input should be greater than or equal to 2"),

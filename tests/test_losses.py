@@ -23,7 +23,20 @@ def test_g_losses_by_hand():
     nonsat = -(math.log(sigmoid(0.3)) + math.log(sigmoid(-2.0))) / 2
     assert g_minimax_loss(d_fake).item() == pytest.approx(minimax, rel=1e-6)
     assert g_nonsaturating_loss(d_fake).item() == pytest.approx(nonsat, rel=1e-6)
-    assert set(ADVERSARIAL) == {"minimax", "non-saturating"}
+    assert set(ADVERSARIAL) == {"minimax", "non-saturating", "least-squares", "hinge", "wasserstein"}
+
+
+def test_least_squares_hinge_and_wasserstein_by_hand():
+    d_real, d_fake = torch.tensor([0.5, 2.0]), torch.tensor([-0.5, 0.25])
+    ls_d, ls_g = ADVERSARIAL["least-squares"]
+    assert ls_d(d_real, d_fake).item() == pytest.approx(0.5 * ((0.25 + 1.0) / 2 + (0.25 + 0.0625) / 2))
+    assert ls_g(d_fake).item() == pytest.approx(0.5 * (2.25 + 0.5625) / 2)
+    hinge_d, hinge_g = ADVERSARIAL["hinge"]
+    assert hinge_d(d_real, d_fake).item() == pytest.approx((0.5 + 0.0) / 2 + (0.5 + 1.25) / 2)
+    assert hinge_g(d_fake).item() == pytest.approx(0.125)
+    w_d, w_g = ADVERSARIAL["wasserstein"]
+    assert w_d(d_real, d_fake).item() == pytest.approx(-0.125 - 1.25)  # E[f(fake)] - E[f(real)]
+    assert w_g(d_fake).item() == pytest.approx(0.125)
 
 
 def test_losses_finite_for_extreme_logits():
@@ -50,3 +63,33 @@ def test_gaussian_nll_matches_torch_distributions():
     x, mean, log_std = torch.randn(10), torch.randn(10), torch.randn(10) * 0.5
     ref = -torch.distributions.Normal(mean, log_std.exp()).log_prob(x)
     assert torch.allclose(gaussian_nll(x, mean, log_std), ref, atol=1e-6)
+
+
+def test_clipping_bounds_every_parameter():
+    from infogan.losses.penalties import clip_weights
+
+    net = torch.nn.Linear(4, 3)
+    torch.nn.init.normal_(net.weight, std=5.0)
+    clip_weights(net.parameters(), 0.01)
+    assert all(p.abs().max() <= 0.01 for p in net.parameters())
+    assert (net.weight.abs() == 0.01).any()
+
+
+def test_gradient_penalty_by_hand_for_a_linear_critic():
+    from infogan.losses.penalties import gradient_penalty
+
+    # f(x) = w . x has gradient w everywhere: the penalty is (||w|| - 1)^2 whatever the interpolates.
+    w = torch.tensor([3.0, 4.0]).view(1, 2, 1, 1)
+    critic = lambda x: (x * w).flatten(1).sum(dim=1)  # noqa: E731
+    real, fake = torch.randn(5, 2, 1, 1), torch.randn(5, 2, 1, 1)
+    assert gradient_penalty(critic, real, fake).item() == pytest.approx(16.0, rel=1e-5)
+
+
+def test_gradient_penalty_is_finite_with_a_finite_gradient_where_the_critic_is_flat():
+    from infogan.losses.penalties import gradient_penalty
+
+    scale = torch.zeros(1, requires_grad=True)
+    critic = lambda x: scale * x.flatten(1).sum(dim=1)  # noqa: E731  (zero gradient in x at scale 0)
+    gp = gradient_penalty(critic, torch.randn(4, 1, 2, 2), torch.randn(4, 1, 2, 2))
+    gp.backward()
+    assert gp.item() == pytest.approx(1.0, rel=1e-5) and torch.isfinite(scale.grad).all()
