@@ -91,6 +91,12 @@ class GenerativeModel(nn.Module, ABC):
     # The code that carries the class label in a conditional model (e.g. "c1"); None for unconditional models.
     conditional_code: ClassVar[str | None] = None
 
+    @property
+    def real_batches_per_step(self) -> int:
+        """How many real batches one `train_step` consumes (a WGAN critic takes a fresh one per critic step); the
+        loop passes them concatenated, batch_size x this many images."""
+        return 1
+
     def __init__(self, cfg: ModelConfig, image_shape: tuple[int, int, int]) -> None:
         super().__init__()
         self.cfg = cfg

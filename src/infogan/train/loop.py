@@ -78,7 +78,8 @@ class Trainer:
         self.model, self.data, self.cfg, self.run = model, data, cfg, run
         self.progress, self.should_stop = progress, should_stop
         self.ceilings = {f"mi_{c.name}": c.entropy for c in model.latent.codes if c.is_categorical}
-        self.schedule = BatchSchedule(len(data), cfg.batch_size, cfg.seed, model.device)
+        self.images_per_step = cfg.batch_size * model.real_batches_per_step
+        self.schedule = BatchSchedule(len(data), self.images_per_step, cfg.seed, model.device)
 
     def fit(self, resume_from: Path | None = None) -> int:
         """Train from scratch or from a checkpoint; return the number of completed steps."""
@@ -104,7 +105,7 @@ class Trainer:
                     # The one host sync of a log window: losses stayed on the device until now.
                     values = {k: float(v) / count for k, v in sums.items()}
                     now = time.perf_counter()
-                    ips = (step - window_step) * cfg.batch_size / max(now - window_start, 1e-9)
+                    ips = (step - window_step) * self.images_per_step / max(now - window_start, 1e-9)
                     eta = (cfg.steps - step) * (now - started) / max(step - start, 1)
                     self._check_finite(values, step)
                     elapsed = elapsed_before + now - started
