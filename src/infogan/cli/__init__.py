@@ -19,7 +19,16 @@ app = typer.Typer(
 )
 
 # Commands register themselves on `app` when imported.
-from infogan.cli import datasets, evaluate, presets, report, sample, train, traverse  # noqa: E402, F401
+from infogan.cli import (  # noqa: E402, F401
+    datasets,
+    evaluate,
+    mi_experiment,
+    presets,
+    report,
+    sample,
+    train,
+    traverse,
+)
 
 
 def main() -> None:

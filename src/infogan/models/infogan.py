@@ -2,6 +2,9 @@
 auxiliary network Q, sharing D's trunk, that maximises a variational lower bound L_I on I(c; G(z, c)).
 
 min_{G,Q} max_D  V(D, G) - lambda * L_I(G, Q)
+
+V is any adversarial loss of losses/adversarial.py; with the Wasserstein loss D is a critic under weight clipping
+or a gradient penalty (InfoGAN-WGAN-GP is a preset, not a class).
 """
 
 from __future__ import annotations
@@ -9,13 +12,15 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
-from pydantic import Field, field_validator
-from torch import Tensor
+from pydantic import Field, field_validator, model_validator
+from torch import Tensor, nn
 
 from infogan.latent import Latent
 from infogan.losses.adversarial import ADVERSARIAL, AdversarialLoss
 from infogan.losses.info import info_loss, mi_lower_bound
+from infogan.losses.penalties import clip_weights, gradient_penalty
 from infogan.models.base import Batch, GenerativeModel, LatentConfig, ModelConfig, eval_mode, frozen
+from infogan.nets.dcgan import DCGANGenerator, DCGANTrunk, Norm
 from infogan.nets.heads import LogitHead, QHead
 from infogan.nets.paper import MNISTGenerator, MNISTTrunk
 
@@ -38,6 +43,17 @@ class InfoGANConfig(ModelConfig):
     width: int = Field(64, gt=0)
     q_hidden: int = Field(128, gt=0)
     leaky_slope: float = Field(0.1, ge=0)
+    # Networks: the paper's appendix (paper) or DCGAN backbones (dcgan; needed for a critic without batch norm).
+    backbone: Literal["paper", "dcgan"] = "paper"
+    critic_norm: Norm = "batch"
+    # Lipschitz constraint of a Wasserstein critic, and critic updates per G update.
+    lipschitz: Literal["none", "clip", "gp"] = "none"
+    clip: float = Field(0.01, gt=0)
+    gp_lambda: float = Field(10.0, ge=0)
+    n_critic: int = Field(1, ge=1)
+    # False trains Q but keeps the information term out of G's loss (lambda = 0 for G): the baseline of the
+    # paper's Fig. 1, a GAN whose Q only measures how much information G happens to carry about c.
+    info_to_g: bool = True
 
     @field_validator("latent")
     @classmethod
@@ -45,6 +61,18 @@ class InfoGANConfig(ModelConfig):
         if not latent.codes:
             raise ValueError("InfoGAN needs at least one latent code, e.g. codes: [cat:10]")
         return latent
+
+    @model_validator(mode="after")
+    def _critic_is_consistent(self) -> InfoGANConfig:
+        if (self.adversarial == "wasserstein") != (self.lipschitz != "none"):
+            raise ValueError(
+                "the wasserstein loss needs lipschitz clip or gp, and clip/gp apply only to the wasserstein loss"
+            )
+        if self.lipschitz == "gp" and (self.backbone != "dcgan" or self.critic_norm == "batch"):
+            raise ValueError(
+                "a gradient penalty needs a critic without batch norm: set backbone dcgan and critic_norm layer or none"
+            )
+        return self
 
 
 class InfoGAN(GenerativeModel):
@@ -57,8 +85,14 @@ class InfoGAN(GenerativeModel):
         super().__init__(cfg, image_shape)
         channels, size, _ = image_shape
         self.latent = cfg.latent.spec()
-        self.G = MNISTGenerator(self.latent.dim, channels, size, cfg.g_hidden, cfg.width)
-        self.trunk = MNISTTrunk(channels, size, cfg.d_hidden, cfg.width, cfg.leaky_slope)
+        self.G: nn.Module
+        self.trunk: MNISTTrunk | DCGANTrunk
+        if cfg.backbone == "paper":
+            self.G = MNISTGenerator(self.latent.dim, channels, size, cfg.g_hidden, cfg.width)
+            self.trunk = MNISTTrunk(channels, size, cfg.d_hidden, cfg.width, cfg.leaky_slope)
+        else:
+            self.G = DCGANGenerator(self.latent.dim, channels, size, cfg.width)
+            self.trunk = DCGANTrunk(channels, size, cfg.width, cfg.critic_norm, cfg.leaky_slope)
         self.d_head = LogitHead(self.trunk.out_dim)
         self.q_head = QHead(self.trunk.out_dim, self.latent.q_dim, cfg.q_hidden, cfg.leaky_slope)
         self.d_loss_fn, self.g_loss_fn = ADVERSARIAL[cfg.adversarial]
@@ -77,37 +111,65 @@ class InfoGAN(GenerativeModel):
             "g": torch.optim.Adam(self.G.parameters(), lr=self.cfg.lr_g, betas=betas),
         }
 
-    def train_step(self, batch: Batch, step: int) -> dict[str, Tensor]:
-        x_real = batch["x"]
-        n = x_real.shape[0]
-        opt_d, opt_g = self.optimizers["d"], self.optimizers["g"]
-        latent = self.latent.sample(n, generator=self.rng, device=x_real.device)
-        x_fake = self.G(self.latent.to_input(latent))  # one G pass, reused by the D and G steps
+    @property
+    def real_batches_per_step(self) -> int:
+        return self.cfg.n_critic
 
-        # D and Q step: real and fake go through D separately, as in the paper's code, so batch norm never
-        # mixes their statistics. Q learns to recover c from (detached) fakes.
-        h_real, h_fake = self.trunk(x_real), self.trunk(x_fake.detach())
-        d_loss = self.d_loss_fn(self.d_head(h_real), self.d_head(h_fake))
+    def train_step(self, batch: Batch, step: int) -> dict[str, Tensor]:
+        opt_g = self.optimizers["g"]
+        # n_critic D/Q updates, each on its own real batch and fresh latents; the last one's fakes (one G pass)
+        # are reused by the G step.
+        chunks = batch["x"].chunk(self.cfg.n_critic)
+        for i, x_real in enumerate(chunks):
+            latent = self.latent.sample(x_real.shape[0], generator=self.rng, device=x_real.device)
+            with torch.set_grad_enabled(i == len(chunks) - 1):
+                x_fake = self.G(self.latent.to_input(latent))
+            logs, nll = self._critic_step(x_real, x_fake.detach(), latent)
+
+        # G step against the updated D; D and Q are frozen so only G's parameters receive gradients, but the
+        # information term's gradient flows through Q and the trunk into G (unless info_to_g is off).
+        with frozen(self.trunk, self.d_head, self.q_head):
+            h = self.trunk(x_fake)
+            g_loss = self.g_loss_fn(self.d_head(h))
+            if self.cfg.info_to_g:
+                g_loss_total = g_loss + info_loss(
+                    self.latent.code_nll(self.q_head(h), latent), self.info_weights
+                )
+            else:
+                g_loss_total = g_loss
+            opt_g.zero_grad(set_to_none=True)
+            g_loss_total.backward()
+            opt_g.step()
+
+        logs = {"d_loss": logs.pop("d_loss"), "g_loss": g_loss, **logs}
+        for code in self.latent.codes:
+            logs[f"mi_{code.name}"] = mi_lower_bound(nll[code.name], code.entropy)
+        return {k: v.detach() for k, v in logs.items()}
+
+    def _critic_step(
+        self, x_real: Tensor, x_fake: Tensor, latent: Latent
+    ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        """One D and Q update on detached fakes. Real and fake go through D separately, as in the paper's code, so
+        batch norm never mixes their statistics; Q learns to recover c from the fakes."""
+        opt_d = self.optimizers["d"]
+        h_real, h_fake = self.trunk(x_real), self.trunk(x_fake)
+        d_real, d_fake = self.d_head(h_real), self.d_head(h_fake)
+        d_loss = self.d_loss_fn(d_real, d_fake)
+        logs: dict[str, Tensor] = {}
+        if self.cfg.lipschitz == "gp":
+            gp = gradient_penalty(lambda x: self.d_head(self.trunk(x)), x_real, x_fake, self.rng)
+            d_loss = d_loss + self.cfg.gp_lambda * gp
+            logs["gp"] = gp
         nll = self.latent.code_nll(self.q_head(h_fake), latent)
         d_info_loss = info_loss(nll, self.info_weights)
         opt_d.zero_grad(set_to_none=True)
         (d_loss + d_info_loss).backward()
         opt_d.step()
-
-        # G step against the updated D; D and Q are frozen so only G's parameters receive gradients, but the
-        # information term's gradient flows through Q and the trunk into G.
-        with frozen(self.trunk, self.d_head, self.q_head):
-            h = self.trunk(x_fake)
-            g_loss = self.g_loss_fn(self.d_head(h))
-            g_info_loss = info_loss(self.latent.code_nll(self.q_head(h), latent), self.info_weights)
-            opt_g.zero_grad(set_to_none=True)
-            (g_loss + g_info_loss).backward()
-            opt_g.step()
-
-        logs = {"d_loss": d_loss, "g_loss": g_loss, "info_loss": d_info_loss}
-        for code in self.latent.codes:
-            logs[f"mi_{code.name}"] = mi_lower_bound(nll[code.name], code.entropy)
-        return {k: v.detach() for k, v in logs.items()}
+        if self.cfg.lipschitz == "clip":
+            clip_weights([*self.trunk.parameters(), *self.d_head.parameters()], self.cfg.clip)
+        if self.cfg.adversarial == "wasserstein":
+            logs["wasserstein"] = d_real.mean() - d_fake.mean()
+        return {"d_loss": d_loss, "info_loss": d_info_loss, **logs}, nll
 
     @torch.no_grad()
     def generate(self, latent: Latent) -> Tensor:

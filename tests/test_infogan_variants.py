@@ -1,0 +1,56 @@
+"""InfoGAN on other adversarial games: the loss is a config choice, so InfoGAN-WGAN-GP is a preset."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from infogan.config import load_preset
+from infogan.errors import ConfigError
+from infogan.models import build_model
+
+TINY_DCGAN = [
+    "model.latent.noise=4",
+    "model.width=4",
+    "model.q_hidden=8",
+]
+
+
+def _model(overrides: list[str]):
+    cfg = load_preset("infogan-wgan-gp", [*TINY_DCGAN, *overrides])
+    torch.manual_seed(0)
+    model = build_model(cfg.model, (1, 28, 28))
+    model.seed(0)
+    return model.train()
+
+
+def test_infogan_wgan_gp_takes_n_critic_real_batches_and_logs_the_penalty_and_estimate():
+    model = _model([])
+    assert model.real_batches_per_step == 5
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.trunk.modules())
+    logs = model.train_step({"x": torch.rand(5 * 8, 1, 28, 28) * 2 - 1}, 0)
+    assert {"d_loss", "g_loss", "info_loss", "gp", "wasserstein", "mi_c1"} <= set(logs)
+    assert all(torch.isfinite(v) for v in logs.values())
+    assert model.optimizers["d"].state[next(iter(model.trunk.parameters()))]["step"] == 5
+    assert model.optimizers["g"].state[next(iter(model.G.parameters()))]["step"] == 1
+
+
+def test_infogan_with_weight_clipping_keeps_the_critic_in_bounds():
+    model = _model(["model.lipschitz=clip", "model.n_critic=2", "model.critic_norm=batch"])
+    model.train_step({"x": torch.rand(2 * 8, 1, 28, 28) * 2 - 1}, 0)
+    critic = [*model.trunk.parameters(), *model.d_head.parameters()]
+    assert max(float(p.abs().max()) for p in critic) <= 0.01 + 1e-9
+    assert max(float(p.abs().max()) for p in model.q_head.parameters()) > 0.01  # Q's own head is not clipped
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["model.lipschitz=none"], "the wasserstein loss needs lipschitz clip or gp"),
+        (["model.critic_norm=batch"], "a gradient penalty needs a critic without batch norm"),
+        (["model.backbone=paper"], "a gradient penalty needs a critic without batch norm"),
+    ],
+)
+def test_inconsistent_critic_settings_are_refused_in_one_line(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        load_preset("infogan-wgan-gp", overrides)
