@@ -38,7 +38,9 @@ def test_train_prints_progress_and_writes_the_run(trained):
     run_dir, result = trained
     assert "dataset: digits" in result.stderr
     assert "step 2/4" in result.stderr and "img/s" in result.stderr and "mi_c1" in result.stderr
-    assert "ETA" in result.stderr and "eval: c1 L_I" in result.stderr
+    assert (
+        "ETA" in result.stderr and "c1 (categorical, K=10)  L_I" in result.stderr and "FID" in result.stderr
+    )
     assert (run_dir / "eval.json").is_file() and (
         run_dir / "checkpoints" / "step-4" / "manifest.json"
     ).is_file()

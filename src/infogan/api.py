@@ -16,7 +16,7 @@ from infogan import data as datasets
 from infogan.config import DataConfig, RunConfig, dump_config, load_config_file
 from infogan.data.base import Split
 from infogan.errors import CheckpointError, ConfigError
-from infogan.metrics.evaluate import EvalData, evaluate_model
+from infogan.metrics.evaluate import EvalData, evaluate_model, summary_lines
 from infogan.models import GenerativeModel, build_model
 from infogan.train.checkpoint import load_checkpoint, read_manifest, write_text_atomic
 from infogan.train.logging import ProgressFn
@@ -235,14 +235,6 @@ def _finish(run: Run, progress: ProgressFn) -> None:
     )
     metrics = run.evaluate(progress=progress)
     write_text_atomic(run.dir.eval, json.dumps(metrics, indent=1))
-    summary = ", ".join(_code_summary(name, entry) for name, entry in metrics["codes"].items())
-    progress(f"eval: {summary}; written to {run.dir.eval}")
-
-
-def _code_summary(name: str, entry: Mapping[str, Any]) -> str:
-    text = f"{name} L_I {entry['mi_lower_bound']:.3f}"
-    if entry["type"] == "categorical":
-        text += f"/{entry['entropy']:.3f}"
-    if "accuracy" in entry:
-        text += f" accuracy {entry['accuracy']:.3f}"
-    return text
+    for line in summary_lines(metrics):
+        progress(line)
+    progress(f"evaluation written to {run.dir.eval}")

@@ -83,6 +83,7 @@ def evaluate(
     """Evaluate a run: L_I and accuracy per code, FID/KID/precision/recall, what each continuous code controls,
     and disentanglement scores on data with known factors. Progress goes to stderr."""
     from infogan.api import load_run
+    from infogan.metrics.evaluate import summary_lines
     from infogan.train.checkpoint import write_text_atomic
 
     loaded = load_run(run, device=device)
@@ -106,29 +107,3 @@ def evaluate(
         return
     for line in summary_lines(result):
         typer.echo(line)
-
-
-def summary_lines(m: dict[str, Any]) -> list[str]:
-    """A human-readable summary of an evaluation result."""
-    lines = [f"step {m['step']}, {m['dataset']} ({m['split']} split)"]
-    for name, entry in m.get("codes", {}).items():
-        line = f"  {name} ({entry['type']}"
-        line += f", K={entry['k']})" if "k" in entry else f", {entry['prior']})"
-        line += f"  L_I {entry['mi_lower_bound']:.4f} nats (H(c) {entry['entropy']:.4f})"
-        if "accuracy" in entry:
-            line += f"  accuracy {entry['accuracy']:.4f}"
-        lines.append(line)
-    if "fid" in m:
-        f = m["features"]
-        lines.append(
-            f"  FID {m['fid']:.3f}  KID {m['kid']:.4g} ± {m['kid_std']:.2g}  precision {m['precision']:.3f}  "
-            f"recall {m['recall']:.3f}  ({f['network']} features, {f['n_fake']} generated vs {f['n_real']} real)"
-        )
-    for name, entry in m.get("code_semantics", {}).items():
-        lines.append(f"  {name} controls {entry['property']} (Spearman {entry['spearman']:+.3f})")
-    if "disentanglement" in m:
-        d = m["disentanglement"]
-        lines.append("  " + "  ".join(f"{k} {v:.3f}" for k, v in d.items() if isinstance(v, float)))
-    lines += [f"  note: {n}" for n in m.get("notes", [])]
-    lines.append("  seconds: " + ", ".join(f"{k} {v}" for k, v in m.get("timings", {}).items()))
-    return lines
