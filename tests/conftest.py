@@ -49,6 +49,17 @@ TINY = [
 ]
 
 
+# Every registered model at a tiny size: (preset, overrides, image shape). Contract tests run over all of them;
+# a model registered without an entry here fails `test_every_registered_model_has_a_tiny_config`.
+TINY_MODELS: dict[str, tuple[str, list[str], tuple[int, int, int]]] = {
+    "infogan": ("digits", TINY, (1, 8, 8)),
+    "gan": ("gan", ["model.latent.noise=4", "model.g_hidden=[16]", "model.d_hidden=[16]"], (1, 8, 8)),
+    "cgan": ("cgan", ["model.noise=4", "model.backbone=dcgan", "model.width=4"], (1, 28, 28)),
+    "wgan": ("wgan", ["model.latent.noise=4", "model.width=4", "model.n_critic=2"], (1, 28, 28)),
+    "vae": ("vae", ["model.latent_dim=2", "model.hidden=[16]"], (1, 8, 8)),
+}
+
+
 @pytest.fixture
 def tiny_config() -> RunConfig:
     """InfoGAN on 8x8 digits with very narrow networks."""

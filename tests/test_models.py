@@ -8,32 +8,38 @@ from infogan.models import MODELS, build_model
 from infogan.models.infogan import InfoGAN
 from infogan.nets.paper import MNISTGenerator, MNISTTrunk
 
-from .conftest import TINY
+from .conftest import TINY, TINY_MODELS
 
 
 def tiny_model(name: str, seed: int = 0):
-    cfg = load_preset("digits", [*TINY, f"model.name={name}"])
+    preset, overrides, shape = TINY_MODELS[name]
+    cfg = load_preset(preset, overrides)
     torch.manual_seed(seed)
-    model = build_model(cfg.model, (1, 8, 8))
+    model = build_model(cfg.model, shape)
     model.seed(seed)
     return model
 
 
-def batch(n: int = 16, seed: int = 0):
+def batch(n: int = 16, seed: int = 0, shape: tuple[int, int, int] = (1, 8, 8)):
     g = torch.Generator().manual_seed(seed)
-    return {"x": torch.rand(n, 1, 8, 8, generator=g) * 2 - 1}
+    return {"x": torch.rand(n, *shape, generator=g) * 2 - 1, "y": torch.randint(10, (n,), generator=g)}
+
+
+def test_every_registered_model_has_a_tiny_config():
+    assert set(TINY_MODELS) == set(MODELS)
 
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_train_step_changes_every_net_and_logs_finite_values(name):
     model = tiny_model(name)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    logs = model.train_step(batch(), 0)
+    images = 8 * model.real_batches_per_step
+    logs = model.train_step(batch(images, shape=model.image_shape), 0)
     assert logs and all(v.ndim == 0 and torch.isfinite(v) and not v.requires_grad for v in logs.values())
     after = model.state_dict()
-    for prefix in ("G.", "trunk.", "d_head.", "q_head."):
-        changed = [k for k in before if k.startswith(prefix) and not torch.equal(before[k], after[k])]
-        assert changed, f"no parameter of {prefix} changed"
+    for child, _ in model.named_children():
+        changed = [k for k in before if k.startswith(child + ".") and not torch.equal(before[k], after[k])]
+        assert changed, f"no parameter of {name}.{child} changed"
 
 
 @pytest.mark.parametrize("name", list(MODELS))
@@ -41,8 +47,25 @@ def test_seeded_sampling_is_repeatable_and_in_range(name):
     model = tiny_model(name)
     a = model.sample(6, generator=torch.Generator().manual_seed(1))
     b = model.sample(6, generator=torch.Generator().manual_seed(1))
-    assert a.shape == (6, 1, 8, 8) and torch.equal(a, b)
+    assert a.shape == (6, *model.image_shape) and torch.equal(a, b)
     assert a.min() >= -1 and a.max() <= 1
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_every_model_checkpoints_and_reloads_identically(name, tmp_path):
+    from infogan.train.checkpoint import load_checkpoint, save_checkpoint
+
+    model = tiny_model(name)
+    model.train_step(batch(8 * model.real_batches_per_step, shape=model.image_shape), 0)
+    folder = save_checkpoint(model, 1, tmp_path, {})
+    again = tiny_model(name, seed=5)
+    step, _ = load_checkpoint(folder, again)
+    assert step == 1
+    x = torch.Generator().manual_seed(3)
+    assert torch.equal(
+        model.eval().sample(4, generator=x),
+        again.eval().sample(4, generator=torch.Generator().manual_seed(3)),
+    )
 
 
 def test_training_is_deterministic_for_a_seed():

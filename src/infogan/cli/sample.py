@@ -9,6 +9,8 @@ import typer
 
 from infogan.cli import app
 from infogan.cli.common import parse_codes
+from infogan.errors import ConfigError
+from infogan.models import GenerativeModel
 from infogan.viz.grids import save_grid
 
 
@@ -20,15 +22,38 @@ def sample(
     code: list[str] | None = typer.Option(
         None, "--code", help="Fix a code: c1=3 (category index) or c2=0.5 (repeatable)."
     ),
+    label: int | None = typer.Option(
+        None,
+        "--label",
+        help="Class to draw from a conditional model (cgan), e.g. --label 7; InfoGAN's codes are set with --code.",
+    ),
     nrow: int | None = typer.Option(None, "--nrow", min=1, help="Images per row [default: sqrt(n)]."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the latent draws."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
 ) -> None:
-    """Write a grid of n samples, optionally with some codes fixed."""
+    """Write a grid of n samples, optionally with some codes fixed or, for a conditional model, one class."""
     from infogan.api import load_run
 
     codes = parse_codes(code)
     loaded = load_run(run, device=device)
+    if label is not None:
+        codes[label_code(loaded.model, label)] = label
     images = loaded.sample(n, codes=codes, seed=seed)
     save_grid(images, output, nrow or math.ceil(math.sqrt(n)))
     typer.echo(f"wrote {n} samples from step {loaded.step} to {output}", err=True)
+
+
+def label_code(model: GenerativeModel, label: int) -> str:
+    """The name of the code that carries `label` in a conditional model, after checking the label is one of its
+    classes."""
+    name = model.conditional_code
+    if name is None:
+        raise ConfigError(
+            f"--label needs a conditional model (cgan); this run is {model.cfg.name}; use --code for InfoGAN codes"
+        )
+    k = model.latent.code(name).k
+    if not 0 <= label < k:
+        raise ConfigError(
+            f"--label {label} is out of range: this {model.cfg.name} has {k} classes, 0..{k - 1}"
+        )
+    return name

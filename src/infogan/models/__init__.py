@@ -3,20 +3,36 @@
 from __future__ import annotations
 
 from infogan.models.base import Batch, GenerativeModel, LatentConfig, ModelConfig
+from infogan.models.cgan import CGAN, CGANConfig
+from infogan.models.gan import GAN, GANConfig
 from infogan.models.infogan import InfoGAN, InfoGANConfig
+from infogan.models.vae import VAE, VAEConfig
+from infogan.models.wgan import WGAN, WGANConfig
 
 MODELS: dict[str, type[GenerativeModel]] = {
     "infogan": InfoGAN,
+    "gan": GAN,
+    "cgan": CGAN,
+    "vae": VAE,
+    "wgan": WGAN,
 }
 
 __all__ = [
+    "CGAN",
+    "GAN",
     "MODELS",
+    "VAE",
+    "WGAN",
     "Batch",
+    "CGANConfig",
+    "GANConfig",
     "GenerativeModel",
     "InfoGAN",
     "InfoGANConfig",
     "LatentConfig",
     "ModelConfig",
+    "VAEConfig",
+    "WGANConfig",
     "build_model",
 ]
 

@@ -53,3 +53,16 @@ class MLPTrunk(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x)
+
+
+class Maxout(nn.Module):
+    """A maxout layer (Goodfellow et al. 2013, arXiv:1302.4389): (B, in_dim) -> (B, units), each unit the max of
+    `pieces` linear functions of the input."""
+
+    def __init__(self, in_dim: int, units: int, pieces: int) -> None:
+        super().__init__()
+        self.units, self.pieces = units, pieces
+        self.fc = nn.Linear(in_dim, units * pieces)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.fc(x).view(-1, self.units, self.pieces).amax(dim=-1)  # (B, units, pieces) -> (B, units)

@@ -1,0 +1,153 @@
+"""The GAN (Goodfellow et al. 2014, arXiv:1406.2661): a generator G and a discriminator D in the two-player game
+
+min_G max_D  V(D, G) = E_x[log D(x)] + E_z[log(1 - D(G(z)))],
+
+trained by the paper's Algorithm 1: k steps of D, then one step of G.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from pydantic import Field, field_validator
+from torch import Tensor
+
+from infogan.latent import Latent
+from infogan.losses.adversarial import ADVERSARIAL, AdversarialLoss
+from infogan.models.base import Batch, GenerativeModel, LatentConfig, ModelConfig, eval_mode, frozen
+from infogan.nets.dcgan import DCGANGenerator, DCGANTrunk
+from infogan.nets.heads import LogitHead
+from infogan.nets.mlp import MLPGenerator, MLPTrunk
+
+
+def refuse_wasserstein(loss: AdversarialLoss) -> AdversarialLoss:
+    """Config check shared by the GAN and the conditional GAN: any adversarial loss but the Wasserstein one."""
+    if loss == "wasserstein":
+        raise ValueError(
+            "the wasserstein loss needs a Lipschitz constraint on the critic (weight clipping or a gradient "
+            "penalty): use the wgan model"
+        )
+    return loss
+
+
+class GANConfig(ModelConfig):
+    """The GAN's hyperparameters; the defaults are the `gan` preset's MLP GAN."""
+
+    name: Literal["gan"] = "gan"
+    latent: LatentConfig = LatentConfig(noise=100, codes=[], noise_prior="normal")
+    backbone: Literal["mlp", "dcgan"] = "mlp"
+    # minimax and non-saturating are the paper's two generator losses (Sec. 3); wasserstein is refused below.
+    adversarial: AdversarialLoss = "non-saturating"
+    d_steps: int = Field(1, ge=1)  # k in the paper's Algorithm 1
+    lr_d: float = Field(2e-4, gt=0)
+    lr_g: float = Field(2e-4, gt=0)
+    beta1: float = Field(0.5, ge=0, lt=1)
+    beta2: float = Field(0.999, ge=0, lt=1)
+    # MLP backbone: hidden layer sizes of G (ReLU) and D (leaky ReLU, with dropout as the paper's D).
+    g_hidden: list[int] = Field(default_factory=lambda: [1200, 1200], min_length=1)
+    d_hidden: list[int] = Field(default_factory=lambda: [512, 256], min_length=1)
+    dropout: float = Field(0.0, ge=0, lt=1)
+    # DCGAN backbone: channels of D's first (and G's last) convolution.
+    width: int = Field(64, gt=0)
+
+    @field_validator("latent")
+    @classmethod
+    def _no_codes(cls, latent: LatentConfig) -> LatentConfig:
+        if latent.codes:
+            raise ValueError(
+                f"a GAN has no latent codes (got codes {latent.codes}); set codes: [] or use the infogan model"
+            )
+        if latent.noise < 1:
+            raise ValueError("a GAN's generator input is its noise: set model.latent.noise to 1 or more")
+        return latent
+
+    @field_validator("adversarial")
+    @classmethod
+    def _not_wasserstein(cls, loss: AdversarialLoss) -> AdversarialLoss:
+        return refuse_wasserstein(loss)
+
+    @field_validator("g_hidden", "d_hidden")
+    @classmethod
+    def _positive(cls, sizes: list[int]) -> list[int]:
+        if any(s < 1 for s in sizes):
+            raise ValueError(f"hidden layer sizes must be positive, got {sizes}")
+        return sizes
+
+
+class GAN(GenerativeModel):
+    """Generator G, discriminator trunk with a logit head, and the GAN's alternating update."""
+
+    Config = GANConfig
+    cfg: GANConfig
+
+    def __init__(self, cfg: GANConfig, image_shape: tuple[int, int, int]) -> None:
+        super().__init__(cfg, image_shape)
+        channels, size, _ = image_shape
+        self.latent = cfg.latent.spec()
+        self.G: MLPGenerator | DCGANGenerator
+        self.trunk: MLPTrunk | DCGANTrunk
+        if cfg.backbone == "mlp":
+            self.G = MLPGenerator(self.latent.dim, image_shape, cfg.g_hidden)
+            self.trunk = MLPTrunk(image_shape, cfg.d_hidden, cfg.dropout)
+        else:
+            self.G = DCGANGenerator(self.latent.dim, channels, size, cfg.width)
+            self.trunk = DCGANTrunk(channels, size, cfg.width, norm="batch")
+        self.d_head = LogitHead(self.trunk.out_dim)
+        self.d_loss_fn, self.g_loss_fn = ADVERSARIAL[cfg.adversarial]
+
+    @property
+    def real_batches_per_step(self) -> int:
+        return self.cfg.d_steps  # a fresh real batch for each of the k D steps
+
+    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        betas = (self.cfg.beta1, self.cfg.beta2)
+        d_params = [*self.trunk.parameters(), *self.d_head.parameters()]
+        return {
+            "d": torch.optim.Adam(d_params, lr=self.cfg.lr_d, betas=betas),
+            "g": torch.optim.Adam(self.G.parameters(), lr=self.cfg.lr_g, betas=betas),
+        }
+
+    def D(self, x: Tensor) -> Tensor:
+        """D's logits (B,) for images x (B, C, H, W); D(x) in the paper is their sigmoid."""
+        return self.d_head(self.trunk(x))
+
+    def train_step(self, batch: Batch, step: int) -> dict[str, Tensor]:
+        x_all, k = batch["x"], self.cfg.d_steps
+        if x_all.shape[0] % k:
+            raise ValueError(
+                f"the GAN's train_step takes d_steps={k} real batches concatenated (see real_batches_per_step), "
+                f"got {x_all.shape[0]} images"
+            )
+        opt_d, opt_g = self.optimizers["d"], self.optimizers["g"]
+        for x_real in x_all.view(k, -1, *x_all.shape[1:]):  # (k, B, C, H, W): a fresh real batch per D step
+            latent = self.latent.sample(x_real.shape[0], generator=self.rng, device=x_real.device)
+            x_fake = self.G(self.latent.to_input(latent))  # the last pass is reused by the G step
+
+            # D step: ascend V(D, G). Real and fake go through D separately so batch norm never mixes them.
+            d_real, d_fake = self.D(x_real), self.D(x_fake.detach())
+            d_loss = self.d_loss_fn(d_real, d_fake)
+            opt_d.zero_grad(set_to_none=True)
+            d_loss.backward()
+            opt_d.step()
+
+        # G step against the updated D; D is frozen so only G's parameters receive gradients.
+        with frozen(self.trunk, self.d_head):
+            g_loss = self.g_loss_fn(self.D(x_fake))
+            opt_g.zero_grad(set_to_none=True)
+            g_loss.backward()
+            opt_g.step()
+
+        # d_real / d_fake: D's mean confidence that real and fake images are real, in the last D step.
+        logs = {
+            "d_loss": d_loss,
+            "g_loss": g_loss,
+            "d_real": d_real.sigmoid().mean(),
+            "d_fake": d_fake.sigmoid().mean(),
+        }
+        return {k: v.detach() for k, v in logs.items()}
+
+    @torch.no_grad()
+    def generate(self, latent: Latent) -> Tensor:
+        with eval_mode(self.G):
+            return self.G(self.latent.to_input(latent))

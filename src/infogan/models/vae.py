@@ -1,0 +1,168 @@
+"""The variational autoencoder (Kingma & Welling 2014, arXiv:1312.6114), with beta-VAE's KL weight (Higgins et al.
+2017, ICLR): an encoder q(z|x) = N(mu(x), diag(sigma^2(x))), a decoder p(x|z) and a N(0, I) prior, trained by
+maximising the ELBO with the reparameterisation trick.
+
+loss = -E_q[log p(x|z)] + beta * KL(q(z|x) || N(0, I))      (beta = 1: the negative ELBO)
+
+Every latent dimension is a continuous code c1..cd with a N(0, 1) prior (no noise), so traversals, code semantics
+and disentanglement metrics read a VAE exactly as they read InfoGAN.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+import torch
+from pydantic import Field
+from torch import Tensor, nn
+
+from infogan.latent import Latent, LatentSpec
+from infogan.losses.vae import (
+    bernoulli_nll,
+    gaussian_nll,
+    kl_to_standard_normal,
+    reparameterise,
+)
+from infogan.models.base import Batch, GenerativeModel, ModelConfig, eval_mode
+from infogan.nets.dcgan import DCGANGenerator, DCGANTrunk
+from infogan.nets.mlp import mlp
+
+# Lower bound on the Gaussian decoder's learned log-sigma: a numerical guard, so that a near-perfect reconstruction
+# cannot drive the NLL towards -inf (sigma-VAE, Rybkin et al. 2021, clamps the same way).
+LOG_SIGMA_MIN = math.log(1e-3)
+
+
+class VAEConfig(ModelConfig):
+    """The VAE's hyperparameters.
+
+    likelihood: "bernoulli" models the data mapped to [0, 1] with per-pixel logits (binary cross-entropy, grey
+    levels allowed); "gaussian" models the data in [-1, 1] as N(mean, sigma^2 I) with one learned scalar sigma,
+    so the reconstruction term's weight against the KL is fitted rather than guessed (sigma-VAE, arXiv:2006.13202).
+    backbone: "mlp" (the paper's kind of network, any image size) or "dcgan" (a DCGAN encoder and decoder,
+    28x28, 32x32 or 64x64 images only), named as in the GAN models' configs.
+    """
+
+    name: Literal["vae"] = "vae"
+    latent_dim: int = Field(10, gt=0)
+    likelihood: Literal["bernoulli", "gaussian"] = "bernoulli"
+    beta: float = Field(1.0, ge=0)
+    backbone: Literal["mlp", "dcgan"] = "mlp"
+    # MLP backbone: hidden layer sizes of the encoder; the decoder mirrors them.
+    hidden: list[Annotated[int, Field(gt=0)]] = Field(default_factory=lambda: [512, 256], min_length=1)
+    # DCGAN backbone: channels of the encoder's first (and the decoder's last) convolution, and the encoder's
+    # normalisation (the DCGAN decoder always uses batch norm).
+    width: int = Field(32, gt=0)
+    norm: Literal["none", "batch"] = "none"
+    lr: float = Field(1e-3, gt=0)
+
+
+class VAE(GenerativeModel):
+    """Encoder to (mu, logvar), decoder from z to per-pixel logits (Bernoulli) or means (Gaussian)."""
+
+    Config = VAEConfig
+    cfg: VAEConfig
+    # The seed of the single posterior sample per image in `heldout_metrics`, so the test ELBO is repeatable.
+    HELDOUT_SEED = 0
+
+    def __init__(self, cfg: VAEConfig, image_shape: tuple[int, int, int]) -> None:
+        super().__init__(cfg, image_shape)
+        self.latent = LatentSpec.parse(0, [f"normal:{cfg.latent_dim}"])
+        self.encoder, self.decoder = _build_nets(cfg, image_shape)
+        if cfg.likelihood == "gaussian":
+            self.log_sigma = nn.Parameter(torch.zeros(()))
+
+    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"vae": torch.optim.Adam(self.parameters(), lr=self.cfg.lr)}
+
+    def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """Posterior parameters for images x (B, C, H, W) in [-1, 1]: mu and logvar, each (B, latent_dim)."""
+        mu, logvar = self.encoder(x).chunk(2, dim=1)
+        return mu, logvar
+
+    def reconstruction_nll(self, decoded: Tensor, x: Tensor) -> Tensor:
+        """-log p(x|z) per image (B,) for decoder outputs `decoded` and images x in [-1, 1]."""
+        if self.cfg.likelihood == "bernoulli":
+            return bernoulli_nll(decoded, (x + 1) / 2)
+        return gaussian_nll(decoded, x, self.log_sigma.clamp(min=LOG_SIGMA_MIN))
+
+    def _elbo_terms(self, x: Tensor, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+        """Single-sample reconstruction NLL and analytic KL, each (B,), in nats."""
+        mu, logvar = self.encode(x)
+        z = reparameterise(mu, logvar, generator)
+        return self.reconstruction_nll(self.decoder(z), x), kl_to_standard_normal(mu, logvar)
+
+    def train_step(self, batch: Batch, step: int) -> dict[str, Tensor]:
+        x_real = batch["x"]
+        opt = self.optimizers["vae"]
+        reconstruction, kl = (t.mean() for t in self._elbo_terms(x_real, self.rng))
+        loss = reconstruction + self.cfg.beta * kl
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        # The ELBO is reported with beta = 1 whatever beta trains with, so runs with different betas compare.
+        logs = {"loss": loss, "elbo": -(reconstruction + kl), "reconstruction": reconstruction, "kl": kl}
+        return {k: v.detach() for k, v in logs.items()}
+
+    def _to_image(self, decoded: Tensor) -> Tensor:
+        """The decoder's mean in [-1, 1]: sigmoid of the logits (Bernoulli), or the clamped mean (Gaussian)."""
+        if self.cfg.likelihood == "bernoulli":
+            return torch.sigmoid(decoded) * 2 - 1
+        return decoded.clamp(-1, 1)
+
+    @torch.no_grad()
+    def generate(self, latent: Latent) -> Tensor:
+        with eval_mode(self.decoder):
+            return self._to_image(self.decoder(self.latent.to_input(latent)))
+
+    @torch.no_grad()
+    def represent(self, x: Tensor) -> Tensor:
+        """The encoder means mu (B, latent_dim) of images x (B, C, H, W) in [-1, 1], in eval mode."""
+        with eval_mode(self.encoder):
+            return self.encode(x)[0]
+
+    @torch.no_grad()
+    def reconstruct(self, x: Tensor) -> Tensor:
+        """Images (B, C, H, W) in [-1, 1] decoded from the encoder means of x, in eval mode."""
+        with eval_mode(self.decoder):
+            return self._to_image(self.decoder(self.represent(x)))
+
+    @torch.no_grad()
+    def heldout_metrics(self, data: Tensor, batch_size: int = 500) -> dict[str, float]:
+        """Per-image averages over held-out images (N, C, H, W) in [-1, 1], in eval mode and nats: the ELBO, its
+        reconstruction term (one posterior sample per image, drawn with the fixed seed `HELDOUT_SEED`) and its
+        analytic KL. The ELBO uses beta = 1."""
+        generator = torch.Generator(self.device).manual_seed(self.HELDOUT_SEED)
+        totals = torch.zeros(2, dtype=torch.float64, device=self.device)
+        with eval_mode(self.encoder, self.decoder):
+            for start in range(0, len(data), batch_size):
+                x = data[start : start + batch_size].to(self.device)
+                reconstruction, kl = self._elbo_terms(x, generator)
+                totals += torch.stack([reconstruction.sum(), kl.sum()]).double()
+        reconstruction_mean, kl_mean = (totals / max(len(data), 1)).tolist()
+        return {
+            "elbo": -(reconstruction_mean + kl_mean),
+            "reconstruction": reconstruction_mean,
+            "kl": kl_mean,
+        }
+
+
+def _build_nets(cfg: VAEConfig, image_shape: tuple[int, int, int]) -> tuple[nn.Module, nn.Module]:
+    """Encoder (B, C, H, W) -> (B, 2 * latent_dim) [mu, logvar] and decoder (B, latent_dim) -> (B, C, H, W)
+    logits or means (no output activation)."""
+    channels, height, width = image_shape
+    if cfg.backbone == "mlp":
+        pixels = channels * height * width
+        mlp_encoder = nn.Sequential(nn.Flatten(), mlp([pixels, *cfg.hidden, 2 * cfg.latent_dim]))
+        mlp_decoder = nn.Sequential(
+            mlp([cfg.latent_dim, *reversed(cfg.hidden), pixels]), nn.Unflatten(1, image_shape)
+        )
+        return mlp_encoder, mlp_decoder
+    if height != width:
+        raise ValueError(f"the dcgan backbone needs square images, got {height}x{width}")
+    trunk = DCGANTrunk(channels, height, cfg.width, norm=cfg.norm)
+    encoder = nn.Sequential(trunk, nn.Linear(trunk.out_dim, 2 * cfg.latent_dim))
+    decoder = DCGANGenerator(cfg.latent_dim, channels, height, cfg.width)
+    # The decoder outputs logits or unbounded means: drop the generator's final tanh.
+    decoder.deconv[-1] = nn.Identity()
+    return encoder, decoder
