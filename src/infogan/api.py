@@ -230,8 +230,8 @@ def _finish(run: Run, progress: ProgressFn) -> None:
     for code in run.model.latent.codes:
         traversal_figure(run.traverse(code.name)).savefig(run.dir.traversal(code.name))
     progress(
-        f"evaluating on the {run.config.eval.split} split of {run.config.data.name} "
-        f"({run.config.eval.mi_samples} generated samples for L_I)"
+        f"evaluating against {run.config.data.name} ({run.config.eval.split} split held out; "
+        f"metric groups: {', '.join(run.config.eval.metrics)})"
     )
     metrics = run.evaluate(progress=progress)
     write_text_atomic(run.dir.eval, json.dumps(metrics, indent=1))
