@@ -1,4 +1,5 @@
 import pytest
+import torch
 
 from infogan.config import dump_config, load_preset, preset_names, validate
 from infogan.errors import ConfigError
@@ -84,3 +85,15 @@ def test_unsupported_or_absent_devices_are_config_errors(device):
     with pytest.raises(ConfigError, match="device"):
         resolve_device(device)
     assert str(resolve_device("auto")) == "cpu"
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_every_shipped_preset_builds_its_model_for_its_dataset(name):
+    from infogan.data import source
+    from infogan.models import build_model
+
+    cfg = load_preset(name)
+    src = source(cfg.data.fallback or cfg.data.name)
+    shape = (src.channels, cfg.data.image_size or src.image_size, cfg.data.image_size or src.image_size)
+    model = build_model(cfg.model, shape)
+    assert model.sample(2, generator=torch.Generator().manual_seed(0)).shape == (2, *shape)
