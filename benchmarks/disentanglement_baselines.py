@@ -2,8 +2,9 @@
 score with this project's metric definitions and default sample counts, beside which a model's scores are read.
 
 Representations (computed from the factor rows themselves, no images): identity (each factor its own dimension,
-scaled to [0, 1)), duplicated (each factor twice), rotated (a random rotation of the identity), noise (independent
-of the factors) and constant. Prints one JSON line. Usage: python benchmarks/disentanglement_baselines.py [--seed S]
+scaled to [0, 1)), one-hot shape (the identity with the shape as three one-hot columns: what a perfect InfoGAN
+categorical code gives, since its representation is Q's class probabilities), duplicated (each factor twice),
+rotated (a random rotation of the identity), noise (independent of the factors) and constant. Prints one JSON line. Usage: python benchmarks/disentanglement_baselines.py [--seed S]
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ def main() -> None:
     noise = torch.Generator().manual_seed(args.seed + 1)
     representations = {
         "identity": lambda x: x.flatten(1),
+        "one-hot shape": lambda x: torch.cat(
+            [torch.nn.functional.one_hot(((x[:, 0, 0, 0] + 1) * 1.5).long(), 3).float(), x.flatten(1)[:, 1:]],
+            dim=1,
+        ),
         "duplicated": lambda x: x.flatten(1).repeat_interleave(2, dim=1),
         "rotated": lambda x: x.flatten(1) @ rotation,
         "noise": lambda x: torch.rand(x.shape[0], 5, generator=noise),

@@ -109,3 +109,21 @@ def test_registered_source_builds_with_shape_labels():
     assert data.labels is not None and torch.equal(data.labels, factors[:, 0])
     assert torch.equal(data.images[:4], Shapes().render(factors[:4]) * 2 - 1)
     assert ground_truth(image_size=32).render(factors[:2]).shape == (2, 1, 32, 32)
+
+
+def test_ground_truth_renders_at_a_model_size_exactly_as_the_dataset_resizes():
+    from infogan.data import build
+    from infogan.data.base import to_model_range
+    from infogan.data.shapes import SOURCE
+
+    factors = SOURCE.split_factors("test")[:16]
+    images = build(DataConfig(name="shapes", image_size=32), "test").images[:16]
+    assert torch.equal(to_model_range(SOURCE.ground_truth(32).render(factors)), images)
+
+
+def test_held_out_sprites_are_combinations_the_training_split_lacks():
+    from infogan.data.shapes import SOURCE, _row_keys
+
+    train, test = SOURCE.split_factors("train"), SOURCE.split_factors("test")
+    assert len(test) == 5_000
+    assert not set(_row_keys(train).tolist()) & set(_row_keys(test).tolist())

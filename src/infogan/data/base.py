@@ -79,13 +79,18 @@ class ImageTensorDataset(Dataset[dict[str, Tensor]]):
         return int(c), int(h), int(w)
 
 
+def resize01(images01: Tensor, image_size: int | None) -> Tensor:
+    """[0, 1] images resized (antialiased bilinear) to image_size x image_size; unchanged if None or that size."""
+    if image_size is None or tuple(images01.shape[-2:]) == (image_size, image_size):
+        return images01
+    return F.interpolate(
+        images01, size=(image_size, image_size), mode="bilinear", antialias=True, align_corners=False
+    ).clamp(0, 1)
+
+
 def to_model_range(images01: Tensor, image_size: int | None = None) -> Tensor:
     """Map [0, 1] images to [-1, 1], resizing (antialiased bilinear) to image_size x image_size if given."""
-    if image_size is not None and tuple(images01.shape[-2:]) != (image_size, image_size):
-        images01 = F.interpolate(
-            images01, size=(image_size, image_size), mode="bilinear", antialias=True, align_corners=False
-        ).clamp(0, 1)
-    return images01 * 2 - 1
+    return resize01(images01, image_size) * 2 - 1
 
 
 def stratified_split(labels: Tensor, split: Split, test_per_class: int, seed: int = 0) -> Tensor:

@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-from infogan.data.base import ImageSource, Split
+from infogan.data.base import ImageSource, Split, resize01
 
 FACTOR_NAMES = ("shape", "scale", "orientation", "position_x", "position_y")
 FACTOR_SIZES = (3, 6, 40, 32, 32)
@@ -109,9 +109,13 @@ class Shapes:
             size: image side in pixels; defaults to `self.image_size`.
 
         Returns:
-            (n, 1, size, size) float32 in [0, 1]: the sprite's coverage of each pixel.
+            (n, 1, size, size) float32 in [0, 1]: the sprite's coverage of each pixel. Other sizes than the
+            native 64 are rendered at 64 and resized exactly as a dataset resizes its images (`resize01`), so the
+            images a model is evaluated on match the ones it was trained on.
         """
         size = self.image_size if size is None else size
+        if size != NATIVE_SIZE:
+            return resize01(self.render(factors, NATIVE_SIZE), size)
         factors = torch.as_tensor(factors).long()
         if factors.ndim != 2 or factors.shape[1] != self.num_factors:
             raise ValueError(f"factors must be (n, {self.num_factors}), got shape {tuple(factors.shape)}")
@@ -134,6 +138,14 @@ class Shapes:
         return factors, self.render(factors, size)
 
 
+def _row_keys(factors: Tensor) -> Tensor:
+    """One integer per factor row (mixed-radix index of the combination)."""
+    key = torch.zeros(factors.shape[0], dtype=torch.long)
+    for j, size in enumerate(FACTOR_SIZES):
+        key = key * size + factors[:, j]
+    return key
+
+
 class ShapesSource(ImageSource):
     name = "shapes"
     description = "synthetic sprites with known factors (shape, scale, orientation, x, y), 64x64, generated"
@@ -154,7 +166,13 @@ class ShapesSource(ImageSource):
     def split_factors(self, split: Split) -> Tensor:
         """The fixed (N, 5) long factor rows of a split; row i is the factors of image i of `load`."""
         n, seed = SPLITS[split]
-        return Shapes().sample_factors(n, torch.Generator().manual_seed(seed))
+        rows = Shapes().sample_factors(n if split == "train" else 2 * n, torch.Generator().manual_seed(seed))
+        if split == "train":
+            return rows
+        # Held-out sprites are factor combinations the training split does not contain.
+        train_keys = set(_row_keys(self.split_factors("train")).tolist())
+        keep = torch.tensor([key not in train_keys for key in _row_keys(rows).tolist()])
+        return rows[keep][:n]
 
     def ground_truth(self, image_size: int | None = None) -> Shapes:
         """The ground-truth interface that disentanglement metrics sample from, rendering at `image_size`."""

@@ -53,7 +53,9 @@ def run_mi_experiment(
             "last_logged": {c.name: rows[-1][f"mi_{c.name}"] for c in run.model.latent.codes} if rows else {},
             "curve": {c.name: [[r["step"], r[f"mi_{c.name}"]] for r in rows] for c in run.model.latent.codes},
         }
+        # H(c) bounds L_I for categorical codes; a continuous code's differential entropy is no ceiling.
         result["entropy"] = {c.name: c.entropy for c in run.model.latent.codes if c.is_categorical}
+        result["codes"] = [c.name for c in run.model.latent.codes]
     run_dir.mkdir(parents=True, exist_ok=True)
     mi_experiment_figure(result).savefig(run_dir / "mi-experiment.png", dpi=120)
     summary = {k: v for k, v in result.items() if k != "arms"}
@@ -63,20 +65,18 @@ def run_mi_experiment(
 
 
 def mi_experiment_figure(result: dict[str, Any]) -> Figure:
-    """L_I of each categorical code over training for both arms, against the ceiling H(c) (paper Fig. 1)."""
-    codes = list(result["entropy"])
+    """L_I of each code over training for both arms, against the ceiling H(c) of categorical codes (paper
+    Fig. 1)."""
+    codes = result["codes"]
     fig = Figure(figsize=(5.5 * len(codes), 3.8), layout="constrained")
     for ax, code in zip(fig.subplots(1, len(codes), squeeze=False)[0], codes, strict=True):
         for arm, style in (("infogan", "-"), ("baseline", "--")):
             points = result["arms"][arm]["curve"][code]
             label = "InfoGAN" if arm == "infogan" else "GAN (Q trained, lambda = 0 for G)"
             ax.plot([p[0] for p in points], [p[1] for p in points], style, label=label)
-        ax.axhline(
-            result["entropy"][code],
-            color="grey",
-            linestyle=":",
-            label=f"H({code}) = {result['entropy'][code]:.2f}",
-        )
+        if code in result["entropy"]:
+            ceiling = result["entropy"][code]
+            ax.axhline(ceiling, color="grey", linestyle=":", label=f"H({code}) = {ceiling:.2f}")
         ax.set_xlabel("step")
         ax.set_ylabel(f"L_I({code}) [nats]")
         ax.set_title(f"{code}: lower bound on I(c; G(z, c)), {result['dataset']}")

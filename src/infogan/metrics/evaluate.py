@@ -135,6 +135,8 @@ def evaluate_model(
     timer, notes, out = _Timer(), list[str](), dict[str, Any]()
     groups = set(cfg.metrics)
     infogan = model if isinstance(model, InfoGAN) else None
+    if "codes" in groups and infogan is None:
+        notes.append("codes: L_I and categorical accuracy apply to InfoGAN models only")
     if "codes" in groups and infogan is not None:
         progress(
             f"eval: L_I from {cfg.mi_samples} generated samples, accuracy on {len(data.held_out)} images"
@@ -152,12 +154,16 @@ def evaluate_model(
                 out["conditional_accuracy"] = timer.run(
                     "conditional", lambda: _conditional_accuracy(model, extract.net, data, cfg)
                 )
+    if "semantics" in groups and not model.latent.continuous:
+        notes.append("semantics: the model has no continuous code to sweep")
     if "semantics" in groups and model.latent.continuous:
         progress(
             f"eval: code semantics ({cfg.semantics_draws} draws x {cfg.semantics_steps} values per code)"
         )
         out["code_semantics"] = timer.run("semantics", lambda: _semantics(model, cfg))
     truth = data.ground_truth
+    if "disentanglement" in groups and truth is None:
+        notes.append(f"disentanglement: {data.reference.name} has no known factors (use the shapes dataset)")
     if "disentanglement" in groups and truth is not None:
         if model.represent(data.held_out.images[:2]) is not None:
             out["disentanglement"] = timer.run(
@@ -251,9 +257,21 @@ def _baselines(
     out: dict[str, Any] = {}
     extract = feature_extractor(data, cfg, progress) if "fid" in done else None
     if extract is not None:
-        progress(f"eval: baseline - held-out real images ({min(cfg.fid_samples, len(data.held_out))})")
-        held_out = data.held_out.images[: cfg.fid_samples].cpu()
+        n_held = min(cfg.fid_samples, len(data.held_out))
+        progress(f"eval: baseline - held-out real images ({n_held}), and the model at that count")
+        held_out = data.held_out.images[:n_held].cpu()
         out["held_out"] = sample_quality(extract, data.reference.images, held_out, k=cfg.pr_k, seed=cfg.seed)
+        # The floor has only as many images as the held-out split: the model scored at the same count, since
+        # FID's bias and the precision/recall radii depend on it.
+        fake = generate_images(
+            model,
+            n_held,
+            batch_size=cfg.batch_size,
+            generator=torch.Generator(model.device).manual_seed(cfg.seed),
+        )
+        out["model_at_held_out_count"] = sample_quality(
+            extract, data.reference.images, fake, k=cfg.pr_k, seed=cfg.seed
+        )
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.seed)
         untrained = build_model(model.cfg, model.image_shape).to(model.device).eval()

@@ -9,6 +9,7 @@ Standard Inception FID is available when the user has the weights on disk (`ince
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -41,7 +42,7 @@ class FeatureClassifier(nn.Module):
     def __init__(self, channels: int, image_size: int, num_classes: int) -> None:
         super().__init__()
         self.num_features = FEATURE_DIM  # read by torchmetrics when the network is used as its extractor
-        side = (image_size + 3) // 4
+        side = image_size // 4  # two 4x4 stride-2 convolutions with padding 1 halve the side twice
         self.body = nn.Sequential(
             nn.Conv2d(channels, 32, 4, stride=2, padding=1),
             nn.LeakyReLU(0.2),
@@ -68,9 +69,11 @@ class FeatureExtractor:
     net: nn.Module
     info: dict[str, Any] = field(default_factory=dict)
     prepare: Callable[[Tensor], Tensor] = lambda x: x
+    batch_size: int = 500
 
     @torch.no_grad()
-    def __call__(self, images: Tensor, batch_size: int = 500) -> Tensor:
+    def __call__(self, images: Tensor) -> Tensor:
+        batch_size = self.batch_size
         self.net.eval()
         device = next(self.net.parameters()).device
         out = [
@@ -122,9 +125,16 @@ def train_classifier(
     return net.eval()
 
 
-def cache_key(dataset: str, shape: tuple[int, int, int], steps: int, seed: int) -> str:
-    c, h, w = shape
-    return f"{dataset}-{c}x{h}x{w}-steps{steps}-seed{seed}-v{CACHE_VERSION}"
+def cache_key(train: ImageTensorDataset, steps: int, seed: int) -> str:
+    """The cache folder name: dataset, image shape, steps, seed, and a fingerprint of the training data (image
+    count, labels and a strided sample of pixels), so two datasets of one name never share a classifier."""
+    c, h, w = train.shape
+    digest = hashlib.sha256(str(len(train)).encode())
+    if train.labels is not None:
+        digest.update(train.labels.cpu().numpy().tobytes())
+    stride = max(len(train) // 256, 1)
+    digest.update(train.images[::stride].cpu().float().numpy().tobytes())
+    return f"{train.name}-{c}x{h}x{w}-steps{steps}-seed{seed}-{digest.hexdigest()[:12]}-v{CACHE_VERSION}"
 
 
 def classifier_extractor(
@@ -143,8 +153,9 @@ def classifier_extractor(
     Returns:
         The extractor; `info` holds the network name, dataset, image shape, seed, steps and held-out accuracy.
     """
-    folder = cache_dir.expanduser() / cache_key(train.name, train.shape, steps, seed)
-    net = FeatureClassifier(train.shape[0], train.shape[1], num_classes)
+    folder = cache_dir.expanduser() / cache_key(train, steps, seed)
+    with torch.random.fork_rng(devices=[]):  # loading must not consume the caller's random stream
+        net = FeatureClassifier(train.shape[0], train.shape[1], num_classes)
     info_path, weights_path = folder / "info.json", folder / "model.safetensors"
     if info_path.is_file() and weights_path.is_file():
         try:
@@ -208,7 +219,10 @@ def inception_extractor(weights: Path, device: torch.device) -> FeatureExtractor
         torch.save(state, clean)
         try:
             net = NoTrainInceptionV3(
-                name="inception-v3-compat", features_list=["2048"], feature_extractor_weights_path=str(clean)
+                name="inception-v3-compat",
+                features_list=["2048"],
+                feature_extractor_weights_path=str(clean),
+                antialias=False,  # the TensorFlow FID graph's resize, so scores compare with published FID
             )
         except ModuleNotFoundError as exc:
             raise ConfigError(
@@ -224,7 +238,8 @@ def inception_extractor(weights: Path, device: torch.device) -> FeatureExtractor
         return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
 
     info = {"network": "inception-v3", "weights": str(weights), "feature_dim": 2048}
-    return FeatureExtractor(net.to(device), info, prepare)
+    # 299x299 activations: small batches keep memory to a few hundred MB on a CPU
+    return FeatureExtractor(net.to(device), info, prepare, batch_size=50)
 
 
 def _read_weights(path: Path) -> dict[str, Tensor]:

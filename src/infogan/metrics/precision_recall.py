@@ -26,7 +26,7 @@ def _coverage(manifold: Tensor, radii: Tensor, queries: Tensor, chunk: int) -> f
     for i in range(0, len(queries), chunk):
         d = torch.cdist(queries[i : i + chunk], manifold)  # (chunk, N)
         inside.append((d <= radii.unsqueeze(0)).any(dim=1))
-    return float(torch.cat(inside).float().mean())
+    return float(torch.cat(inside).double().mean())
 
 
 def precision_recall(real: Tensor, fake: Tensor, *, k: int = 3, chunk: int = 1000) -> dict[str, float]:
