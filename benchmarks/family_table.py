@@ -1,0 +1,75 @@
+"""One comparison table of trained runs: sample quality in the project's feature space, wall time, and each model's
+own number (conditional accuracy, held-out ELBO, categorical accuracy and L_I). Reads each run's config.yaml,
+metrics.jsonl and eval.json; trains nothing.
+
+Prints one JSON line, or a Markdown table with --markdown. Usage:
+    python benchmarks/family_table.py runs/mnist-sample-* [--markdown]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+def row(run: Path) -> dict[str, Any]:
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    evaluation = json.loads((run / "eval.json").read_text())
+    lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x.strip()]
+    out: dict[str, Any] = {
+        "run": run.name,
+        "preset": config["preset"],
+        "model": config["model"]["name"],
+        "dataset": evaluation["dataset"],
+        "steps": evaluation["step"],
+        "seed": config["train"]["seed"],
+        "train_minutes": round(lines[-1]["elapsed_s"] / 60, 1) if lines else None,
+    }
+    for key in ("fid", "kid", "precision", "recall", "conditional_accuracy"):
+        if key in evaluation:
+            out[key] = evaluation[key]
+    if "heldout" in evaluation:
+        out["test_elbo"] = evaluation["heldout"]["elbo"]
+    for name, code in evaluation.get("codes", {}).items():
+        if "accuracy" in code:
+            out[f"{name}_accuracy"] = code["accuracy"]
+        if code["type"] == "categorical":
+            out[f"{name}_mi"] = code["mi_lower_bound"]
+    return out
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    head = "| preset | train min | FID | KID | precision | recall | model's own number |\n|---|---|---|---|---|---|---|"
+    body = []
+    for r in rows:
+        own = []
+        if "conditional_accuracy" in r:
+            own.append(f"conditional accuracy {r['conditional_accuracy']:.3f}")
+        if "test_elbo" in r:
+            own.append(f"test ELBO {r['test_elbo']:.1f} nats")
+        if "c1_accuracy" in r:
+            own.append(f"c1 accuracy {r['c1_accuracy']:.3f}, L_I(c1) {r['c1_mi']:.3f}")
+        body.append(
+            f"| `{r['preset']}` | {r['train_minutes']} | {r['fid']:.1f} | {r['kid']:.0f} | {r['precision']:.3f} "
+            f"| {r['recall']:.3f} | {'; '.join(own)} |"
+        )
+    return "\n".join([head, *body])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("runs", nargs="+", type=Path)
+    parser.add_argument("--markdown", action="store_true")
+    args = parser.parse_args()
+    rows = [row(run) for run in args.runs if (run / "eval.json").is_file()]
+    print(markdown(rows) if args.markdown else json.dumps({"benchmark": "family_table", "rows": rows}))
+
+
+if __name__ == "__main__":
+    main()
