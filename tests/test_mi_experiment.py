@@ -38,6 +38,20 @@ def test_mi_experiment_trains_both_arms_and_writes_the_figure_and_result(tmp_pat
     assert set(summary["arms"]) == {"infogan", "baseline"}
     assert abs(summary["entropy"]["c1"] - 2.302585) < 1e-5 and summary["steps"] == 6 and summary["seed"] == 1
     for arm in summary["arms"].values():
-        assert set(arm["mi_lower_bound"]) == {"c1", "c2", "c3"}
+        assert set(arm["mi_lower_bound"]) == set(arm["mi_lower_bound_batch_stats"]) == {"c1", "c2", "c3"}
     assert (tmp_path / "mi" / "mi-experiment.png").stat().st_size > 1000
     assert "infogan: L_I c1" in result.stdout and "baseline: L_I c1" in result.stdout
+
+
+def test_batch_statistics_estimate_leaves_the_running_statistics_untouched():
+    from infogan.metrics.mutual_info import mi_lower_bounds
+
+    cfg = load_preset("digits", TINY)
+    torch.manual_seed(0)
+    model = build_model(cfg.model, (1, 8, 8)).eval()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with_batch = mi_lower_bounds(
+        model, 64, batch_size=32, generator=torch.Generator().manual_seed(0), batch_stats=True
+    )
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert not model.trunk.training and set(with_batch) == {"c1", "c2", "c3"}

@@ -13,11 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import torch
 from matplotlib.figure import Figure
 
 from infogan.api import train
 from infogan.config import RunConfig, apply_overrides
 from infogan.errors import ConfigError
+from infogan.metrics.mutual_info import mi_lower_bounds
+from infogan.models.infogan import InfoGAN
 from infogan.train.checkpoint import write_text_atomic
 
 ARMS = {"infogan": [], "baseline": ["model.info_to_g=false"]}
@@ -31,8 +34,9 @@ def run_mi_experiment(
     ``result.json`` into `run_dir`.
 
     Returns:
-        The result: per arm, the L_I of each code at the end of training (Monte-Carlo estimate on the eval
-        config's sample count) and its last logged training value; H(c) per code; the setup.
+        The result: per arm, the L_I of each code at the end of training (Monte-Carlo estimates on the eval
+        config's sample count, with Q's batch norm in eval mode and with batch statistics as in training) and its
+        last logged training value; H(c) per code; the setup.
     """
     if cfg.model.name != "infogan":
         raise ConfigError(f"the MI experiment trains InfoGAN arms; preset {cfg.preset} is {cfg.model.name}")
@@ -47,9 +51,18 @@ def run_mi_experiment(
         evaluation = json.loads(run.dir.eval.read_text()) if run.dir.eval.is_file() else {}
         rows = [json.loads(line) for line in run.dir.metrics.read_text().splitlines() if line.strip()]
         result["dataset"] = run.config.data.name
+        assert isinstance(run.model, InfoGAN)
+        generator = torch.Generator(run.model.device).manual_seed(cfg.eval.seed)
         result["arms"][arm] = {
             "run_dir": str(arm_dir),
             "mi_lower_bound": {k: v["mi_lower_bound"] for k, v in evaluation.get("codes", {}).items()},
+            "mi_lower_bound_batch_stats": mi_lower_bounds(
+                run.model,
+                cfg.eval.mi_samples,
+                batch_size=cfg.eval.batch_size,
+                generator=generator,
+                batch_stats=True,
+            ),
             "last_logged": {c.name: rows[-1][f"mi_{c.name}"] for c in run.model.latent.codes} if rows else {},
             "curve": {c.name: [[r["step"], r[f"mi_{c.name}"]] for r in rows] for c in run.model.latent.codes},
         }

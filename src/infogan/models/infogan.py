@@ -198,8 +198,25 @@ class InfoGAN(GenerativeModel):
         return torch.cat(parts, dim=1)
 
     @torch.no_grad()
-    def code_nll(self, latent: Latent) -> dict[str, Tensor]:
-        """Per-code NLL of Q on images generated from `latent` (eval mode): the Monte-Carlo pieces of L_I."""
+    def code_nll(self, latent: Latent, *, batch_stats: bool = False) -> dict[str, Tensor]:
+        """Per-code NLL of Q on images generated from `latent`: the Monte-Carlo pieces of L_I.
+
+        Q runs in eval mode (batch norm with its running statistics) unless `batch_stats`, which normalises with
+        the statistics of this batch of fakes, as in training, and leaves the running statistics untouched.
+        """
         x = self.generate(latent)
-        with eval_mode(self.trunk, self.q_head):
+        if not batch_stats:
+            with eval_mode(self.trunk, self.q_head):
+                return self.latent.code_nll(self.q_head(self.trunk(x)), latent)
+        buffers = [*self.trunk.buffers(), *self.q_head.buffers()]
+        saved = [b.clone() for b in buffers]
+        modes = [self.trunk.training, self.q_head.training]
+        self.trunk.train()
+        self.q_head.train()
+        try:
             return self.latent.code_nll(self.q_head(self.trunk(x)), latent)
+        finally:
+            self.trunk.train(modes[0])
+            self.q_head.train(modes[1])
+            for buffer, value in zip(buffers, saved, strict=True):
+                buffer.copy_(value)
