@@ -38,7 +38,8 @@ def mi_experiment(
     cfg = apply_overrides(cfg, given)
     result = run_mi_experiment(cfg, run_dir, resume=resume, progress=_stderr)
     for arm, entry in result["arms"].items():
-        values = ", ".join(f"{k} {v:.3f}" for k, v in entry["mi_lower_bound"].items())
-        typer.echo(f"{arm}: L_I {values}")
+        values = ", ".join(f"{k} {v:.3f}" for k, v in entry["mi_lower_bound_batch_stats"].items())
+        eval_mode = ", ".join(f"{k} {v:.3f}" for k, v in entry["mi_lower_bound"].items())
+        typer.echo(f"{arm}: L_I {values} (Q's batch norm on batch statistics; in eval mode: {eval_mode})")
     typer.echo(f"H(c): {', '.join(f'{k} {v:.3f}' for k, v in result['entropy'].items())}")
     typer.echo(f"written: {run_dir / 'mi-experiment.png'}, {run_dir / 'result.json'}")
