@@ -272,3 +272,12 @@ def test_sigint_checkpoints_exits_130_and_resume_continues(tmp_path):
     assert result.returncode == 0, result.stderr
     steps = [json.loads(line)["step"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert steps == list(range(1, stopped + 3))  # nothing repeated, nothing skipped
+
+
+def test_reconstruct_needs_a_model_with_an_encoder(trained, tmp_path):
+    result = invoke("reconstruct", str(trained[0]), "-o", str(tmp_path / "r.png"))
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        == "error: this infogan run has no encoder to reconstruct with; reconstruct applies to vae runs"
+    )

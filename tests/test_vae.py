@@ -223,3 +223,14 @@ def test_tiny_run_end_to_end_writes_a_heldout_elbo(tmp_path):
     assert all(run.dir.traversal(c).is_file() for c in ("c1", "c2"))
     heldout = json.loads(run.dir.eval.read_text())["heldout"]
     assert set(heldout) == {"elbo", "reconstruction", "kl"} and math.isfinite(heldout["elbo"])
+
+    # The reconstruct command: held-out images over their reconstructions, in one grid.
+    from infogan.cli import main  # noqa: F401  (registers the commands)
+
+    from .conftest import invoke
+
+    result = invoke("reconstruct", str(run.dir.path), "-n", "5", "--nrow", "4", "-o", str(tmp_path / "r.png"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "r.png").stat().st_size > 100
+    x, recon = api.load_run(run.dir.path).reconstruct(5)
+    assert x.shape == recon.shape == (5, 1, 8, 8) and recon.min() >= -1 and recon.max() <= 1

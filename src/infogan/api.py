@@ -84,6 +84,18 @@ class Run:
             generator=generator,
         )
 
+    def reconstruct(self, n: int = 32) -> tuple[Tensor, Tensor]:
+        """The first n held-out images of the run's dataset and the model's reconstructions of them, each
+        (n, C, H, W) in [-1, 1]; for models with an encoder (the VAE)."""
+        data = datasets.build(self.config.data, self.config.eval.split)
+        x = data.images[:n].to(self.model.device)
+        recon = self.model.reconstruct(x)
+        if recon is None:
+            raise ConfigError(
+                f"this {self.config.model.name} run has no encoder to reconstruct with; reconstruct applies to vae runs"
+            )
+        return x, recon
+
     def evaluate(
         self,
         dataset: str | None = None,

@@ -24,6 +24,7 @@ from infogan.cli import (  # noqa: E402, F401
     evaluate,
     mi_experiment,
     presets,
+    reconstruct,
     report,
     sample,
     train,

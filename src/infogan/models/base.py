@@ -141,6 +141,10 @@ class GenerativeModel(nn.Module, ABC):
         metrics (InfoGAN: Q's posterior; VAE: the encoder means), or None for models without an encoder."""
         return None
 
+    def reconstruct(self, x: Tensor) -> Tensor | None:
+        """Images x (B, C, H, W) in [-1, 1] encoded and decoded again, or None for models without an encoder."""
+        return None
+
     def heldout_metrics(self, data: Tensor, batch_size: int = 500) -> dict[str, float]:
         """Model-specific metrics on held-out real images (N, C, H, W) in [-1, 1], e.g. a VAE's test ELBO."""
         return {}

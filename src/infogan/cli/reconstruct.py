@@ -1,0 +1,38 @@
+"""`infogan reconstruct`: held-out images beside a model's reconstructions of them (models with an encoder)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import typer
+
+from infogan.cli import app
+from infogan.viz.grids import save_grid
+
+
+@app.command()
+def reconstruct(
+    run: Path = typer.Argument(
+        ..., help="Run directory of a model with an encoder (vae), or a checkpoint in one."
+    ),
+    n: int = typer.Option(32, "-n", min=1, help="Number of held-out images."),
+    output: Path = typer.Option(Path("reconstructions.png"), "--output", "-o", help="PNG file to write."),
+    nrow: int = typer.Option(8, "--nrow", min=1, help="Images per row."),
+    device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
+) -> None:
+    """Write a grid of the first n held-out images of the run's dataset, each row of originals followed by a row of
+    their reconstructions."""
+    from infogan.api import load_run
+
+    loaded = load_run(run, device=device)
+    x, recon = loaded.reconstruct(n)
+    rows = []
+    for start in range(0, n, nrow):  # originals row, then the same images reconstructed
+        rows += [x[start : start + nrow], recon[start : start + nrow]]
+    pad = [torch.full_like(x[:1], -1.0).expand(nrow - len(r), *x.shape[1:]) for r in rows]
+    grid = torch.cat([torch.cat([r, p]) for r, p in zip(rows, pad, strict=True)])
+    save_grid(grid, output, nrow)
+    typer.echo(
+        f"wrote {n} held-out images and their reconstructions from step {loaded.step} to {output}", err=True
+    )
