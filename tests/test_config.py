@@ -93,7 +93,7 @@ def test_every_shipped_preset_builds_its_model_for_its_dataset(name):
     from infogan.models import build_model
 
     cfg = load_preset(name)
-    src = source(cfg.data.fallback or cfg.data.name)
+    src = source(cfg.data.fallback or cfg.data.name, cfg.data)
     shape = (src.channels, cfg.data.image_size or src.image_size, cfg.data.image_size or src.image_size)
     model = build_model(cfg.model, shape)
     assert model.sample(2, generator=torch.Generator().manual_seed(0)).shape == (2, *shape)

@@ -172,7 +172,7 @@ def train(
         The run, with the model as training left it (possibly stopped early by `should_stop`).
     """
     run = RunDir(Path(run_dir))
-    if cfg.data.channels is None:  # not yet resolved: pick the dataset (or its fallback) and its image shape
+    if cfg.data.channels is None or not resume:  # a new run: pick the dataset (or its fallback) and its shape
         data_cfg, note = datasets.resolve(cfg.data)
         cfg = cfg.model_copy(update={"data": data_cfg})
         progress(note)

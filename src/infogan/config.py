@@ -28,6 +28,10 @@ class DataConfig(StrictModel):
     download: bool = False
     image_size: int | None = Field(None, gt=0)
     channels: int | None = Field(None, gt=0)
+    # How image folders (`folder:PATH`) are brought to a square: crop the central square, or squash the whole.
+    crop: Literal["center-crop", "resize"] = "center-crop"
+    # Stop on the first bad file in an image folder instead of skipping it with a report.
+    strict: bool = False
 
 
 class TrainConfig(StrictModel):

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from infogan.cli import app
-from infogan.data import DATASETS
+from infogan.data import DATASETS, PARAMETRISED
 
 
 @app.command()
@@ -20,3 +20,6 @@ def datasets(
         status = "available" if src.available(root) else "missing"
         typer.echo(f"{name:14s} {status:9s} {src.description}")
         typer.echo(f"{'':14s} {'':9s} how to get it: {src.how_to_get}")
+    for kind, family in PARAMETRISED.items():
+        typer.echo(f"{kind + ':PATH':14s} {'':9s} {family.description}")
+        typer.echo(f"{'':14s} {'':9s} usage: {family.usage}")

@@ -43,6 +43,15 @@ def train(
     ),
     dataset: str | None = typer.Option(None, "--dataset", help="Dataset name (see `infogan datasets`)."),
     data_root: str | None = typer.Option(None, "--data-root", help="Folder holding the dataset's files."),
+    image_size: int | None = typer.Option(
+        None, "--image-size", help="Resize images to S x S [default: the dataset's size; 64 for folder:PATH]."
+    ),
+    channels: int | None = typer.Option(
+        None, "--channels", help="Read an image folder as 1 (grey) or 3 (RGB) channels [default: 3]."
+    ),
+    strict: bool = typer.Option(
+        False, "--strict", help="Stop at bad files in an image folder instead of skipping and listing them."
+    ),
     steps: int | None = typer.Option(None, "--steps", help="Number of updates (the preset's by default)."),
     seed: int | None = typer.Option(None, "--seed", help="Random seed (the preset's by default)."),
     run_dir: Path | None = typer.Option(
@@ -73,6 +82,9 @@ def train(
             ("train.checkpoint_every", checkpoint_every),
             ("train.device", device),
             ("data.root", data_root),
+            ("data.image_size", image_size),
+            ("data.channels", channels),
+            ("data.strict", True if strict else None),
         )
         if value is not None
     ]

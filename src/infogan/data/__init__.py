@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from infogan.config import DataConfig
-from infogan.data import digits, fashion_mnist, mnist, mnist_sample, shapes
+from infogan.data import celeba, digits, fashion_mnist, folder, mnist, mnist_sample, shapes, svhn
 from infogan.data.base import ImageSource, ImageTensorDataset, Split, to_model_range
 from infogan.errors import ConfigError, DataUnavailableError
 
@@ -15,15 +17,48 @@ DATASETS: dict[str, ImageSource] = {
     "fashion-mnist": fashion_mnist.SOURCE,
     "digits": digits.SOURCE,
     "shapes": shapes.SOURCE,
+    "svhn": svhn.SOURCE,
+    "celeba": celeba.SOURCE,
 }
 
-__all__ = ["DATASETS", "ImageSource", "ImageTensorDataset", "Split", "build", "resolve", "source"]
+
+class Parametrised(NamedTuple):
+    """A family of sources named with an argument, "kind:ARG": factory(ARG, the data config) builds one."""
+
+    factory: Callable[[str, DataConfig], ImageSource]
+    description: str
+    usage: str
 
 
-def source(name: str) -> ImageSource:
-    """The registered source called `name`, or a one-line error listing the known ones."""
+PARAMETRISED: dict[str, Parametrised] = {
+    "folder": Parametrised(folder.source_for, folder.DESCRIPTION, folder.USAGE),
+}
+
+__all__ = [
+    "DATASETS",
+    "PARAMETRISED",
+    "ImageSource",
+    "ImageTensorDataset",
+    "Split",
+    "build",
+    "resolve",
+    "source",
+]
+
+
+def source(name: str, cfg: DataConfig | None = None) -> ImageSource:
+    """The source called `name`, or a one-line error listing the known ones.
+
+    A parametrised name ("kind:ARG") is built from its argument and `cfg` (channels, image size, ...).
+    """
+    kind, colon, arg = name.partition(":")
+    if colon and kind in PARAMETRISED:
+        if not arg:
+            raise ConfigError(f"dataset '{name}' needs an argument after the colon, e.g. {kind}:PATH")
+        return PARAMETRISED[kind].factory(arg, cfg if cfg is not None else DataConfig(name=name))
     if name not in DATASETS:
-        raise ConfigError(f"unknown dataset '{name}' (known: {', '.join(DATASETS)}; see `infogan datasets`)")
+        known = [*DATASETS, *(f"{kind}:PATH" for kind in PARAMETRISED)]
+        raise ConfigError(f"unknown dataset '{name}' (known: {', '.join(known)}; see `infogan datasets`)")
     return DATASETS[name]
 
 
@@ -37,7 +72,7 @@ def resolve(cfg: DataConfig) -> tuple[DataConfig, str]:
     `cfg.name` is used when its files are present (or, with `cfg.download`, can be downloaded); otherwise
     `cfg.fallback` if one is set. Returns the resolved config and one line saying what was chosen and why.
     """
-    src = source(cfg.name)
+    src = source(cfg.name, cfg)
     root = _root(cfg)
     reason = ""
     if not src.available(root) and cfg.download:
@@ -50,18 +85,22 @@ def resolve(cfg: DataConfig) -> tuple[DataConfig, str]:
             src.load(root, "train")  # raises the source's own message saying where it looked and what to do
         missing = f"{cfg.name} is not available{reason or f' ({src.how_to_get})'}"
         cfg = cfg.model_copy(update={"name": cfg.fallback, "fallback": None})
-        src = source(cfg.name)
+        src = source(cfg.name, cfg)
         if not src.available(_root(cfg)):
             raise DataUnavailableError(f"{missing}, and neither is the fallback {cfg.name}: {src.how_to_get}")
         note = f"dataset: {cfg.name} - {src.description}; {missing}"
     else:
         note = f"dataset: {cfg.name} - {src.description}"
+    if cfg.channels is not None and cfg.channels != src.channels:
+        raise ConfigError(
+            f"dataset {cfg.name} has {src.channels}-channel images; channels {cfg.channels} cannot be used with it"
+        )
     cfg = cfg.model_copy(update={"channels": src.channels, "image_size": cfg.image_size or src.image_size})
     return cfg, note
 
 
 def build(cfg: DataConfig, split: Split) -> ImageTensorDataset:
     """Load one split of the dataset named by `cfg` as images in [-1, 1], resized to `cfg.image_size` if set."""
-    src = source(cfg.name)
+    src = source(cfg.name, cfg)
     images, labels = src.load(_root(cfg), split, download=cfg.download)
     return ImageTensorDataset(cfg.name, to_model_range(images, cfg.image_size), labels)

@@ -22,7 +22,14 @@ from infogan.losses.penalties import clip_weights, gradient_penalty
 from infogan.models.base import Batch, GenerativeModel, LatentConfig, ModelConfig, eval_mode, frozen
 from infogan.nets.dcgan import DCGANGenerator, DCGANTrunk, Norm
 from infogan.nets.heads import LogitHead, QHead
-from infogan.nets.paper import MNISTGenerator, MNISTTrunk
+from infogan.nets.paper import (
+    ChairsGenerator,
+    ChairsTrunk,
+    MNISTGenerator,
+    MNISTTrunk,
+    SVHNGenerator,
+    SVHNTrunk,
+)
 
 
 class InfoGANConfig(ModelConfig):
@@ -43,8 +50,10 @@ class InfoGANConfig(ModelConfig):
     width: int = Field(64, gt=0)
     q_hidden: int = Field(128, gt=0)
     leaky_slope: float = Field(0.1, ge=0)
-    # Networks: the paper's appendix (paper) or DCGAN backbones (dcgan; needed for a critic without batch norm).
-    backbone: Literal["paper", "dcgan"] = "paper"
+    # Networks (nets/paper.py, nets/dcgan.py): the paper's appendix - "paper" is MNIST's Table 1 (also the 3D faces
+    # at 32x32), "svhn" Tables 2-3 (SVHN, CelebA; g_hidden = channels of G's 2x2 FC map, 448; d_hidden unused),
+    # "chairs" Table 6 - or DCGAN backbones ("dcgan"; needed for a critic without batch norm).
+    backbone: Literal["paper", "dcgan", "svhn", "chairs"] = "paper"
     critic_norm: Norm = "batch"
     # Lipschitz constraint of a Wasserstein critic, and critic updates per G update.
     lipschitz: Literal["none", "clip", "gp"] = "none"
@@ -86,10 +95,16 @@ class InfoGAN(GenerativeModel):
         channels, size, _ = image_shape
         self.latent = cfg.latent.spec()
         self.G: nn.Module
-        self.trunk: MNISTTrunk | DCGANTrunk
+        self.trunk: MNISTTrunk | DCGANTrunk | SVHNTrunk | ChairsTrunk
         if cfg.backbone == "paper":
             self.G = MNISTGenerator(self.latent.dim, channels, size, cfg.g_hidden, cfg.width)
             self.trunk = MNISTTrunk(channels, size, cfg.d_hidden, cfg.width, cfg.leaky_slope)
+        elif cfg.backbone == "svhn":
+            self.G = SVHNGenerator(self.latent.dim, channels, size, cfg.g_hidden, cfg.width)
+            self.trunk = SVHNTrunk(channels, size, cfg.width, cfg.leaky_slope)
+        elif cfg.backbone == "chairs":
+            self.G = ChairsGenerator(self.latent.dim, channels, size, cfg.g_hidden, cfg.width)
+            self.trunk = ChairsTrunk(channels, size, cfg.d_hidden, cfg.width, cfg.leaky_slope)
         else:
             self.G = DCGANGenerator(self.latent.dim, channels, size, cfg.width)
             self.trunk = DCGANTrunk(channels, size, cfg.width, cfg.critic_norm, cfg.leaky_slope)

@@ -1,7 +1,8 @@
-"""The MNIST networks of InfoGAN's appendix (arXiv:1606.03657, Table 1).
+"""The networks of InfoGAN's appendix (arXiv:1606.03657): MNIST (Table 1, also the 3D faces at 32x32, Table 4),
+SVHN and CelebA (Tables 2-3) and 3D chairs (Table 6).
 
-G: FC1024-BN-ReLU, FC(7x7x128)-BN-ReLU, 4x4 up-conv 64 stride 2 BN ReLU, 4x4 up-conv C stride 2.
-D: 4x4 conv 64 stride 2 lReLU, 4x4 conv 128 stride 2 BN lReLU, FC1024 BN lReLU, then the D head (FC 1) and
+MNIST G: FC1024-BN-ReLU, FC(7x7x128)-BN-ReLU, 4x4 up-conv 64 stride 2 BN ReLU, 4x4 up-conv C stride 2.
+MNIST D: 4x4 conv 64 stride 2 lReLU, 4x4 conv 128 stride 2 BN lReLU, FC1024 BN lReLU, then the D head (FC 1) and
 Q head (see heads.py). Widths are parameters so tests can run tiny copies; the defaults are the paper's.
 """
 
@@ -69,6 +70,176 @@ class MNISTTrunk(nn.Module):
             nn.LeakyReLU(slope),
             nn.Flatten(),  # (B, 128 * 7 * 7)
             nn.Linear(2 * width * base**2, hidden, bias=False),
+            nn.BatchNorm1d(hidden),
+            nn.LeakyReLU(slope),
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)
+
+
+# --- SVHN and CelebA (Tables 2 and 3 of the appendix: the same networks for both) ----------------------------------
+class SVHNGenerator(nn.Module):
+    """Latent (B, in_dim) -> images (B, C, S, S) in [-1, 1], S = 16 * base (32 for SVHN and CelebA).
+
+    FC(2x2x448)-BN-ReLU, 4x4 up-conv 256 stride 2 BN ReLU, up-conv 128 stride 2 ReLU, up-conv 64 stride 2 ReLU,
+    up-conv C stride 2 tanh: the paper puts batch norm on the first two layers only, and so do we.
+    """
+
+    def __init__(
+        self, in_dim: int, channels: int = 3, image_size: int = 32, fc_channels: int = 448, width: int = 64
+    ) -> None:
+        super().__init__()
+        if image_size % 16:
+            raise ValueError(
+                f"image size must be a multiple of 16 for four stride-2 up-convolutions, got {image_size}"
+            )
+        self.base = image_size // 16
+        self.fc_channels = fc_channels
+        self.fc = nn.Sequential(
+            nn.Linear(in_dim, fc_channels * self.base**2, bias=False),
+            nn.BatchNorm1d(fc_channels * self.base**2),
+            nn.ReLU(),
+        )
+        self.deconv = nn.Sequential(
+            nn.ConvTranspose2d(fc_channels, 4 * width, 4, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(4 * width),
+            nn.ReLU(),
+            nn.ConvTranspose2d(4 * width, 2 * width, 4, stride=2, padding=1),
+            nn.ReLU(),
+            nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1),
+            nn.ReLU(),
+            nn.ConvTranspose2d(width, channels, 4, stride=2, padding=1),
+            nn.Tanh(),
+        )
+
+    def forward(self, z: Tensor) -> Tensor:
+        h = self.fc(z).view(-1, self.fc_channels, self.base, self.base)  # (B, 448, 2, 2)
+        return self.deconv(h)  # (B, C, 32, 32)
+
+
+class SVHNTrunk(nn.Module):
+    """D's body shared with Q: images (B, C, S, S) -> features (B, 4 * width * (S / 8)^2), 4096 at 32x32.
+
+    Three 4x4 stride-2 convolutions (64 lReLU, 128 BN lReLU, 256 BN lReLU), flattened. The paper's D then has a
+    single "FC" output layer (our LogitHead) and Q "FC128-BN-lReLU-FC" (our QHead), both on these features.
+    """
+
+    def __init__(self, channels: int = 3, image_size: int = 32, width: int = 64, slope: float = 0.1) -> None:
+        super().__init__()
+        if image_size % 8:
+            raise ValueError(
+                f"image size must be a multiple of 8 for three stride-2 convolutions, got {image_size}"
+            )
+        self.out_dim = 4 * width * (image_size // 8) ** 2
+        self.net = nn.Sequential(
+            nn.Conv2d(channels, width, 4, stride=2, padding=1),
+            nn.LeakyReLU(slope),
+            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(2 * width),
+            nn.LeakyReLU(slope),
+            nn.Conv2d(2 * width, 4 * width, 4, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(4 * width),
+            nn.LeakyReLU(slope),
+            nn.Flatten(),  # (B, 256 * 4 * 4)
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)
+
+
+# --- 3D chairs (Table 6 of the appendix) ---------------------------------------------------------------------------
+def _same_conv(ch_in: int, ch_out: int) -> nn.Sequential:
+    """A 4x4 stride-1 convolution keeping the spatial size, padded like TensorFlow's "SAME" (1 before, 2 after).
+
+    Used for the paper's stride-1 "up-conv" layers too: a stride-1 transposed convolution is a convolution (with
+    the kernel flipped), and PyTorch's ConvTranspose2d cannot keep the size with an even kernel.
+    """
+    return nn.Sequential(nn.ZeroPad2d((1, 2, 1, 2)), nn.Conv2d(ch_in, ch_out, 4, bias=False))
+
+
+class ChairsGenerator(nn.Module):
+    """Latent (B, in_dim) -> images (B, C, S, S) in [-1, 1], S = 8 * base (64 for the chairs).
+
+    FC1024-BN-ReLU, FC(8x8x256)-BN-ReLU, two 4x4 stride-1 up-convs 256 BN ReLU, 4x4 up-conv 128 stride 2 BN ReLU,
+    4x4 up-conv 64 stride 2 BN ReLU, 4x4 up-conv C stride 2. The paper's output is a sigmoid on [0, 1] data; ours is
+    tanh because every dataset here is scaled to [-1, 1] (the same function up to an affine map).
+    """
+
+    def __init__(
+        self, in_dim: int, channels: int = 1, image_size: int = 64, hidden: int = 1024, width: int = 64
+    ) -> None:
+        super().__init__()
+        if image_size % 8:
+            raise ValueError(
+                f"image size must be a multiple of 8 for three stride-2 up-convolutions, got {image_size}"
+            )
+        self.base = image_size // 8
+        self.top = 4 * width
+        self.fc = nn.Sequential(
+            nn.Linear(in_dim, hidden, bias=False),
+            nn.BatchNorm1d(hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, self.top * self.base**2, bias=False),
+            nn.BatchNorm1d(self.top * self.base**2),
+            nn.ReLU(),
+        )
+        self.deconv = nn.Sequential(
+            _same_conv(self.top, self.top),
+            nn.BatchNorm2d(self.top),
+            nn.ReLU(),
+            _same_conv(self.top, self.top),
+            nn.BatchNorm2d(self.top),
+            nn.ReLU(),
+            nn.ConvTranspose2d(self.top, 2 * width, 4, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(2 * width),
+            nn.ReLU(),
+            nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+            nn.ConvTranspose2d(width, channels, 4, stride=2, padding=1),
+            nn.Tanh(),
+        )
+
+    def forward(self, z: Tensor) -> Tensor:
+        h = self.fc(z).view(-1, self.top, self.base, self.base)  # (B, 256, 8, 8)
+        return self.deconv(h)  # (B, C, 64, 64)
+
+
+class ChairsTrunk(nn.Module):
+    """D's body shared with Q: images (B, C, S, S) -> features (B, hidden).
+
+    4x4 convs: 64 stride 2 lReLU, 128 stride 2 BN lReLU, 256 stride 2 BN lReLU, 256 stride 1 BN lReLU (twice),
+    then FC1024-BN-lReLU; the D and Q heads sit on the 1024 features.
+    """
+
+    def __init__(
+        self, channels: int = 1, image_size: int = 64, hidden: int = 1024, width: int = 64, slope: float = 0.1
+    ) -> None:
+        super().__init__()
+        if image_size % 8:
+            raise ValueError(
+                f"image size must be a multiple of 8 for three stride-2 convolutions, got {image_size}"
+            )
+        base = image_size // 8
+        self.out_dim = hidden
+        self.net = nn.Sequential(
+            nn.Conv2d(channels, width, 4, stride=2, padding=1),
+            nn.LeakyReLU(slope),
+            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(2 * width),
+            nn.LeakyReLU(slope),
+            nn.Conv2d(2 * width, 4 * width, 4, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(4 * width),
+            nn.LeakyReLU(slope),
+            _same_conv(4 * width, 4 * width),
+            nn.BatchNorm2d(4 * width),
+            nn.LeakyReLU(slope),
+            _same_conv(4 * width, 4 * width),
+            nn.BatchNorm2d(4 * width),
+            nn.LeakyReLU(slope),
+            nn.Flatten(),  # (B, 256 * 8 * 8)
+            nn.Linear(4 * width * base**2, hidden, bias=False),
             nn.BatchNorm1d(hidden),
             nn.LeakyReLU(slope),
         )
