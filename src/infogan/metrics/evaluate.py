@@ -61,6 +61,12 @@ def evaluate_codes(model: InfoGAN, data: ImageTensorDataset | None, cfg: EvalCon
     """
     generator = torch.Generator(model.device).manual_seed(cfg.seed)
     mi = mi_lower_bounds(model, cfg.mi_samples, batch_size=cfg.batch_size, generator=generator)
+    # The same estimate with Q's batch norm on batch statistics, as in training: eval mode's running averages
+    # mix D's real and fake passes and can misstate Q on generated batches (docs/evaluation.md).
+    generator = torch.Generator(model.device).manual_seed(cfg.seed)
+    mi_batch = mi_lower_bounds(
+        model, cfg.mi_samples, batch_size=cfg.batch_size, generator=generator, batch_stats=True
+    )
     codes: dict[str, dict[str, Any]] = {}
     for code in model.latent.codes:
         entry: dict[str, Any] = {"type": "categorical" if code.is_categorical else "continuous"}
@@ -70,6 +76,7 @@ def evaluate_codes(model: InfoGAN, data: ImageTensorDataset | None, cfg: EvalCon
             entry["prior"] = code.kind
         entry["entropy"] = code.entropy
         entry["mi_lower_bound"] = mi[code.name]
+        entry["mi_lower_bound_batch_stats"] = mi_batch[code.name]
         if code.is_categorical and data is not None and data.labels is not None:
             pred = categorical_predictions(model.infer_codes, data.images, code.name, cfg.batch_size)
             result = cluster_accuracy(pred, data.labels, code.k)
@@ -295,6 +302,8 @@ def summary_lines(m: dict[str, Any]) -> list[str]:
         line = f"  {name} ({entry['type']}"
         line += f", K={entry['k']})" if "k" in entry else f", {entry['prior']})"
         line += f"  L_I {entry['mi_lower_bound']:.4f} nats (H(c) {entry['entropy']:.4f})"
+        if "mi_lower_bound_batch_stats" in entry:
+            line += f" [batch statistics: {entry['mi_lower_bound_batch_stats']:.4f}]"
         if "accuracy" in entry:
             line += f"  accuracy {entry['accuracy']:.4f}"
         lines.append(line)
