@@ -18,9 +18,11 @@ def presets(
     if name is not None:
         typer.echo(dump_config(load_preset(name)), nl=False)
         return
-    for preset in preset_names():
+    names = preset_names()
+    width = max(len(n) for n in names)
+    for preset in names:
         first = next(
             (line.lstrip("# ").strip() for line in preset_text(preset).splitlines() if line.startswith("#")),
             "",
         )
-        typer.echo(f"{preset:12s} {first}")
+        typer.echo(f"{preset:{width}s}  {first}")
