@@ -291,7 +291,7 @@ class FolderSource(ImageSource):
         if n == 0:
             scan.good, scan.bad = [], self.bad
             raise DataUnavailableError(f"folder {self.root} has no valid images: {scan.summary()}")
-        self.description = f"{n} images from {self.root} ({self.policy} to {self.image_size}x{self.image_size}, {self.channels} channels, unlabelled)"
+        self.description = f"{n} images from {self.root} ({self.policy} to {self.image_size}x{self.image_size}, {'grayscale' if self.channels == 1 else 'RGB'}, unlabelled)"
         if self.bad:
             self.description += "; " + "\n".join(self.report())
         self._cache = (key, images[:n])
