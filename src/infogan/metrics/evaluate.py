@@ -145,9 +145,9 @@ def evaluate_model(
     if "codes" in groups and infogan is None:
         notes.append("codes: L_I and categorical accuracy apply to InfoGAN models only")
     if "codes" in groups and infogan is not None:
-        progress(
-            f"eval: L_I from {cfg.mi_samples} generated samples, accuracy on {len(data.held_out)} images"
-        )
+        labelled = data.held_out.labels is not None and bool(infogan.latent.categorical)
+        accuracy = f", accuracy on {len(data.held_out)} labelled images" if labelled else ""
+        progress(f"eval: L_I from {cfg.mi_samples} generated samples{accuracy}")
         out.update(timer.run("codes", lambda: evaluate_codes(infogan, data.held_out, cfg)))
     if "quality" in groups:
         extract = timer.run("features", lambda: feature_extractor(data, cfg, progress))
