@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 from infogan.errors import ConfigError
+
+
+def progress_to_stderr(line: str) -> None:
+    """Progress lines go to stderr, so stdout carries only a command's result (e.g. eval's JSON)."""
+    print(line, file=sys.stderr, flush=True)
 
 
 def parse_codes(items: list[str] | None) -> dict[str, float]:

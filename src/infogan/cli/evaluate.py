@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from infogan.cli import app
+from infogan.cli.common import progress_to_stderr
 from infogan.config import EvalConfig, validate_as
 from infogan.errors import ConfigError
 
 GROUPS = ("codes", "quality", "semantics", "disentanglement")
-
-
-def _stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 def _eval_overrides(cfg: EvalConfig, values: dict[str, Any]) -> EvalConfig:
@@ -99,7 +95,9 @@ def evaluate(
             "factor_samples": factor_samples,
         },
     )
-    result = loaded.evaluate(dataset=dataset, data_root=data_root, baselines=baselines, progress=_stderr)
+    result = loaded.evaluate(
+        dataset=dataset, data_root=data_root, baselines=baselines, progress=progress_to_stderr
+    )
     if output is not None:
         write_text_atomic(output, json.dumps(result, indent=1))
     if as_json:

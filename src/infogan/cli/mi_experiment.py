@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
 
 from infogan.cli import app
+from infogan.cli.common import progress_to_stderr
 from infogan.config import apply_overrides, load_preset
-
-
-def _stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 @app.command("mi-experiment")
@@ -36,7 +32,7 @@ def mi_experiment(
     if dataset is not None:
         given.append("data.fallback=null")
     cfg = apply_overrides(cfg, given)
-    result = run_mi_experiment(cfg, run_dir, resume=resume, progress=_stderr)
+    result = run_mi_experiment(cfg, run_dir, resume=resume, progress=progress_to_stderr)
     for arm, entry in result["arms"].items():
         values = ", ".join(f"{k} {v:.3f}" for k, v in entry["mi_lower_bound_batch_stats"].items())
         eval_mode = ", ".join(f"{k} {v:.3f}" for k, v in entry["mi_lower_bound"].items())

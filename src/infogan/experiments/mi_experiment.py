@@ -9,7 +9,6 @@ H(c) = ln 10 = 2.30 for InfoGAN and staying near zero for the GAN.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +21,9 @@ from infogan.errors import ConfigError
 from infogan.metrics.mutual_info import mi_lower_bounds
 from infogan.models.infogan import InfoGAN
 from infogan.train.checkpoint import write_text_atomic
+from infogan.train.logging import ProgressFn
 
 ARMS = {"infogan": [], "baseline": ["model.info_to_g=false"]}
-ProgressFn = Callable[[str], None]
 
 
 def run_mi_experiment(

@@ -23,15 +23,14 @@ from infogan.metrics.disentanglement import disentanglement_scores
 from infogan.metrics.features import (
     FeatureClassifier,
     FeatureExtractor,
+    ProgressFn,
     classifier_extractor,
     inception_extractor,
 )
 from infogan.metrics.mutual_info import mi_lower_bounds
-from infogan.metrics.quality import generate_images, sample_quality
+from infogan.metrics.quality import generate_images, quality_from_features
 from infogan.models import GenerativeModel, build_model
 from infogan.models.infogan import InfoGAN
-
-ProgressFn = Callable[[str], None]
 
 
 @dataclass
@@ -149,17 +148,20 @@ def evaluate_model(
         accuracy = f", accuracy on {len(data.held_out)} labelled images" if labelled else ""
         progress(f"eval: L_I from {cfg.mi_samples} generated samples{accuracy}")
         out.update(timer.run("codes", lambda: evaluate_codes(infogan, data.held_out, cfg)))
+    reference: _Reference | None = None
     if "quality" in groups:
-        extract = timer.run("features", lambda: feature_extractor(data, cfg, progress))
-        if extract is None:
+        reference = timer.run("features", lambda: _reference(data, cfg, progress))
+        if reference is None:
             notes.append(
                 f"quality: {data.reference.name} has no labels for a feature classifier; use inception"
             )
         else:
-            out.update(timer.run("quality", lambda: _quality(model, extract, data, cfg, progress)))
-            if model.conditional_code is not None and isinstance(extract.net, FeatureClassifier):
+            ref = reference
+            out.update(timer.run("quality", lambda: _quality(model, ref, data, cfg, progress)))
+            if model.conditional_code is not None and isinstance(ref.extract.net, FeatureClassifier):
+                classifier = ref.extract.net
                 out["conditional_accuracy"] = timer.run(
-                    "conditional", lambda: _conditional_accuracy(model, extract.net, data, cfg)
+                    "conditional", lambda: _conditional_accuracy(model, classifier, data, cfg)
                 )
     if "semantics" in groups and not model.latent.continuous:
         notes.append("semantics: the model has no continuous code to sweep")
@@ -184,20 +186,41 @@ def evaluate_model(
     else:  # the model has no held-out metrics of its own
         del timer.seconds["heldout"]
     if baselines:
-        out["baselines"] = timer.run("baselines", lambda: _baselines(model, data, cfg, out, progress))
+        out["baselines"] = timer.run(
+            "baselines", lambda: _baselines(model, data, cfg, out, reference, progress)
+        )
     out["timings"] = timer.seconds
     if notes:
         out["notes"] = notes
     return out
 
 
+@dataclass
+class _Reference:
+    """The feature network and the features of the reference (training) images, extracted once per evaluation."""
+
+    extract: FeatureExtractor
+    features: Tensor
+
+    def score(self, images: Tensor, cfg: EvalConfig) -> dict[str, Any]:
+        return quality_from_features(
+            self.features, self.extract(images), self.extract.info, k=cfg.pr_k, seed=cfg.seed
+        )
+
+
+def _reference(data: EvalData, cfg: EvalConfig, progress: ProgressFn) -> _Reference | None:
+    """The feature network `cfg` asks for and the reference images' features, or None without a network."""
+    extract = feature_extractor(data, cfg, progress)
+    return None if extract is None else _Reference(extract, extract(data.reference.images))
+
+
 def _quality(
-    model: GenerativeModel, extract: FeatureExtractor, data: EvalData, cfg: EvalConfig, progress: ProgressFn
+    model: GenerativeModel, reference: _Reference, data: EvalData, cfg: EvalConfig, progress: ProgressFn
 ) -> dict[str, Any]:
     progress(f"eval: FID/KID/precision/recall on {cfg.fid_samples} generated images")
     generator = torch.Generator(model.device).manual_seed(cfg.seed)
     fake = generate_images(model, cfg.fid_samples, batch_size=cfg.batch_size, generator=generator)
-    result = sample_quality(extract, data.reference.images, fake, k=cfg.pr_k, seed=cfg.seed)
+    result = reference.score(fake, cfg)
     result["features"]["reference"] = f"{data.reference.name} train split"
     return result
 
@@ -257,17 +280,20 @@ def _disentanglement(
 
 
 def _baselines(
-    model: GenerativeModel, data: EvalData, cfg: EvalConfig, done: dict[str, Any], progress: ProgressFn
+    model: GenerativeModel,
+    data: EvalData,
+    cfg: EvalConfig,
+    done: dict[str, Any],
+    reference: _Reference | None,
+    progress: ProgressFn,
 ) -> dict[str, Any]:
     """The same metrics for held-out real images and for an untrained model of the same config (its generator for
     quality and code semantics, its Q for disentanglement)."""
     out: dict[str, Any] = {}
-    extract = feature_extractor(data, cfg, progress) if "fid" in done else None
-    if extract is not None:
+    if reference is not None:
         n_held = min(cfg.fid_samples, len(data.held_out))
         progress(f"eval: baseline - held-out real images ({n_held}), and the model at that count")
-        held_out = data.held_out.images[:n_held].cpu()
-        out["held_out"] = sample_quality(extract, data.reference.images, held_out, k=cfg.pr_k, seed=cfg.seed)
+        out["held_out"] = reference.score(data.held_out.images[:n_held].cpu(), cfg)
         # The floor has only as many images as the held-out split: the model scored at the same count, since
         # FID's bias and the precision/recall radii depend on it.
         fake = generate_images(
@@ -276,16 +302,14 @@ def _baselines(
             batch_size=cfg.batch_size,
             generator=torch.Generator(model.device).manual_seed(cfg.seed),
         )
-        out["model_at_held_out_count"] = sample_quality(
-            extract, data.reference.images, fake, k=cfg.pr_k, seed=cfg.seed
-        )
+        out["model_at_held_out_count"] = reference.score(fake, cfg)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.seed)
         untrained = build_model(model.cfg, model.image_shape).to(model.device).eval()
     entry: dict[str, Any] = {}
-    if extract is not None:
+    if reference is not None:
         progress("eval: baseline - untrained generator")
-        entry.update(_quality(untrained, extract, data, cfg, progress))
+        entry.update(_quality(untrained, reference, data, cfg, progress))
     if "code_semantics" in done:
         entry["code_semantics"] = _semantics(untrained, cfg)
     if "disentanglement" in done and data.ground_truth is not None:

@@ -25,8 +25,8 @@ from torch import Tensor, nn
 
 from infogan.data import ImageTensorDataset
 from infogan.errors import ConfigError
+from infogan.train.logging import ProgressFn
 
-ProgressFn = Callable[[str], None]
 FEATURE_DIM = 128
 CACHE_VERSION = 1
 DEFAULT_CACHE = Path("~/.cache/infogan/features")

@@ -41,12 +41,18 @@ def sample_quality(
         ``{"fid", "kid", "kid_std", "precision", "recall", "features": {...}}`` where "features" records the
         network and the sample counts each number was computed from.
     """
-    real_f, fake_f = extract(real), extract(fake)
+    return quality_from_features(extract(real), extract(fake), extract.info, k=k, seed=seed)
+
+
+def quality_from_features(
+    real_f: Tensor, fake_f: Tensor, info: dict[str, Any], *, k: int = 3, seed: int = 0
+) -> dict[str, Any]:
+    """`sample_quality` from features already extracted: real (N, F), fake (M, F); `info` describes the network."""
     n_pr = min(len(real_f), len(fake_f))
     result: dict[str, Any] = fid_kid(real_f, fake_f, seed=seed)
     result.update(precision_recall(real_f[:n_pr], fake_f[:n_pr], k=k))
     result["features"] = {
-        **extract.info,
+        **info,
         "n_real": len(real_f),
         "n_fake": len(fake_f),
         "n_precision_recall": n_pr,
