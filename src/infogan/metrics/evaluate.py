@@ -27,7 +27,7 @@ from infogan.metrics.features import (
     classifier_extractor,
     inception_extractor,
 )
-from infogan.metrics.mutual_info import mi_lower_bounds
+from infogan.metrics.mutual_info import mi_lower_bounds_both
 from infogan.metrics.quality import generate_images, quality_from_features
 from infogan.models import GenerativeModel, build_model
 from infogan.models.infogan import InfoGAN
@@ -59,13 +59,9 @@ def evaluate_codes(model: InfoGAN, data: ImageTensorDataset | None, cfg: EvalCon
         ``{"n_eval", "mi_samples", "codes": {name: {...}}}``; see the README for the keys.
     """
     generator = torch.Generator(model.device).manual_seed(cfg.seed)
-    mi = mi_lower_bounds(model, cfg.mi_samples, batch_size=cfg.batch_size, generator=generator)
-    # The same estimate with Q's batch norm on batch statistics, as in training: eval mode's running averages
-    # mix D's real and fake passes and can misstate Q on generated batches (docs/evaluation.md).
-    generator = torch.Generator(model.device).manual_seed(cfg.seed)
-    mi_batch = mi_lower_bounds(
-        model, cfg.mi_samples, batch_size=cfg.batch_size, generator=generator, batch_stats=True
-    )
+    # Also with Q's batch norm on batch statistics, as in training: eval mode's running averages mix D's real and
+    # fake passes and can misstate Q on generated batches (docs/evaluation.md).
+    mi, mi_batch = mi_lower_bounds_both(model, cfg.mi_samples, batch_size=cfg.batch_size, generator=generator)
     codes: dict[str, dict[str, Any]] = {}
     for code in model.latent.codes:
         entry: dict[str, Any] = {"type": "categorical" if code.is_categorical else "continuous"}

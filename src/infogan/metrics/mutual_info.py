@@ -27,12 +27,33 @@ def mi_lower_bounds(
     Returns:
         ``{code name: L_I}``; for a categorical code L_I <= H(c) = ln K.
     """
-    totals = {c.name: 0.0 for c in model.latent.codes}
+    return _mi_lower_bounds(model, n_samples, batch_size, generator, (batch_stats,))[0]
+
+
+def mi_lower_bounds_both(
+    model: InfoGAN, n_samples: int, *, batch_size: int = 500, generator: torch.Generator | None = None
+) -> tuple[dict[str, float], dict[str, float]]:
+    """`mi_lower_bounds` in eval mode and with batch statistics, from the same generated images (one G pass)."""
+    in_eval_mode, with_batch_stats = _mi_lower_bounds(model, n_samples, batch_size, generator, (False, True))
+    return in_eval_mode, with_batch_stats
+
+
+@torch.no_grad()
+def _mi_lower_bounds(
+    model: InfoGAN,
+    n_samples: int,
+    batch_size: int,
+    generator: torch.Generator | None,
+    batch_stats: tuple[bool, ...],
+) -> list[dict[str, float]]:
+    totals = [{c.name: 0.0 for c in model.latent.codes} for _ in batch_stats]
     done = 0
     while done < n_samples:
         n = min(batch_size, n_samples - done)
         latent = model.latent.sample(n, generator=generator, device=model.device)
-        for name, nll in model.code_nll(latent, batch_stats=batch_stats).items():
-            totals[name] += float(nll) * n
+        x = model.generate(latent)
+        for total, mode in zip(totals, batch_stats, strict=True):
+            for name, nll in model.q_nll(x, latent, batch_stats=mode).items():
+                total[name] += float(nll) * n
         done += n
-    return {c.name: c.entropy - totals[c.name] / n_samples for c in model.latent.codes}
+    return [{c.name: c.entropy - t[c.name] / n_samples for c in model.latent.codes} for t in totals]

@@ -214,12 +214,16 @@ class InfoGAN(GenerativeModel):
 
     @torch.no_grad()
     def code_nll(self, latent: Latent, *, batch_stats: bool = False) -> dict[str, Tensor]:
-        """Per-code NLL of Q on images generated from `latent`: the Monte-Carlo pieces of L_I.
+        """Per-code NLL of Q on images generated from `latent`: the Monte-Carlo pieces of L_I (see `q_nll`)."""
+        return self.q_nll(self.generate(latent), latent, batch_stats=batch_stats)
+
+    @torch.no_grad()
+    def q_nll(self, x: Tensor, latent: Latent, *, batch_stats: bool = False) -> dict[str, Tensor]:
+        """Per-code NLL of Q on images x generated from `latent`.
 
         Q runs in eval mode (batch norm with its running statistics) unless `batch_stats`, which normalises with
         the statistics of this batch of fakes, as in training, and leaves the running statistics untouched.
         """
-        x = self.generate(latent)
         if not batch_stats:
             with eval_mode(self.trunk, self.q_head):
                 return self.latent.code_nll(self.q_head(self.trunk(x)), latent)
