@@ -117,7 +117,8 @@ class Run:
                     "image_size": data_cfg.image_size if dataset in (None, data_cfg.name) else None,
                 }
             )
-        data = _eval_data(data_cfg, self.config.eval.split, self.model.device)
+        need_reference = "quality" in self.config.eval.metrics
+        data = _eval_data(data_cfg, self.config.eval.split, self.model.device, need_reference)
         if data.held_out.shape != self.model.image_shape:
             raise ConfigError(
                 f"dataset {data_cfg.name} has images of shape {data.held_out.shape}, the model makes "
@@ -127,11 +128,12 @@ class Run:
         return {"step": self.step, "dataset": data_cfg.name, "split": self.config.eval.split, **result}
 
 
-def _eval_data(cfg: DataConfig, split: Split, device: torch.device) -> EvalData:
-    src = datasets.source(cfg.name)
+def _eval_data(cfg: DataConfig, split: Split, device: torch.device, need_reference: bool) -> EvalData:
+    """The held-out split, and the training split only where the quality metrics need it as their reference."""
+    src = datasets.source(cfg.name, cfg)
     ground_truth = getattr(src, "ground_truth", None)
     return EvalData(
-        reference=datasets.build(cfg, "train").to(device),
+        reference=datasets.build(cfg, "train").to(device) if need_reference else None,
         held_out=datasets.build(cfg, split).to(device),
         num_classes=src.num_classes,
         ground_truth=ground_truth(cfg.image_size) if ground_truth is not None else None,

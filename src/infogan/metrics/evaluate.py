@@ -39,14 +39,14 @@ class EvalData:
 
     Attributes:
         reference: the dataset's training split: the FID/KID/precision-recall reference set and the data the
-            feature classifier learns from.
+            feature classifier learns from; None where the quality metrics are not computed.
         held_out: the evaluation split: categorical accuracy, the feature classifier's accuracy, and the
             real-data floor of the quality metrics.
         num_classes: label classes of the dataset, or None when unlabelled.
         ground_truth: the dataset's known factors, or None.
     """
 
-    reference: ImageTensorDataset
+    reference: ImageTensorDataset | None
     held_out: ImageTensorDataset
     num_classes: int | None = None
     ground_truth: GroundTruthData | None = None
@@ -84,6 +84,8 @@ def evaluate_codes(model: InfoGAN, data: ImageTensorDataset | None, cfg: EvalCon
 
 def feature_extractor(data: EvalData, cfg: EvalConfig, progress: ProgressFn) -> FeatureExtractor | None:
     """The feature network `cfg` asks for, or None (with a note) when it cannot exist for this data."""
+    if data.reference is None:
+        raise ValueError("the quality metrics need the dataset's training split as EvalData.reference")
     if cfg.features == "inception":
         if cfg.inception_weights is None:
             raise ConfigError("Inception features need the weights file: give --fid-weights PATH")
@@ -149,7 +151,7 @@ def evaluate_model(
         reference = timer.run("features", lambda: _reference(data, cfg, progress))
         if reference is None:
             notes.append(
-                f"quality: {data.reference.name} has no labels for a feature classifier; use inception"
+                f"quality: {data.held_out.name} has no labels for a feature classifier; use inception"
             )
         else:
             ref = reference
@@ -168,7 +170,7 @@ def evaluate_model(
         out["code_semantics"] = timer.run("semantics", lambda: _semantics(model, cfg))
     truth = data.ground_truth
     if "disentanglement" in groups and truth is None:
-        notes.append(f"disentanglement: {data.reference.name} has no known factors (use the shapes dataset)")
+        notes.append(f"disentanglement: {data.held_out.name} has no known factors (use the shapes dataset)")
     if "disentanglement" in groups and truth is not None:
         if model.represent(data.held_out.images[:2]) is not None:
             out["disentanglement"] = timer.run(
@@ -207,6 +209,7 @@ class _Reference:
 def _reference(data: EvalData, cfg: EvalConfig, progress: ProgressFn) -> _Reference | None:
     """The feature network `cfg` asks for and the reference images' features, or None without a network."""
     extract = feature_extractor(data, cfg, progress)
+    assert data.reference is not None  # checked by feature_extractor
     return None if extract is None else _Reference(extract, extract(data.reference.images))
 
 
@@ -217,7 +220,7 @@ def _quality(
     generator = torch.Generator(model.device).manual_seed(cfg.seed)
     fake = generate_images(model, cfg.fid_samples, batch_size=cfg.batch_size, generator=generator)
     result = reference.score(fake, cfg)
-    result["features"]["reference"] = f"{data.reference.name} train split"
+    result["features"]["reference"] = f"{data.held_out.name} train split"
     return result
 
 
@@ -249,7 +252,7 @@ def _conditional_accuracy(
         for start in range(0, per_label, cfg.batch_size):
             n = min(cfg.batch_size, per_label - start)
             x = model.sample(n, codes={model.conditional_code: label}, generator=generator)
-            pred = classifier.logits(x.to(data.reference.images.device)).argmax(dim=1)
+            pred = classifier.logits(x.to(data.held_out.images.device)).argmax(dim=1)
             correct += int((pred == label).sum())
     return correct / (per_label * k)
 
