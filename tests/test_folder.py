@@ -254,3 +254,16 @@ def test_listed_in_datasets_and_unknown_name_errors():
         source("nope")
     with pytest.raises(ConfigError, match=r"needs an argument after the colon"):
         source("folder:")
+
+
+def test_datasets_lists_the_preset_folders_and_finds_their_images(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    lines = invoke("datasets").stdout.splitlines()
+    chairs = next(line for line in lines if line.startswith("chairs "))
+    assert "missing" in chairs and "folder:~/data/3dchairs" in chairs
+    (tmp_path / "data" / "3dchairs" / "chair_001").mkdir(parents=True)
+    Image.new("RGB", (8, 8)).save(tmp_path / "data" / "3dchairs" / "chair_001" / "view.png")
+    lines = invoke("datasets").stdout.splitlines()
+    i = next(i for i, line in enumerate(lines) if line.startswith("chairs "))
+    assert "available" in lines[i] and "rendered_chairs.tar" in lines[i + 1]
+    assert "missing" in next(line for line in lines if line.startswith("faces "))
