@@ -140,7 +140,7 @@ def test_resume_continues_to_a_larger_budget(trained, tmp_path):
                 "--set",
                 "data.download=false",
             ],
-            "error: dataset mnist: IDX files not found (looked in /nonexistent/data/MNIST/raw",
+            "error: data root /nonexistent/data does not exist",
         ),
         (["sample", "/nonexistent/run"], "error: run directory /nonexistent/run does not exist"),
         (["eval", "/tmp"], "error: /tmp is not a run directory"),
@@ -193,6 +193,7 @@ def test_presets_and_datasets_listings():
 
 
 def test_missing_mnist_falls_back_to_the_sample_and_says_so(tmp_path):
+    (tmp_path / "none").mkdir()  # a data root without MNIST in it
     result = invoke(
         "train",
         "--run-dir",

@@ -114,8 +114,13 @@ def test_new_run_refuses_a_used_directory(tiny_config, tmp_path):
 @pytest.mark.parametrize(
     ("section", "key", "value", "message"),
     [
-        ("model", "lambda_cont", 0.5, "with a different model than it was started with"),
-        ("train", "batch_size", 8, r"different train\.batch_size"),
+        (
+            "model",
+            "lambda_cont",
+            0.5,
+            r"it was started with model\.lambda_cont 0\.1, this command gives 0\.5",
+        ),
+        ("train", "batch_size", 8, r"started with train\.batch_size 16, this command gives 8"),
         ("train", "steps", 3, "already at step 6; --steps must be at least that"),
     ],
 )
@@ -137,40 +142,6 @@ def test_incomplete_checkpoints_are_ignored_and_refused(tiny_config, tmp_path):
         load_checkpoint(ckpts / "step-6", tiny_model("infogan"))
 
 
-def test_checkpoint_of_another_shape_is_refused_with_the_difference(tmp_path):
-    model = tiny_model("infogan")
-    path = save_checkpoint(model, 0, tmp_path, {})
-    from infogan.config import load_preset
-    from infogan.models import build_model
-
-    from .conftest import TINY
-
-    wider = build_model(load_preset("digits", [*TINY, "model.latent.noise=9"]).model, (1, 8, 8))
-    with pytest.raises(
-        CheckpointError,
-        match=r"G.fc.0.weight has shape \(32, 16\) in the checkpoint, "
-        r"\(32, 21\) here",
-    ):
-        load_checkpoint(path, wider)
-
-
-def test_pickled_payload_in_state_is_refused(tmp_path):
-    model = tiny_model("infogan")
-    path = save_checkpoint(model, 0, tmp_path, {})
-
-    class Boom:
-        def __reduce__(self):
-            return (exec, ("raise SystemExit('payload ran')",))
-
-    torch.save({"evil": Boom()}, path / "state.pt")
-    # A crafted checkpoint carries a manifest that matches its payload, so the hash check passes.
-    manifest = json.loads((path / "manifest.json").read_text())
-    manifest["files"]["state.pt"] = hashlib.sha256((path / "state.pt").read_bytes()).hexdigest()
-    (path / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(CheckpointError, match=r"cannot read .*state\.pt"):
-        load_checkpoint(path, model)
-
-
 def test_batch_schedule_covers_each_epoch_once_and_depends_only_on_step():
     sched = BatchSchedule(10, 3, seed=0, device=torch.device("cpu"))
     epoch0 = torch.cat([sched.indices(s) for s in range(3)])
@@ -179,18 +150,6 @@ def test_batch_schedule_covers_each_epoch_once_and_depends_only_on_step():
     assert torch.equal(fresh.indices(4), sched.indices(4)) and torch.equal(fresh.indices(1), sched.indices(1))
     with pytest.raises(ConfigError, match="fewer than the batch size"):
         BatchSchedule(2, 3, seed=0, device=torch.device("cpu"))
-
-
-def test_corrupted_checkpoint_file_is_refused(tmp_path):
-    model = tiny_model("infogan")
-    path = save_checkpoint(model, 0, tmp_path, {})
-    data = bytearray((path / "model.safetensors").read_bytes())
-    data[-1] ^= 0xFF  # one flipped bit in a weight
-    (path / "model.safetensors").write_bytes(bytes(data))
-    with pytest.raises(
-        CheckpointError, match=r"model\.safetensors is missing or does not match its manifest"
-    ):
-        load_checkpoint(path, model)
 
 
 def test_resume_drops_a_torn_metrics_line(tiny_config, tmp_path):

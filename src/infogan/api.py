@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +15,14 @@ import torch
 from torch import Tensor
 
 from infogan import data as datasets
-from infogan.config import DataConfig, RunConfig, dump_config, load_config_file
+from infogan.config import (
+    RESUMABLE_TRAIN_KEYS,
+    DataConfig,
+    RunConfig,
+    config_differences,
+    dump_config,
+    load_config_file,
+)
 from infogan.data.base import Split
 from infogan.errors import CheckpointError, ConfigError
 from infogan.metrics.evaluate import EvalData, evaluate_model, summary_lines
@@ -174,6 +183,7 @@ def train(
         The run, with the model as training left it (possibly stopped early by `should_stop`).
     """
     run = RunDir(Path(run_dir))
+    _check_run_dir(run, resume)  # before any long work: a mistake here costs seconds, not a data scan
     if cfg.data.channels is None or not resume:  # a new run: pick the dataset (or its fallback) and its shape
         data_cfg, note = datasets.resolve(cfg.data)
         cfg = cfg.model_copy(update={"data": data_cfg})
@@ -183,16 +193,18 @@ def train(
         if not run.config.is_file():
             raise CheckpointError(f"cannot resume: {run.path} holds no run (no config.yaml)")
         saved = load_config_file(run.config)
-        adjustable = {"steps", "log_every", "sample_every", "checkpoint_every", "keep_last"}
-        changed = [name for name in ("model", "data") if getattr(saved, name) != getattr(cfg, name)]
-        changed += [
-            f"train.{k}" for k, v in saved.train if k not in adjustable and getattr(cfg.train, k) != v
+        changed = [
+            (key, was, now)
+            for key, was, now in config_differences(
+                saved.model_dump(mode="json"), cfg.model_dump(mode="json")
+            )
+            if key.split(".")[0] in ("model", "data")
+            or (key.startswith("train.") and key.split(".")[1] not in RESUMABLE_TRAIN_KEYS)
         ]
         if changed:
-            raise ConfigError(
-                f"cannot resume {run.path} with a different {', '.join(changed)} than it was started with; "
-                "only the step budget and the logging schedule may change"
-            )
+            what = ", ".join(f"{key} {was!r}, this command gives {now!r}" for key, was, now in changed[:3])
+            keys = ", ".join(sorted(f"train.{k}" for k in RESUMABLE_TRAIN_KEYS))
+            raise ConfigError(f"cannot resume {run.path}: it was started with {what}; only {keys} may change")
         checkpoint = run.latest_checkpoint()
         manifest = read_manifest(checkpoint) if checkpoint else None
         done = int(manifest["step"]) if manifest else 0
@@ -204,10 +216,6 @@ def train(
             f"resuming {run.path} from {checkpoint.name}"
             if checkpoint
             else f"{run.path} has no complete checkpoint; starting it from step 0"
-        )
-    elif run.config.exists():
-        raise ConfigError(
-            f"{run.path} already holds a run; continue it with --resume or choose another --run-dir"
         )
 
     device = resolve_device(cfg.train.device)
@@ -237,6 +245,32 @@ def train(
         model.eval()
         _finish(result, progress)
     return result
+
+
+def _check_run_dir(run: RunDir, resume: bool) -> None:
+    """Refuse a run directory that cannot be used, with one line: a new run needs a new or empty folder (never
+    one holding a run or other files, which it could overwrite), a resumed run an existing one; both must be
+    writable. Probed by creating and removing a file, which also catches read-only file systems."""
+    path = run.path
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"cannot use {path} as the run directory: it is a file")
+    if not resume and run.config.exists():
+        raise ConfigError(
+            f"{path} already holds a run; continue it with --resume or choose another --run-dir"
+        )
+    if not resume and path.is_dir() and any(path.iterdir()):
+        raise ConfigError(f"{path} is not empty and holds no run; choose a new or empty folder for --run-dir")
+    probe_in = path
+    while not probe_in.exists():
+        probe_in = probe_in.parent
+    if not probe_in.is_dir():
+        raise ConfigError(f"cannot create the run directory {path}: {probe_in} is a file")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".infogan-write-test-", dir=probe_in)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the run directory {path}: {exc.strerror} ({probe_in})") from exc
 
 
 def _finish(run: Run, progress: ProgressFn) -> None:

@@ -46,6 +46,35 @@ class TrainConfig(StrictModel):
     sample_every: int = Field(500, gt=0)
     checkpoint_every: int = Field(1000, gt=0)
     keep_last: int = Field(3, gt=0)
+    # A NaN or infinite loss or gradient: "stop" keeps the last good checkpoint and exits with an error;
+    # "rollback" reloads it (or the initial weights) and retries with a new training seed, at most max_retries times.
+    on_nonfinite: Literal["stop", "rollback"] = "stop"
+    max_retries: int = Field(3, ge=0)
+    # Check at every log step whether G's output still varies with z and with each code (a warning, not a stop).
+    collapse_check: bool = True
+
+
+# Train keys a resumed run may change: the budget and bookkeeping, none of which alters the updates themselves.
+RESUMABLE_TRAIN_KEYS = frozenset(
+    {
+        "steps",
+        "log_every",
+        "sample_every",
+        "checkpoint_every",
+        "keep_last",
+        "on_nonfinite",
+        "max_retries",
+        "collapse_check",
+    }
+)
+
+
+def config_differences(saved: Any, here: Any, prefix: str = "") -> list[tuple[str, Any, Any]]:
+    """(dotted key, saved value, current value) for every leaf where two JSON-like config trees differ."""
+    if isinstance(saved, Mapping) and isinstance(here, Mapping):
+        keys = sorted(set(saved) | set(here))
+        return [d for k in keys for d in config_differences(saved.get(k), here.get(k), f"{prefix}{k}.")]
+    return [] if saved == here else [(prefix.rstrip("."), saved, here)]
 
 
 MetricGroup = Literal["codes", "quality", "semantics", "disentanglement"]

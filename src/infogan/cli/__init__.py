@@ -32,10 +32,22 @@ from infogan.cli import (  # noqa: E402, F401
 )
 
 
+def _bare_resume_means_latest(argv: list[str]) -> list[str]:
+    """`--resume` takes an optional value (`--resume` or `--resume auto`); Typer options cannot, so a bare
+    `--resume` is spelled out as `--resume=latest` before parsing."""
+    out = list(argv)
+    for i, arg in enumerate(out):
+        if arg == "--":
+            break
+        if arg == "--resume" and (i + 1 == len(out) or out[i + 1].startswith("-")):
+            out[i] = "--resume=latest"
+    return out
+
+
 def main() -> None:
     """Entry point of the `infogan` script."""
     try:
-        app()
+        app(args=_bare_resume_means_latest(sys.argv[1:]), prog_name="infogan")
     except InfoganError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -11,8 +11,11 @@ from types import FrameType
 import typer
 
 from infogan.cli import app
-from infogan.config import apply_overrides, load_config_file, load_preset
+from infogan.config import RESUMABLE_TRAIN_KEYS, apply_overrides, load_config_file, load_preset
 from infogan.errors import CheckpointError, ConfigError
+
+# `--resume` alone means "latest" (see infogan.cli.main); `--resume auto` resumes only when there is a run.
+RESUME_WHEN = ("latest", "auto")
 
 
 class _StopFlag:
@@ -63,11 +66,14 @@ def train(
     overrides: list[str] | None = typer.Option(
         None, "--set", help="Override any config key: --set model.lambda_cont=0.2 (repeatable)."
     ),
-    resume: bool = typer.Option(
-        False,
+    resume: str | None = typer.Option(
+        None,
         "--resume",
-        help="Continue the run in --run-dir from its newest "
-        "checkpoint; only --steps, --log-every and --checkpoint-every may change.",
+        metavar="[auto]",
+        help="Continue the run in --run-dir from its newest complete checkpoint. `--resume auto` does that "
+        "when --run-dir holds a run and starts a new one there otherwise (for jobs that may be restarted). "
+        "A resumed run keeps its config; only --steps, --log-every, --checkpoint-every and the train.* "
+        "bookkeeping keys may change.",
     ),
 ) -> None:
     """Train a model. With no options: InfoGAN on MNIST as in the paper (full MNIST if found, else the
@@ -90,20 +96,26 @@ def train(
     ]
     if dataset is not None:
         sets += [f"data.name={dataset}", "data.fallback=null"]
-    if resume:
+    if resume is not None:
+        if resume not in RESUME_WHEN:
+            raise ConfigError(f"--resume takes no value or 'auto', got '{resume}'")
         if run_dir is None:
-            raise ConfigError("--resume needs --run-dir DIR, the run to continue")
-        allowed = ("train.steps=", "train.log_every=", "train.checkpoint_every=")
+            raise ConfigError(
+                f"--resume{' auto' if resume == 'auto' else ''} needs --run-dir DIR, the run to continue"
+            )
+    if resume == "latest":
+        assert run_dir is not None
+        allowed = tuple(f"train.{key}=" for key in RESUMABLE_TRAIN_KEYS)
         changed = [s.partition("=")[0] for s in sets if not s.startswith(allowed)]
         if changed:
             raise ConfigError(
                 f"a resumed run keeps its config; cannot change {', '.join(changed)} "
-                "(only --steps, --log-every and --checkpoint-every)"
+                f"(only {', '.join(sorted('train.' + k for k in RESUMABLE_TRAIN_KEYS))})"
             )
         if not (run_dir / "config.yaml").is_file():
             raise CheckpointError(f"cannot resume: {run_dir} holds no run (no config.yaml)")
         cfg = apply_overrides(load_config_file(run_dir / "config.yaml"), sets)
-    else:
+    else:  # a new run, or `--resume auto`: the command line's config, checked against the run's when it exists
         cfg = load_preset(preset, sets)
         if run_dir is None:
             run_dir = Path("runs") / f"{cfg.preset}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -112,7 +124,8 @@ def train(
     stop = _StopFlag()
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        run = train_run(cfg, run_dir, resume=resume, should_stop=stop.requested)
+        resuming = resume == "latest" or (resume == "auto" and (run_dir / "config.yaml").is_file())
+        run = train_run(cfg, run_dir, resume=resuming, should_stop=stop.requested)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

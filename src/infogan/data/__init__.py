@@ -72,8 +72,10 @@ def resolve(cfg: DataConfig) -> tuple[DataConfig, str]:
     `cfg.name` is used when its files are present (or, with `cfg.download`, can be downloaded); otherwise
     `cfg.fallback` if one is set. Returns the resolved config and one line saying what was chosen and why.
     """
-    src = source(cfg.name, cfg)
     root = _root(cfg)
+    if root is not None and not root.exists() and not cfg.download:
+        raise ConfigError(f"data root {root} does not exist")
+    src = source(cfg.name, cfg)
     reason = ""
     if not src.available(root) and cfg.download:
         try:

@@ -1,27 +1,40 @@
 """Checkpoints: ``checkpoints/step-<N>/`` with weights as safetensors, optimiser/RNG/loop state, and a manifest.
 
 A checkpoint is written under a temporary name, each file flushed and fsynced, the manifest written last, and then
-the folder renamed into place, so a folder called ``step-<N>`` with a manifest is always complete. Non-weight state
-is read back with ``torch.load(weights_only=True)``, which refuses pickled code.
+the folder renamed into place, so a folder called ``step-<N>`` with a manifest is always complete. The manifest
+records the format version, the model's config and image shape, and a SHA-256 of every file; loading checks all
+of them before anything is restored. Weights are safetensors; the rest of the state (optimisers, every RNG, the
+loop's counters) is read back with ``torch.load(weights_only=True)``, which refuses pickled code, and only on a
+torch recent enough for that restriction to hold (`MIN_TORCH`).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import random
 import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from infogan.config import config_differences
 from infogan.errors import CheckpointError
 from infogan.models.base import GenerativeModel
 
-FORMAT_VERSION = 1
+# 2 added the model config and image shape to the manifest and the numpy, Python and CUDA RNG states; format 1
+# checkpoints are still read (without the config check).
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
+# torch.load(weights_only=True) refuses arbitrary pickles from 2.6 on (earlier versions had a bypass,
+# CVE-2025-32434), and 2.6 made it the default.
+MIN_TORCH = (2, 6)
 MANIFEST = "manifest.json"
 WEIGHTS = "model.safetensors"
 STATE = "state.pt"
@@ -53,6 +66,55 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def rng_states() -> dict[str, Any]:
+    """Every process-wide random generator's state, as tensors and numbers (loadable with weights_only=True):
+    torch's CPU (and CUDA, when initialised) generators, numpy's global generator and Python's `random`."""
+    _, keys, pos, has_gauss, gauss = np.random.get_state(legacy=True)
+    assert isinstance(keys, np.ndarray)  # the legacy form is a tuple of (name, keys, pos, has_gauss, gauss)
+    version, internal, gauss_next = random.getstate()
+    states: dict[str, Any] = {
+        "torch": torch.get_rng_state(),
+        "numpy": {
+            "keys": torch.from_numpy(keys.astype(np.int64)),
+            "pos": pos,
+            "has_gauss": has_gauss,
+            "gauss": gauss,
+        },
+        "python": {
+            "version": version,
+            "state": torch.tensor(internal, dtype=torch.int64),
+            "gauss": gauss_next,
+        },
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def set_rng_states(states: dict[str, Any]) -> None:
+    """Restore what `rng_states` captured (states missing from older checkpoints are left alone)."""
+    torch.set_rng_state(states["torch"].cpu())
+    if "numpy" in states:
+        n = states["numpy"]
+        keys = n["keys"].cpu().numpy().astype(np.uint32)
+        np.random.set_state(("MT19937", keys, int(n["pos"]), int(n["has_gauss"]), float(n["gauss"])))
+    if "python" in states:
+        py = states["python"]
+        random.setstate((int(py["version"]), tuple(int(v) for v in py["state"].tolist()), py["gauss"]))
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([s.cpu() for s in states["cuda"]])
+
+
+def nonfinite_tensors(tensors: dict[str, torch.Tensor]) -> list[str]:
+    """Names of the floating-point tensors holding a NaN or an infinity."""
+    return [k for k, v in tensors.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+
+
+def model_identity(model: GenerativeModel) -> dict[str, Any]:
+    """What a checkpoint must agree with to be loaded into `model`: its config and image shape."""
+    return {"model": model.cfg.model_dump(mode="json"), "image_shape": list(model.image_shape)}
+
+
 def save_checkpoint(model: GenerativeModel, step: int, folder: Path, loop_state: dict[str, Any]) -> Path:
     """Write a complete checkpoint of `model` at `step` into ``folder/step-<step>`` and return its path.
 
@@ -61,31 +123,65 @@ def save_checkpoint(model: GenerativeModel, step: int, folder: Path, loop_state:
         step: number of completed updates.
         folder: the run's ``checkpoints`` folder.
         loop_state: the loop's own state (tensors, numbers, strings), restored by `load_checkpoint`.
+
+    Raises:
+        CheckpointError: the weights hold a NaN or an infinity (nothing is written), or the disk refused the
+            write (full, read-only, ...): the message names the path, the partial write is removed and the
+            previous checkpoints are untouched.
     """
-    folder.mkdir(parents=True, exist_ok=True)
+    weights = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    bad = nonfinite_tensors(weights)
+    if bad:
+        raise CheckpointError(
+            f"refusing to write a checkpoint at step {step}: non-finite values in {', '.join(bad[:3])}"
+        )
     final = folder / f"step-{step}"
     tmp = folder / f".step-{step}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    weights = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    save_file(weights, str(tmp / WEIGHTS))
-    state = {
-        "optimizers": {name: opt.state_dict() for name, opt in model.optimizers.items()},
-        "rng": {"model": model.rng.get_state(), "torch": torch.get_rng_state()},
-        "loop": loop_state,
-    }
-    torch.save(state, tmp / STATE)
-    files = {name: _sha256(tmp / name) for name in (WEIGHTS, STATE)}
-    for name in files:
-        _fsync(tmp / name)
-    manifest = {"format_version": FORMAT_VERSION, "step": step, "files": files, "torch": torch.__version__}
-    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1))
-    _fsync(tmp / MANIFEST)
-    _fsync(tmp)
-    if final.exists():  # a checkpoint of the same step from a run that was resumed before it
-        shutil.rmtree(final)
-    tmp.rename(final)
-    _fsync(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        save_file(weights, str(tmp / WEIGHTS))
+        state = {
+            "optimizers": {name: opt.state_dict() for name, opt in model.optimizers.items()},
+            "rng": {"model": model.rng.get_state(), **rng_states()},
+            "loop": loop_state,
+        }
+        torch.save(state, tmp / STATE)
+        files = {name: _sha256(tmp / name) for name in (WEIGHTS, STATE)}
+        for name in files:
+            _fsync(tmp / name)
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "step": step,
+            "files": files,
+            "torch": torch.__version__,
+            **model_identity(model),
+        }
+        with (tmp / MANIFEST).open("w") as fh:
+            fh.write(json.dumps(manifest, indent=1))
+            fh.flush()
+            os.fsync(fh.fileno())
+        _fsync(tmp)
+        if (
+            final.exists()
+        ):  # a same-step checkpoint whose state failed to load: move it aside, then replace it
+            old = folder / f".step-{step}.old"
+            shutil.rmtree(old, ignore_errors=True)
+            final.rename(old)
+            tmp.rename(final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(final)
+        _fsync(folder)
+    except (OSError, SafetensorError) as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            reason = "no space left on device"
+        raise CheckpointError(
+            f"cannot write checkpoint {final}: {reason}; the previous checkpoints are intact"
+        ) from exc
     return final
 
 
@@ -99,61 +195,105 @@ def read_manifest(path: Path) -> dict[str, Any] | None:
 
 
 def list_checkpoints(folder: Path) -> list[Path]:
-    """Complete checkpoints in `folder`, oldest first."""
+    """Complete checkpoints in `folder`, oldest first.
+
+    A ``.step-<N>.old`` folder is the previous checkpoint of a step being replaced (see `save_checkpoint`); it
+    counts only while no ``step-<N>`` exists, i.e. after a crash in the middle of the replacement.
+    """
     if not folder.is_dir():
         return []
-    found = [
-        (m["step"], p) for p in folder.glob("step-*") if p.is_dir() and (m := read_manifest(p)) is not None
-    ]
-    return [p for _, p in sorted(found)]
+    found: dict[int, Path] = {}
+    for pattern in (".step-*.old", "step-*"):  # a step-<N> folder wins over an .old of the same step
+        for p in folder.glob(pattern):
+            if p.is_dir() and (m := read_manifest(p)) is not None:
+                found[int(m["step"])] = p
+    return [found[step] for step in sorted(found)]
 
 
 def prune_checkpoints(folder: Path, keep_last: int) -> None:
-    """Delete all but the newest `keep_last` complete checkpoints, and leftovers of interrupted saves."""
-    for path in list_checkpoints(folder)[:-keep_last]:
-        shutil.rmtree(path, ignore_errors=True)
-    for tmp in folder.glob(".step-*.tmp"):
-        shutil.rmtree(tmp, ignore_errors=True)
+    """Delete all but the newest `keep_last` complete checkpoints, and leftovers of interrupted saves. Called
+    after a save has committed, so the newest checkpoint is never among those deleted."""
+    kept = list_checkpoints(folder)[-keep_last:]
+    for path in [*folder.glob("step-*"), *folder.glob(".step-*.old"), *folder.glob(".step-*.tmp")]:
+        if path not in kept:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _torch_version() -> tuple[int, int]:
+    major, minor = torch.__version__.split("+")[0].split(".")[:2]
+    return int(major), int(minor)
 
 
 def load_checkpoint(
     path: Path, model: GenerativeModel, *, with_state: bool = True
 ) -> tuple[int, dict[str, Any]]:
-    """Restore `model` (and, with `with_state`, its optimisers and generators) from a checkpoint folder.
+    """Restore `model` (and, with `with_state`, its optimisers and every RNG) from a checkpoint folder.
+
+    Everything is checked before anything is restored: the manifest and its format version, each file's hash,
+    the model config and image shape, tensor shapes, and that every tensor is finite. Any failure raises a
+    `CheckpointError` with one line naming what differs; the model is then left as it was.
 
     Returns:
         (step, loop_state); loop_state is empty when `with_state` is False.
     """
+    if _torch_version() < MIN_TORCH:
+        raise CheckpointError(
+            f"loading checkpoints needs torch >= {'.'.join(map(str, MIN_TORCH))} "
+            f"(safe weights_only loading); this is torch {torch.__version__}"
+        )
     manifest = read_manifest(path)
     if manifest is None:
         raise CheckpointError(f"{path} is not a complete checkpoint (no readable {MANIFEST})")
-    if manifest.get("format_version") != FORMAT_VERSION:
+    if manifest.get("format_version") not in READABLE_FORMATS:
         raise CheckpointError(
             f"{path} has checkpoint format {manifest.get('format_version')}, "
-            f"this version of infogan reads format {FORMAT_VERSION}"
+            f"this version of infogan reads formats {', '.join(map(str, READABLE_FORMATS))}"
         )
-    for name, digest in manifest.get("files", {}).items():
+    files = manifest.get("files")
+    if not isinstance(files, dict) or set(files) != {WEIGHTS, STATE}:
+        raise CheckpointError(f"{path / MANIFEST} does not list the checkpoint's files ({WEIGHTS}, {STATE})")
+    for name, digest in files.items():
         if not (path / name).is_file() or _sha256(path / name) != digest:
-            raise CheckpointError(f"{path / name} is missing or does not match its manifest (corrupted?)")
+            raise CheckpointError(
+                f"{path / name} is missing or does not match its manifest (truncated or corrupted)"
+            )
+    if "model" in manifest:
+        saved = {"model": manifest["model"], "image_shape": manifest.get("image_shape")}
+        diffs = config_differences(saved, model_identity(model))
+        if diffs:
+            what = "; ".join(f"{key} {was!r} in the checkpoint, {now!r} here" for key, was, now in diffs[:3])
+            raise CheckpointError(f"{path} was trained with a different model: {what}")
     try:
         weights = load_file(str(path / WEIGHTS), device=str(model.device))
     except (OSError, SafetensorError) as exc:
         raise CheckpointError(f"cannot read weights {path / WEIGHTS}: {exc}") from exc
-    _load_weights(model, weights, path)
+    _check_weights(model, weights, path)
+    state: dict[str, Any] = {}
+    if with_state:
+        try:
+            state = torch.load(path / STATE, map_location=model.device, weights_only=True)
+        except Exception as exc:  # unpickling errors have no common base class
+            raise CheckpointError(f"cannot read {path / STATE}: {str(exc).splitlines()[0]}") from exc
+        if not isinstance(state, dict) or not {"optimizers", "rng", "loop"} <= set(state):
+            raise CheckpointError(f"{path / STATE} is not an infogan training state")
+        bad = [
+            f"optimizer {name}"
+            for name, opt_state in state["optimizers"].items()
+            if any(nonfinite_tensors(s) for s in opt_state.get("state", {}).values())
+        ]
+        if bad:
+            raise CheckpointError(f"{path / STATE} holds non-finite values in {', '.join(bad)}")
+    model.load_state_dict(weights)
     if not with_state:
         return int(manifest["step"]), {}
-    try:
-        state = torch.load(path / STATE, map_location=model.device, weights_only=True)
-    except Exception as exc:  # unpickling errors have no common base class
-        raise CheckpointError(f"cannot read {path / STATE}: {str(exc).splitlines()[0]}") from exc
     for name, opt in model.optimizers.items():
         opt.load_state_dict(state["optimizers"][name])
     model.rng.set_state(state["rng"]["model"].cpu())
-    torch.set_rng_state(state["rng"]["torch"].cpu())
+    set_rng_states(state["rng"])
     return int(manifest["step"]), state["loop"]
 
 
-def _load_weights(model: GenerativeModel, weights: dict[str, torch.Tensor], path: Path) -> None:
+def _check_weights(model: GenerativeModel, weights: dict[str, torch.Tensor], path: Path) -> None:
     expected = model.state_dict()
     missing = sorted(set(expected) - set(weights))
     unexpected = sorted(set(weights) - set(expected))
@@ -167,4 +307,6 @@ def _load_weights(model: GenerativeModel, weights: dict[str, torch.Tensor], path
                 f"{path / WEIGHTS} does not match this model: {key} has shape "
                 f"{tuple(value.shape)} in the checkpoint, {tuple(expected[key].shape)} here"
             )
-    model.load_state_dict(weights)
+    bad = nonfinite_tensors(weights)
+    if bad:
+        raise CheckpointError(f"{path / WEIGHTS} holds non-finite values in {', '.join(bad[:3])}")

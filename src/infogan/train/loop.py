@@ -5,10 +5,13 @@ The model owns the maths (arXiv:1606.03657's update lives in models/infogan.py);
 
 from __future__ import annotations
 
+import copy
 import math
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -53,8 +56,38 @@ class BatchSchedule:
         return self._perm[i * self.batch_size : (i + 1) * self.batch_size]
 
 
+def nonfinite_in_step(model: GenerativeModel, out: dict[str, Tensor]) -> str | None:
+    """What went non-finite in the step that produced `out`: its losses, then the gradients it left behind.
+
+    One host sync per step. Gradients are those of each optimiser's last backward pass (every model clears them
+    before its backward, not after), so a NaN gradient is caught in the step that made it, before it can spread
+    through the next update.
+    """
+    values = torch.stack([v.detach().float().reshape(()) for v in out.values()])
+    params = [(n, p) for n, p in model.named_parameters() if p.grad is not None]
+    norms = list(torch._foreach_norm([p.grad for _, p in params])) if params else []  # type: ignore[misc]
+    if bool(torch.isfinite(torch.cat([values, torch.stack(norms)]) if norms else values).all()):
+        return None
+    bad = [k for k, v in zip(out, values, strict=True) if not math.isfinite(float(v))]
+    if bad:
+        return f"loss {', '.join(bad)}"
+    per_module = Counter(
+        name.split(".")[0]
+        for (name, _), norm in zip(params, norms, strict=True)
+        if not math.isfinite(float(norm))
+    )
+    return "gradient in " + ", ".join(
+        f"{m} ({n} tensor{'s' if n > 1 else ''})" for m, n in per_module.items()
+    )
+
+
 class Trainer:
     """Runs `model.train_step` for `cfg.steps` updates, writing into `run`.
+
+    After every step the losses and gradients are checked (`nonfinite_in_step`); a non-finite one is handled by
+    `cfg.on_nonfinite`: "stop" raises `TrainingDivergedError` with the last good checkpoint kept, "rollback"
+    reloads that checkpoint (the initial weights if there is none yet) and continues with a new training seed,
+    at most `cfg.max_retries` times.
 
     Args:
         model: a model on its device, already seeded.
@@ -85,6 +118,9 @@ class Trainer:
         """Train from scratch or from a checkpoint; return the number of completed steps."""
         model, cfg = self.model, self.cfg
         start, loop_state = load_checkpoint(resume_from, model) if resume_from else (0, {})
+        # The rollback target before the first checkpoint: the initial weights and (empty) optimiser state.
+        initial = None if resume_from else _snapshot(model)
+        retries: int = loop_state.get("retries", 0)
         sums: dict[str, Tensor] = loop_state.get("sums", {})
         count: int = loop_state.get("count", 0)
         # Training time of earlier sessions of this run, so elapsed_s counts across resumes.
@@ -96,18 +132,39 @@ class Trainer:
         try:
             while step < cfg.steps:
                 out = model.train_step(self.data.batch(self.schedule.indices(step)), step)
+                problem = nonfinite_in_step(model, out)
+                if problem is not None:
+                    retries += 1
+                    where = f"{problem} became non-finite at step {step + 1}"
+                    if cfg.on_nonfinite == "stop" or retries > cfg.max_retries:
+                        raise TrainingDivergedError(self._diverged_message(where, retries))
+                    step, loop_state = self._roll_back(initial, retries)
+                    sums, count = loop_state.get("sums", {}), loop_state.get("count", 0)
+                    elapsed_before = loop_state.get("elapsed_s", elapsed_before)
+                    log.close()
+                    log = MetricsLog(self.run.path, resume_step=step)
+                    self.progress(
+                        f"{where}; rolled back to step {step} and retrying with training seed "
+                        f"{_retry_seed(cfg.seed, retries)} (retry {retries} of {cfg.max_retries})"
+                    )
+                    start, started, window_start, window_step = (
+                        step,
+                        time.perf_counter(),
+                        time.perf_counter(),
+                        step,
+                    )
+                    continue
                 for key, value in out.items():
                     sums[key] = sums[key] + value if key in sums else value.clone()
                 count += 1
                 step += 1
                 final = step == cfg.steps
                 if step % cfg.log_every == 0 or final:
-                    # The one host sync of a log window: losses stayed on the device until now.
+                    # The one host sync of a log window besides the health check: losses stayed on the device.
                     values = {k: float(v) / count for k, v in sums.items()}
                     now = time.perf_counter()
                     ips = (step - window_step) * self.images_per_step / max(now - window_start, 1e-9)
                     eta = (cfg.steps - step) * (now - started) / max(step - start, 1)
-                    self._check_finite(values, step)
                     elapsed = elapsed_before + now - started
                     log.write(step, {**values, "images_per_s": ips, "elapsed_s": elapsed})
                     self.progress(progress_line(step, cfg.steps, values, ips, eta, self.ceilings))
@@ -116,9 +173,8 @@ class Trainer:
                     save_grid(model.generate(preview), self.run.samples / f"step-{step}.png", preview_cols)
                 stop = self.should_stop()
                 if step % cfg.checkpoint_every == 0 or final or stop:
-                    self._check_finite({k: float(v) for k, v in sums.items()}, step)
                     elapsed = elapsed_before + time.perf_counter() - started
-                    state = {"sums": sums, "count": count, "elapsed_s": elapsed}
+                    state = {"sums": sums, "count": count, "elapsed_s": elapsed, "retries": retries}
                     save_checkpoint(model, step, self.run.checkpoints, state)
                     prune_checkpoints(self.run.checkpoints, cfg.keep_last)
                 if stop:
@@ -128,11 +184,43 @@ class Trainer:
             log.close()
         return step
 
-    @staticmethod
-    def _check_finite(values: dict[str, float], step: int) -> None:
-        bad = [k for k, v in values.items() if not math.isfinite(v)]
-        if bad:
-            raise TrainingDivergedError(
-                f"{', '.join(bad)} became non-finite by step {step}; no checkpoint was "
-                "written for it (the previous one is intact)"
-            )
+    def _roll_back(self, initial: dict[str, Any] | None, retries: int) -> tuple[int, dict[str, Any]]:
+        """Restore the newest complete checkpoint (or `initial`) and reseed the training generator."""
+        newest = self.run.latest_checkpoint()
+        if newest is not None:
+            step, loop_state = load_checkpoint(newest, self.model)
+        elif initial is not None:
+            _restore(self.model, initial)
+            step, loop_state = 0, {}
+        else:  # resumed from a checkpoint that has since disappeared
+            raise TrainingDivergedError(f"no checkpoint left in {self.run.checkpoints} to roll back to")
+        self.model.seed(_retry_seed(self.cfg.seed, retries))
+        return step, loop_state
+
+    def _diverged_message(self, where: str, retries: int) -> str:
+        newest = self.run.latest_checkpoint()
+        kept = f"the last good checkpoint is {newest}" if newest else "no checkpoint had been written yet"
+        if self.cfg.on_nonfinite == "rollback":
+            return f"{where} after {retries - 1} retries (train.max_retries={self.cfg.max_retries}); {kept}"
+        return (
+            f"{where}; stopped, {kept} (set train.on_nonfinite=rollback to retry from it with a new seed, "
+            "or lower the learning rates)"
+        )
+
+
+def _retry_seed(seed: int, retries: int) -> int:
+    """The training seed of the `retries`-th retry: distinct from the run's seed and from other retries."""
+    return seed + 1_000_003 * retries
+
+
+def _snapshot(model: GenerativeModel) -> dict[str, Any]:
+    return {
+        "weights": {k: v.detach().clone() for k, v in model.state_dict().items()},
+        "optimizers": {name: copy.deepcopy(opt.state_dict()) for name, opt in model.optimizers.items()},
+    }
+
+
+def _restore(model: GenerativeModel, snapshot: dict[str, Any]) -> None:
+    model.load_state_dict(snapshot["weights"])
+    for name, opt in model.optimizers.items():
+        opt.load_state_dict(copy.deepcopy(snapshot["optimizers"][name]))
