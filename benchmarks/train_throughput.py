@@ -1,7 +1,9 @@
 """Training throughput of the paper's MNIST InfoGAN (images/s at batch 128) on random data held in memory.
 
 Prints one JSON line. Usage: python benchmarks/train_throughput.py [--steps N] [--warmup N] [--batch-size B]
-[--threads T]. The FLOP count per image is measured once with torch's FLOP counter over a whole train_step.
+[--threads T]. The FLOP count per image is measured once with torch's FLOP counter over a whole train_step. The
+loop's per-step guard (every loss and gradient finite, `nonfinite_in_step`) is timed on its own and reported as a
+share of the step time.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from infogan.config import load_preset
 from infogan.data.base import ImageTensorDataset
 from infogan.models import build_model
-from infogan.train.loop import BatchSchedule
+from infogan.train.loop import BatchSchedule, nonfinite_in_step
 
 
 def main() -> None:
@@ -50,6 +52,10 @@ def main() -> None:
     float(out["d_loss"])
     seconds = time.perf_counter() - start
     images_per_s = args.steps * args.batch_size / seconds
+    start = time.perf_counter()
+    for _ in range(20):
+        assert nonfinite_in_step(model, out) is None
+    check_s = (time.perf_counter() - start) / 20
     print(
         json.dumps(
             {
@@ -61,6 +67,8 @@ def main() -> None:
                 "images_per_s": round(images_per_s, 1),
                 "mflop_per_image": round(flops_per_image / 1e6, 1),
                 "achieved_gflop_per_s": round(images_per_s * flops_per_image / 1e9, 1),
+                "health_check_ms": round(check_s * 1e3, 2),
+                "health_check_share": round(check_s / (seconds / args.steps), 4),
                 "torch": torch.__version__,
                 "machine": platform.machine(),
             }

@@ -234,11 +234,14 @@ def test_user_mistake_from_a_new_process_has_no_traceback():
     )
 
 
-def test_sigint_checkpoints_exits_130_and_resume_continues(tmp_path):
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_a_signal_checkpoints_exits_128_plus_signal_and_resume_continues(tmp_path, signame):
     import os
     import signal
     import subprocess
     import sys
+
+    signum = getattr(signal, signame)
 
     run_dir = tmp_path / "run"
     args = [
@@ -263,9 +266,10 @@ def test_sigint_checkpoints_exits_130_and_resume_continues(tmp_path):
     for line in proc.stderr:
         if line.startswith("step 3/"):
             break
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     rest = proc.stderr.read()
-    assert proc.wait(timeout=60) == 130, rest
+    assert proc.wait(timeout=60) == 128 + signum, rest
+    assert f"{signame}: finishing this step and writing a checkpoint" in rest
     assert "stopped at step" in rest and "Traceback" not in rest
     stopped = int(rest.split("stopped at step ")[1].split(";")[0])
     assert (run_dir / "checkpoints" / f"step-{stopped}" / "manifest.json").is_file()
