@@ -426,3 +426,24 @@ def test_resume_auto_starts_then_continues_and_refuses_another_config(tmp_path):
     )
     bad = invoke("train", "--run-dir", run_dir, "--resume", "sometimes")
     assert bad.stderr.strip() == "error: --resume takes no value or 'auto', got 'sometimes'"
+
+
+def test_the_collapse_check_logs_its_figures_and_warns_only_on_collapse(tiny_config, tmp_path, monkeypatch):
+    cfg = tiny_config.model_copy(deep=True)
+    cfg.train.log_every = 1
+    lines: list[str] = []
+    train(cfg, tmp_path / "healthy", progress=lines.append)
+    rows = [json.loads(line) for line in (tmp_path / "healthy" / "metrics.jsonl").read_text().splitlines()]
+    assert all({"vary_z", "vary_c1", "vary_c2", "vary_c3"} <= set(r) for r in rows)
+    assert not [line for line in lines if "warning" in line]
+
+    from infogan.models.infogan import InfoGAN
+
+    # G's samples (not its training pass) made constant: what the probe sees of a collapsed generator
+    monkeypatch.setattr(
+        InfoGAN, "generate", lambda self, latent: torch.zeros(len(latent.z), *self.image_shape)
+    )
+    lines.clear()
+    train(cfg, tmp_path / "collapsed", progress=lines.append)
+    warnings = [line for line in lines if line.startswith("warning")]
+    assert warnings == ["warning at step 1: G's output does not vary with z (vary_z 0 < 0.03)"]

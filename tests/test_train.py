@@ -1,6 +1,5 @@
 """The loop, checkpoints and resume."""
 
-import hashlib
 import json
 
 import pytest

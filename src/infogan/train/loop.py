@@ -21,6 +21,7 @@ from infogan.data import ImageTensorDataset
 from infogan.errors import ConfigError, InfoganError
 from infogan.models import GenerativeModel
 from infogan.train.checkpoint import load_checkpoint, prune_checkpoints, save_checkpoint
+from infogan.train.collapse import CollapseProbe
 from infogan.train.logging import MetricsLog, ProgressFn, progress_line
 from infogan.train.run_dir import RunDir
 from infogan.viz.grids import preview_latent, save_grid
@@ -84,6 +85,9 @@ def nonfinite_in_step(model: GenerativeModel, out: dict[str, Tensor]) -> str | N
 class Trainer:
     """Runs `model.train_step` for `cfg.steps` updates, writing into `run`.
 
+    At every log step the collapse detector (`CollapseProbe`) measures how much G's output varies with z and
+    with each code; the figures go to the metrics log and a collapse is reported as a warning.
+
     After every step the losses and gradients are checked (`nonfinite_in_step`); a non-finite one is handled by
     `cfg.on_nonfinite`: "stop" raises `TrainingDivergedError` with the last good checkpoint kept, "rollback"
     reloads that checkpoint (the initial weights if there is none yet) and continues with a new training seed,
@@ -126,6 +130,8 @@ class Trainer:
         # Training time of earlier sessions of this run, so elapsed_s counts across resumes.
         elapsed_before: float = loop_state.get("elapsed_s", 0.0)
         preview, preview_cols = preview_latent(model.latent, cfg.seed, device=model.device)
+        probe = self._collapse_probe()
+        flagged: list[str] = []
         log = MetricsLog(self.run.path, resume_step=start if resume_from else None)
         model.train()
         step, started, window_start, window_step = start, time.perf_counter(), time.perf_counter(), start
@@ -166,8 +172,18 @@ class Trainer:
                     ips = (step - window_step) * self.images_per_step / max(now - window_start, 1e-9)
                     eta = (cfg.steps - step) * (now - started) / max(step - start, 1)
                     elapsed = elapsed_before + now - started
-                    log.write(step, {**values, "images_per_s": ips, "elapsed_s": elapsed})
+                    health = probe.check(model) if probe is not None else None
+                    extra = health.as_metrics() if health is not None else {}
+                    log.write(step, {**values, **extra, "images_per_s": ips, "elapsed_s": elapsed})
                     self.progress(progress_line(step, cfg.steps, values, ips, eta, self.ceilings))
+                    if (
+                        health is not None and health.flags != flagged
+                    ):  # say it when it starts and when it ends
+                        for flag in health.flags:
+                            self.progress(f"warning at step {step}: {flag}")
+                        if flagged and not health.flags:
+                            self.progress(f"step {step}: G's output varies with z and every code again")
+                        flagged = health.flags
                     sums, count, window_start, window_step = {}, 0, now, step
                 if step % cfg.sample_every == 0 or final:
                     save_grid(model.generate(preview), self.run.samples / f"step-{step}.png", preview_cols)
@@ -183,6 +199,13 @@ class Trainer:
         finally:
             log.close()
         return step
+
+    def _collapse_probe(self) -> CollapseProbe | None:
+        """The collapse detector's fixed probe, scaled by the first 64 training images (None when disabled)."""
+        if not self.cfg.collapse_check:
+            return None
+        real = self.data.batch(torch.arange(min(64, len(self.data)), device=self.model.device))["x"]
+        return CollapseProbe(self.model, real, seed=self.cfg.seed)
 
     def _roll_back(self, initial: dict[str, Any] | None, retries: int) -> tuple[int, dict[str, Any]]:
         """Restore the newest complete checkpoint (or `initial`) and reseed the training generator."""
