@@ -447,3 +447,18 @@ def test_the_collapse_check_logs_its_figures_and_warns_only_on_collapse(tiny_con
     train(cfg, tmp_path / "collapsed", progress=lines.append)
     warnings = [line for line in lines if line.startswith("warning")]
     assert warnings == ["warning at step 1: G's output does not vary with z (vary_z 0 < 0.03)"]
+
+
+def test_an_impossible_image_size_is_refused_before_the_folder_is_read(tiny_config, tmp_path, monkeypatch):
+    from infogan.data import folder
+
+    def no_scan(*args, **kwargs):
+        raise AssertionError("the folder was read before the config was checked")
+
+    monkeypatch.setattr(folder, "scan_folder", no_scan)
+    cfg = tiny_config.model_copy(deep=True)
+    cfg.data = cfg.data.model_copy(update={"name": f"folder:{tmp_path}", "image_size": 10, "channels": 1})
+    with pytest.raises(
+        ConfigError, match=rf"cannot build infogan for folder:{tmp_path}: image size must be a multiple"
+    ):
+        train(cfg, tmp_path / "run", progress=quiet)

@@ -64,19 +64,20 @@ def test_save_load_round_trip(tmp_path):
     assert all(torch.equal(la[k], lb[k]) for k in la)
 
 
-def test_resume_equals_uninterrupted_run_bit_for_bit(tiny_config, tmp_path):
+@pytest.mark.parametrize("stop_at", [4, 5])  # N + N of 2N steps, and a stop off the checkpoint schedule
+def test_resume_equals_uninterrupted_run_bit_for_bit(tiny_config, tmp_path, stop_at):
     cfg = tiny_config.model_copy(deep=True)
     cfg.train.steps, cfg.train.checkpoint_every, cfg.train.log_every = 8, 3, 1
     full = train(cfg, tmp_path / "full", progress=quiet)
 
     calls = {"n": 0}
 
-    def stop_after_five() -> bool:
+    def stop_early() -> bool:
         calls["n"] += 1
-        return calls["n"] == 5
+        return calls["n"] == stop_at
 
-    part = train(cfg, tmp_path / "part", progress=quiet, should_stop=stop_after_five)
-    assert part.step == 5 and not (tmp_path / "part" / "eval.json").exists()
+    part = train(cfg, tmp_path / "part", progress=quiet, should_stop=stop_early)
+    assert part.step == stop_at and not (tmp_path / "part" / "eval.json").exists()
     resumed = train(cfg, tmp_path / "part", resume=True, progress=quiet)
     assert resumed.step == 8
     assert losses(rows(tmp_path / "part")) == losses(rows(tmp_path / "full"))

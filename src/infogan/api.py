@@ -184,6 +184,7 @@ def train(
     """
     run = RunDir(Path(run_dir))
     _check_run_dir(run, resume)  # before any long work: a mistake here costs seconds, not a data scan
+    _check_buildable(cfg)
     if cfg.data.channels is None or not resume:  # a new run: pick the dataset (or its fallback) and its shape
         data_cfg, note = datasets.resolve(cfg.data)
         cfg = cfg.model_copy(update={"data": data_cfg})
@@ -245,6 +246,22 @@ def train(
         model.eval()
         _finish(result, progress)
     return result
+
+
+def _check_buildable(cfg: RunConfig) -> None:
+    """Refuse a model that cannot be built for the configured dataset's image shape, before the data is read.
+
+    Built on the meta device (no memory, a few ms). The shape is the configured one or the dataset's own; a
+    fallback dataset of another shape is checked again when the real model is built.
+    """
+    src = datasets.source(cfg.data.name, cfg.data)
+    size = cfg.data.image_size or src.image_size
+    shape = (cfg.data.channels or src.channels, size, size)
+    try:
+        with torch.device("meta"):
+            build_model(cfg.model, shape)
+    except ValueError as exc:
+        raise ConfigError(f"cannot build {cfg.model.name} for {cfg.data.name}: {exc}") from exc
 
 
 def _check_run_dir(run: RunDir, resume: bool) -> None:
