@@ -54,3 +54,23 @@ def test_infogan_with_weight_clipping_keeps_the_critic_in_bounds():
 def test_inconsistent_critic_settings_are_refused_in_one_line(overrides, message):
     with pytest.raises(ConfigError, match=message):
         load_preset("infogan-wgan-gp", overrides)
+
+
+def test_the_official_codes_initialisation():
+    from infogan.models import build_model
+
+    torch.manual_seed(0)
+    model = build_model(load_preset("mnist", ["model.init=normal"]).model, (1, 28, 28))
+    fc = model.G.fc[0].weight
+    assert abs(float(fc.std()) - 0.02) < 0.001 and abs(float(fc.mean())) < 0.001
+    conv = next(m for m in model.trunk.modules() if isinstance(m, torch.nn.Conv2d)).weight
+    assert (
+        float(conv.abs().max()) <= 0.04 and abs(float(conv.std()) - 0.0176) < 0.003
+    )  # normal truncated at 2 std
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm1d | torch.nn.BatchNorm2d)]
+    assert norms and all(abs(float(m.weight.mean()) - 1) < 0.01 and not m.bias.any() for m in norms)
+    biased = [m.bias for m in model.modules() if isinstance(m, torch.nn.Linear) and m.bias is not None]
+    assert biased and not any(b.any() for b in biased)
+    torch.manual_seed(0)
+    default = build_model(load_preset("mnist").model, (1, 28, 28))
+    assert float(default.G.fc[0].weight.std()) > 0.05  # PyTorch's default for a 74-input layer: ~0.067

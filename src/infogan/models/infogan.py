@@ -22,6 +22,7 @@ from infogan.losses.penalties import clip_weights, gradient_penalty
 from infogan.models.base import Batch, GenerativeModel, LatentConfig, ModelConfig, eval_mode, frozen
 from infogan.nets.dcgan import DCGANGenerator, DCGANTrunk, Norm
 from infogan.nets.heads import LogitHead, QHead
+from infogan.nets.init import official_init
 from infogan.nets.paper import (
     ChairsGenerator,
     ChairsTrunk,
@@ -50,6 +51,8 @@ class InfoGANConfig(ModelConfig):
     width: int = Field(64, gt=0)
     q_hidden: int = Field(128, gt=0)
     leaky_slope: float = Field(0.1, ge=0)
+    # "pytorch": PyTorch's default initialisation; "normal": the official code's N(0, 0.02) (nets/init.py).
+    init: Literal["pytorch", "normal"] = "pytorch"
     # Networks (nets/paper.py, nets/dcgan.py): the paper's appendix - "paper" is MNIST's Table 1 (also the 3D faces
     # at 32x32), "svhn" Tables 2-3 (SVHN, CelebA; g_hidden = channels of G's 2x2 FC map, 448; d_hidden unused),
     # "chairs" Table 6 - or DCGAN backbones ("dcgan"; needed for a critic without batch norm).
@@ -110,6 +113,8 @@ class InfoGAN(GenerativeModel):
             self.trunk = DCGANTrunk(channels, size, cfg.width, cfg.critic_norm, cfg.leaky_slope)
         self.d_head = LogitHead(self.trunk.out_dim)
         self.q_head = QHead(self.trunk.out_dim, self.latent.q_dim, cfg.q_hidden, cfg.leaky_slope)
+        if cfg.init == "normal":
+            official_init(self)  # draws from the global generator, seeded before the model is built
         self.d_loss_fn, self.g_loss_fn = ADVERSARIAL[cfg.adversarial]
         self.info_weights = {
             c.name: cfg.lambda_cat if c.is_categorical else cfg.lambda_cont for c in self.latent.codes
