@@ -153,12 +153,8 @@ class Trainer:
                         f"{where}; rolled back to step {step} and retrying with training seed "
                         f"{_retry_seed(cfg.seed, retries)} (retry {retries} of {cfg.max_retries})"
                     )
-                    start, started, window_start, window_step = (
-                        step,
-                        time.perf_counter(),
-                        time.perf_counter(),
-                        step,
-                    )
+                    start = window_step = step
+                    started = window_start = time.perf_counter()
                     continue
                 for key, value in out.items():
                     sums[key] = sums[key] + value if key in sums else value.clone()
@@ -176,14 +172,8 @@ class Trainer:
                     extra = health.as_metrics() if health is not None else {}
                     log.write(step, {**values, **extra, "images_per_s": ips, "elapsed_s": elapsed})
                     self.progress(progress_line(step, cfg.steps, values, ips, eta, self.ceilings))
-                    if (
-                        health is not None and health.flags != flagged
-                    ):  # say it when it starts and when it ends
-                        for flag in health.flags:
-                            self.progress(f"warning at step {step}: {flag}")
-                        if flagged and not health.flags:
-                            self.progress(f"step {step}: G's output varies with z and every code again")
-                        flagged = health.flags
+                    if health is not None:
+                        flagged = self._report_collapse(health.flags, flagged, step)
                     sums, count, window_start, window_step = {}, 0, now, step
                 if step % cfg.sample_every == 0 or final:
                     save_grid(model.generate(preview), self.run.samples / f"step-{step}.png", preview_cols)
@@ -199,6 +189,15 @@ class Trainer:
         finally:
             log.close()
         return step
+
+    def _report_collapse(self, flags: list[str], before: list[str], step: int) -> list[str]:
+        """Say when the collapse detector's flags appear or change, and when they clear; return the new flags."""
+        if flags != before:
+            for flag in flags:
+                self.progress(f"warning at step {step}: {flag}")
+            if before and not flags:
+                self.progress(f"step {step}: G's output varies with z and every code again")
+        return flags
 
     def _collapse_probe(self) -> CollapseProbe | None:
         """The collapse detector's fixed probe, scaled by the first 64 training images (None when disabled)."""
