@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -10,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import Dataset
+
+from infogan.errors import DataUnavailableError
 
 Split = Literal["train", "test"]
 
@@ -36,6 +39,53 @@ class ImageSource(ABC):
         self, root: Path | None, split: Split, *, download: bool = False
     ) -> tuple[Tensor, Tensor | None]:
         """Read one split. Raises `DataUnavailableError` with a how-to-get line when files are missing."""
+
+
+class LocalFilesSource(ImageSource):
+    """A source read from files that sit together in the first of several candidate folders.
+
+    Subclasses say where to look (`candidate_folders`), what must be there (`has_files`, and `expected_files` for
+    the message) and, if they can, how to download (`fetch`); `locate` finds the folder or raises one line saying
+    what was looked for, where, and how to get it.
+    """
+
+    # The files the source needs, as the "not found" message names them, e.g. "IDX files".
+    expected_files: str
+
+    def candidate_folders(self, root: Path | None) -> Sequence[Path]:
+        """Folders to look in, in order."""
+        return [root] if root is not None else []
+
+    @abstractmethod
+    def has_files(self, folder: Path) -> bool:
+        """Whether `folder` holds every file the source reads."""
+
+    def fetch(self, root: Path | None) -> None:
+        """Download the files into `root` (or the source's default folder); sources that cannot download raise
+        `DataUnavailableError`."""
+        raise DataUnavailableError(f"dataset {self.name} cannot be downloaded; {self.how_to_get}")
+
+    def folder(self, root: Path | None) -> Path | None:
+        """The first candidate folder holding the files, or None."""
+        return next((f for f in self.candidate_folders(root) if self.has_files(f)), None)
+
+    def available(self, root: Path | None) -> bool:
+        return self.folder(root) is not None
+
+    def locate(self, root: Path | None, *, download: bool) -> Path:
+        """The folder holding the files, downloading them first when allowed and missing."""
+        folder = self.folder(root)
+        if folder is None and download:
+            self.fetch(root)
+            folder = self.folder(root)
+        if folder is None:
+            looked = (
+                ", ".join(str(p) for p in self.candidate_folders(root)) or "nowhere (no --data-root given)"
+            )
+            raise DataUnavailableError(
+                f"dataset {self.name}: {self.expected_files} not found (looked in {looked}); {self.how_to_get}"
+            )
+        return folder
 
 
 class ImageTensorDataset(Dataset[dict[str, Tensor]]):

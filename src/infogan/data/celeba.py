@@ -13,13 +13,14 @@ Memory: images are decoded into a uint8 buffer and converted once; the full trai
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from infogan.data.base import ImageSource, Split
+from infogan.data.base import LocalFilesSource, Split
 from infogan.errors import DataUnavailableError
 
 DEFAULT_ROOT = Path("~/.cache/infogan/data").expanduser()
@@ -57,7 +58,7 @@ def load_face(path: Path, crop: int = CROP, size: int = SIZE) -> np.ndarray:
         raise DataUnavailableError(f"cannot read CelebA image {path}: {exc}") from exc
 
 
-class CelebA(ImageSource):
+class CelebA(LocalFilesSource):
     name = "celeba"
     description = "CelebA aligned faces, 162,770 train / 19,962 test, centre crop 108 resized to 32x32 RGB"
     how_to_get = (
@@ -68,30 +69,26 @@ class CelebA(ImageSource):
     channels = 3
     image_size = SIZE
 
+    expected_files = "img_align_celeba/ and list_eval_partition.txt"
+
     def __init__(self, limit: int | None = None) -> None:
         self.limit = limit
 
-    def folder(self, root: Path | None) -> Path | None:
+    def candidate_folders(self, root: Path | None) -> Sequence[Path]:
         base = root if root is not None else DEFAULT_ROOT
-        for folder in (base / "celeba", base):
-            if (folder / "img_align_celeba").is_dir() and (folder / "list_eval_partition.txt").is_file():
-                return folder
-        return None
+        return [base / "celeba", base]
 
-    def available(self, root: Path | None) -> bool:
-        return self.folder(root) is not None
+    def has_files(self, folder: Path) -> bool:
+        return (folder / "img_align_celeba").is_dir() and (folder / "list_eval_partition.txt").is_file()
+
+    def fetch(self, root: Path | None) -> None:
+        """No download: torchvision's CelebA download goes through Google Drive, which rate-limits and often
+        fails; `locate` then reports the missing files with how to get them."""
 
     def load(
         self, root: Path | None, split: Split, *, download: bool = False
     ) -> tuple[Tensor, Tensor | None]:
-        # No download: torchvision's CelebA download goes through Google Drive, which rate-limits and often fails.
-        folder = self.folder(root)
-        if folder is None:
-            base = root if root is not None else DEFAULT_ROOT
-            raise DataUnavailableError(
-                f"dataset celeba: img_align_celeba/ and list_eval_partition.txt not found in {base / 'celeba'} "
-                f"or {base}; {self.how_to_get}"
-            )
+        folder = self.locate(root, download=download)
         wanted = PARTITIONS[split]
         names = sorted(
             n for n, p in read_partition(folder / "list_eval_partition.txt").items() if p == wanted

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from infogan.data.base import ImageSource, Split
+from infogan.data.base import LocalFilesSource, Split
 from infogan.errors import DataUnavailableError
 
 _DTYPES: dict[int, str] = {0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -45,45 +44,22 @@ def _find(folder: Path, stem: str) -> Path | None:
     return None
 
 
-class IDXSource(ImageSource):
+class IDXSource(LocalFilesSource):
     """A 28x28 grayscale labelled source whose four IDX files sit together in one folder."""
 
     channels = 1
     image_size = 28
     num_classes = 10
 
-    def candidate_folders(self, root: Path | None) -> Sequence[Path]:
-        """Folders to look in, in order."""
-        return [root] if root is not None else []
+    expected_files = "IDX files"
 
-    def fetch(self, root: Path | None) -> None:
-        """Download the files into `root` (or the source's default folder); sources that cannot download raise
-        `DataUnavailableError`."""
-        raise DataUnavailableError(f"dataset {self.name} cannot be downloaded; {self.how_to_get}")
-
-    def folder(self, root: Path | None) -> Path | None:
-        for folder in self.candidate_folders(root):
-            if all(_find(folder, stem) for pair in FILES.values() for stem in pair):
-                return folder
-        return None
-
-    def available(self, root: Path | None) -> bool:
-        return self.folder(root) is not None
+    def has_files(self, folder: Path) -> bool:
+        return all(_find(folder, stem) for pair in FILES.values() for stem in pair)
 
     def load(
         self, root: Path | None, split: Split, *, download: bool = False
     ) -> tuple[Tensor, Tensor | None]:
-        folder = self.folder(root)
-        if folder is None and download:
-            self.fetch(root)
-            folder = self.folder(root)
-        if folder is None:
-            looked = (
-                ", ".join(str(p) for p in self.candidate_folders(root)) or "nowhere (no --data-root given)"
-            )
-            raise DataUnavailableError(
-                f"dataset {self.name}: IDX files not found (looked in {looked}); {self.how_to_get}"
-            )
+        folder = self.locate(root, download=download)
         image_path, label_path = (_find(folder, stem) for stem in FILES[split])
         assert image_path is not None and label_path is not None
         images = torch.from_numpy(read_idx(image_path).copy()).float().unsqueeze(1) / 255.0  # (N, 1, 28, 28)

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from infogan.data.base import ImageSource, Split
+from infogan.data.base import LocalFilesSource, Split
 from infogan.errors import DataUnavailableError
 
 DEFAULT_ROOT = Path("~/.cache/infogan/data/svhn").expanduser()
@@ -50,7 +50,7 @@ def read_svhn_mat(path: Path) -> tuple[Tensor, Tensor]:
     return images, labels
 
 
-class SVHN(ImageSource):
+class SVHN(LocalFilesSource):
     name = "svhn"
     description = "SVHN cropped digits, 73,257 train / 26,032 test, 32x32 RGB, labelled"
     how_to_get = (
@@ -60,18 +60,13 @@ class SVHN(ImageSource):
     channels = 3
     image_size = 32
     num_classes = 10
+    expected_files = " and ".join(FILES.values())
 
     def candidate_folders(self, root: Path | None) -> Sequence[Path]:
         return [root, root / "svhn", root / "SVHN"] if root is not None else [DEFAULT_ROOT]
 
-    def folder(self, root: Path | None) -> Path | None:
-        for folder in self.candidate_folders(root):
-            if all((folder / name).is_file() for name in FILES.values()):
-                return folder
-        return None
-
-    def available(self, root: Path | None) -> bool:
-        return self.folder(root) is not None
+    def has_files(self, folder: Path) -> bool:
+        return all((folder / name).is_file() for name in FILES.values())
 
     def fetch(self, root: Path | None) -> None:
         """Download both splits with torchvision into `root` (or the default folder)."""
@@ -89,15 +84,7 @@ class SVHN(ImageSource):
     def load(
         self, root: Path | None, split: Split, *, download: bool = False
     ) -> tuple[Tensor, Tensor | None]:
-        folder = self.folder(root)
-        if folder is None and download:
-            self.fetch(root)
-            folder = self.folder(root)
-        if folder is None:
-            looked = ", ".join(str(p) for p in self.candidate_folders(root))
-            raise DataUnavailableError(
-                f"dataset svhn: {' and '.join(FILES.values())} not found (looked in {looked}); {self.how_to_get}"
-            )
+        folder = self.locate(root, download=download)
         return read_svhn_mat(folder / FILES[split])
 
 
