@@ -10,6 +10,32 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+_COUNT = {2: "two", 3: "three", 4: "four"}
+
+
+def _base(image_size: int, halvings: int, layers: str) -> int:
+    """The side of the smallest feature map, image_size / 2**halvings; a ValueError if it is not a whole number."""
+    factor = 2**halvings
+    if image_size % factor:
+        raise ValueError(
+            f"image size must be a multiple of {factor} for {_COUNT[halvings]} stride-2 {layers}, got {image_size}"
+        )
+    return image_size // factor
+
+
+def _strided_convs(channels: int, width: int, n: int, slope: float) -> list[nn.Module]:
+    """The stem every appendix D starts with: n 4x4 stride-2 convolutions to width, 2 x width, 4 x width, ...
+    channels, each followed by a leaky ReLU, with batch norm before it on all but the first."""
+    layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, stride=2, padding=1), nn.LeakyReLU(slope)]
+    for i in range(1, n):
+        c_in, c_out = width * 2 ** (i - 1), width * 2**i
+        layers += [
+            nn.Conv2d(c_in, c_out, 4, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(c_out),
+            nn.LeakyReLU(slope),
+        ]
+    return layers
+
 
 class MNISTGenerator(nn.Module):
     """Maps a latent vector (B, in_dim) to images (B, C, S, S) in [-1, 1].
@@ -22,11 +48,7 @@ class MNISTGenerator(nn.Module):
         self, in_dim: int, channels: int = 1, image_size: int = 28, hidden: int = 1024, width: int = 64
     ) -> None:
         super().__init__()
-        if image_size % 4:
-            raise ValueError(
-                f"image size must be a multiple of 4 for two stride-2 up-convolutions, got {image_size}"
-            )
-        self.base = image_size // 4
+        self.base = _base(image_size, 2, "up-convolutions")
         self.width = width
         self.fc = nn.Sequential(
             nn.Linear(in_dim, hidden, bias=False),
@@ -56,18 +78,10 @@ class MNISTTrunk(nn.Module):
         self, channels: int = 1, image_size: int = 28, hidden: int = 1024, width: int = 64, slope: float = 0.1
     ) -> None:
         super().__init__()
-        if image_size % 4:
-            raise ValueError(
-                f"image size must be a multiple of 4 for two stride-2 convolutions, got {image_size}"
-            )
-        base = image_size // 4
+        base = _base(image_size, 2, "convolutions")
         self.out_dim = hidden
         self.net = nn.Sequential(
-            nn.Conv2d(channels, width, 4, stride=2, padding=1),
-            nn.LeakyReLU(slope),
-            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1, bias=False),
-            nn.BatchNorm2d(2 * width),
-            nn.LeakyReLU(slope),
+            *_strided_convs(channels, width, 2, slope),
             nn.Flatten(),  # (B, 128 * 7 * 7)
             nn.Linear(2 * width * base**2, hidden, bias=False),
             nn.BatchNorm1d(hidden),
@@ -90,11 +104,7 @@ class SVHNGenerator(nn.Module):
         self, in_dim: int, channels: int = 3, image_size: int = 32, fc_channels: int = 448, width: int = 64
     ) -> None:
         super().__init__()
-        if image_size % 16:
-            raise ValueError(
-                f"image size must be a multiple of 16 for four stride-2 up-convolutions, got {image_size}"
-            )
-        self.base = image_size // 16
+        self.base = _base(image_size, 4, "up-convolutions")
         self.fc_channels = fc_channels
         self.fc = nn.Sequential(
             nn.Linear(in_dim, fc_channels * self.base**2, bias=False),
@@ -127,20 +137,9 @@ class SVHNTrunk(nn.Module):
 
     def __init__(self, channels: int = 3, image_size: int = 32, width: int = 64, slope: float = 0.1) -> None:
         super().__init__()
-        if image_size % 8:
-            raise ValueError(
-                f"image size must be a multiple of 8 for three stride-2 convolutions, got {image_size}"
-            )
-        self.out_dim = 4 * width * (image_size // 8) ** 2
+        self.out_dim = 4 * width * _base(image_size, 3, "convolutions") ** 2
         self.net = nn.Sequential(
-            nn.Conv2d(channels, width, 4, stride=2, padding=1),
-            nn.LeakyReLU(slope),
-            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1, bias=False),
-            nn.BatchNorm2d(2 * width),
-            nn.LeakyReLU(slope),
-            nn.Conv2d(2 * width, 4 * width, 4, stride=2, padding=1, bias=False),
-            nn.BatchNorm2d(4 * width),
-            nn.LeakyReLU(slope),
+            *_strided_convs(channels, width, 3, slope),
             nn.Flatten(),  # (B, 256 * 4 * 4)
         )
 
@@ -170,11 +169,7 @@ class ChairsGenerator(nn.Module):
         self, in_dim: int, channels: int = 1, image_size: int = 64, hidden: int = 1024, width: int = 64
     ) -> None:
         super().__init__()
-        if image_size % 8:
-            raise ValueError(
-                f"image size must be a multiple of 8 for three stride-2 up-convolutions, got {image_size}"
-            )
-        self.base = image_size // 8
+        self.base = _base(image_size, 3, "up-convolutions")
         self.top = 4 * width
         self.fc = nn.Sequential(
             nn.Linear(in_dim, hidden, bias=False),
@@ -217,21 +212,10 @@ class ChairsTrunk(nn.Module):
         self, channels: int = 1, image_size: int = 64, hidden: int = 1024, width: int = 64, slope: float = 0.1
     ) -> None:
         super().__init__()
-        if image_size % 8:
-            raise ValueError(
-                f"image size must be a multiple of 8 for three stride-2 convolutions, got {image_size}"
-            )
-        base = image_size // 8
+        base = _base(image_size, 3, "convolutions")
         self.out_dim = hidden
         self.net = nn.Sequential(
-            nn.Conv2d(channels, width, 4, stride=2, padding=1),
-            nn.LeakyReLU(slope),
-            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1, bias=False),
-            nn.BatchNorm2d(2 * width),
-            nn.LeakyReLU(slope),
-            nn.Conv2d(2 * width, 4 * width, 4, stride=2, padding=1, bias=False),
-            nn.BatchNorm2d(4 * width),
-            nn.LeakyReLU(slope),
+            *_strided_convs(channels, width, 3, slope),
             _same_conv(4 * width, 4 * width),
             nn.BatchNorm2d(4 * width),
             nn.LeakyReLU(slope),
