@@ -122,8 +122,9 @@ class Trainer:
         """Train from scratch or from a checkpoint; return the number of completed steps."""
         model, cfg = self.model, self.cfg
         start, loop_state = load_checkpoint(resume_from, model) if resume_from else (0, {})
-        # The rollback target before the first checkpoint: the initial weights and (empty) optimiser state.
-        initial = None if resume_from else _snapshot(model)
+        # The rollback target before the first checkpoint: the initial weights and (empty) optimiser state, copied
+        # only when the policy can roll back.
+        initial = _snapshot(model) if cfg.on_nonfinite == "rollback" and not resume_from else None
         retries: int = loop_state.get("retries", 0)
         sums: dict[str, Tensor] = loop_state.get("sums", {})
         count: int = loop_state.get("count", 0)
