@@ -78,6 +78,25 @@ def eval_mode(*modules: nn.Module) -> Iterator[None]:
             m.train(mode)
 
 
+@contextmanager
+def batch_statistics(*modules: nn.Module) -> Iterator[None]:
+    """Eval mode, except that batch norm normalises by each batch's own statistics, as in training, and updates
+    nothing: PyTorch's batch norm does exactly that when it has no running statistics, so they are set aside for
+    the duration and put back unchanged."""
+    norms = [
+        m for module in modules for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
+    ]
+    saved = [(m.running_mean, m.running_var) for m in norms]
+    with eval_mode(*modules):
+        for m in norms:
+            m.running_mean = m.running_var = None
+        try:
+            yield
+        finally:
+            for m, (mean, var) in zip(norms, saved, strict=True):
+                m.running_mean, m.running_var = mean, var
+
+
 class GenerativeModel(nn.Module, ABC):
     """A generative model with its own update rule.
 

@@ -19,7 +19,15 @@ from infogan.latent import Latent
 from infogan.losses.adversarial import ADVERSARIAL, AdversarialLoss
 from infogan.losses.info import info_loss, mi_lower_bound
 from infogan.losses.penalties import clip_weights, gradient_penalty
-from infogan.models.base import Batch, GenerativeModel, LatentConfig, ModelConfig, eval_mode, frozen
+from infogan.models.base import (
+    Batch,
+    GenerativeModel,
+    LatentConfig,
+    ModelConfig,
+    batch_statistics,
+    eval_mode,
+    frozen,
+)
 from infogan.nets.dcgan import DCGANGenerator, DCGANTrunk, Norm
 from infogan.nets.heads import LogitHead, QHead
 from infogan.nets.init import official_init
@@ -229,18 +237,6 @@ class InfoGAN(GenerativeModel):
         Q runs in eval mode (batch norm with its running statistics) unless `batch_stats`, which normalises with
         the statistics of this batch of fakes, as in training, and leaves the running statistics untouched.
         """
-        if not batch_stats:
-            with eval_mode(self.trunk, self.q_head):
-                return self.latent.code_nll(self.q_head(self.trunk(x)), latent)
-        buffers = [*self.trunk.buffers(), *self.q_head.buffers()]
-        saved = [b.clone() for b in buffers]
-        modes = [self.trunk.training, self.q_head.training]
-        self.trunk.train()
-        self.q_head.train()
-        try:
+        mode = batch_statistics if batch_stats else eval_mode
+        with mode(self.trunk, self.q_head):
             return self.latent.code_nll(self.q_head(self.trunk(x)), latent)
-        finally:
-            self.trunk.train(modes[0])
-            self.q_head.train(modes[1])
-            for buffer, value in zip(buffers, saved, strict=True):
-                buffer.copy_(value)

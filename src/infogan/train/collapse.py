@@ -9,15 +9,14 @@ only, or in one code only. It is cheap enough to run at every log window.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from infogan.latent import Code, Latent, LatentSpec
-from infogan.models.base import GenerativeModel
+from infogan.models.base import GenerativeModel, batch_statistics
 
 # vary_z is relative to the real images' own variation, ~1 for a generator as diverse as the data. Measured on
 # MNIST, Fashion-MNIST, the 8x8 digits and shapes: fresh initialisations of every preset score >= 0.048 (the cGAN's
@@ -122,7 +121,7 @@ class CollapseProbe:
         """
         if model.latent != self.spec:
             raise ValueError("this collapse probe was built for a model with a different latent spec")
-        with _batch_statistics(model):
+        with batch_statistics(model):
             x = model.generate(_to(self.latent, model.device))  # (P, C, H, W), all comparisons in one pass
         # One host sync for all comparisons.
         diffs = torch.stack([_mean_abs_diff(x[a], x[b]) for a, b in self.pairs.values()]).tolist()
@@ -189,22 +188,6 @@ def _probe_latents(
             pairs[code.name] = (slice(end, end + half), slice(end + half, end + 2 * half))
             end += 2 * half
     return _cat(blocks), pairs
-
-
-@contextmanager
-def _batch_statistics(model: nn.Module) -> Iterator[None]:
-    """Make every batch norm layer of `model` normalise by the batch's statistics even in eval mode, without
-    updating its running statistics: PyTorch's batch norm does both when it has no running statistics, so they
-    are detached for the duration and put back unchanged."""
-    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    saved = [(m.running_mean, m.running_var) for m in norms]
-    for m in norms:
-        m.running_mean = m.running_var = None
-    try:
-        yield
-    finally:
-        for m, (mean, var) in zip(norms, saved, strict=True):
-            m.running_mean, m.running_var = mean, var
 
 
 def _cat(latents: list[Latent]) -> Latent:
