@@ -13,6 +13,7 @@ from torch import Tensor, nn
 
 from infogan.errors import ConfigError
 from infogan.latent import Latent, LatentSpec
+from infogan.nets.augment import Augmentation
 
 Batch = Mapping[str, Tensor]
 
@@ -50,6 +51,14 @@ class ModelConfig(StrictModel):
     """Base of every model's config; `name` selects the model in the registry."""
 
     name: str
+
+
+class AdversarialConfig(ModelConfig):
+    """Settings shared by the models with a discriminator or critic."""
+
+    # Differentiable augmentation of every image D sees, real and fake, in D's step and G's (nets/augment.py;
+    # e.g. [translation]): slows D's memorising of a small dataset. None of the papers uses it.
+    augment: list[Augmentation] = Field(default_factory=list)
 
 
 @contextmanager

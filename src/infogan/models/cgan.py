@@ -17,14 +17,15 @@ from torch import Tensor, nn
 from infogan.errors import ConfigError
 from infogan.latent import Latent, LatentSpec
 from infogan.losses.adversarial import ADVERSARIAL, AdversarialLoss
-from infogan.models.base import Batch, GenerativeModel, ModelConfig, eval_mode, frozen
+from infogan.models.base import AdversarialConfig, Batch, GenerativeModel, eval_mode, frozen
 from infogan.models.gan import refuse_wasserstein
+from infogan.nets.augment import diff_augment
 from infogan.nets.dcgan import DCGANGenerator, DCGANTrunk
 from infogan.nets.heads import LogitHead
 from infogan.nets.mlp import Maxout
 
 
-class CGANConfig(ModelConfig):
+class CGANConfig(AdversarialConfig):
     """The conditional GAN's hyperparameters; the defaults are the `cgan` preset (the paper's MNIST networks)."""
 
     name: Literal["cgan"] = "cgan"
@@ -158,7 +159,8 @@ class CGAN(GenerativeModel):
         x_fake = self.G(latent.z, y_fake)  # one G pass, reused by the D and G steps
 
         # D step: real images with their labels, fakes with theirs, through D separately (batch norm).
-        d_real, d_fake = self.D(x_real, self.one_hot(y_real)), self.D(x_fake.detach(), y_fake)
+        d_real = self.D(self._augment(x_real), self.one_hot(y_real))
+        d_fake = self.D(self._augment(x_fake.detach()), y_fake)
         d_loss = self.d_loss_fn(d_real, d_fake)
         opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
@@ -166,7 +168,7 @@ class CGAN(GenerativeModel):
 
         # G step against the updated D; D is frozen so only G's parameters receive gradients.
         with frozen(self.D):
-            g_loss = self.g_loss_fn(self.D(x_fake, y_fake))
+            g_loss = self.g_loss_fn(self.D(self._augment(x_fake), y_fake))
             opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
             opt_g.step()
@@ -178,6 +180,9 @@ class CGAN(GenerativeModel):
             "d_fake": d_fake.sigmoid().mean(),
         }
         return {k: v.detach() for k, v in logs.items()}
+
+    def _augment(self, x: Tensor) -> Tensor:
+        return diff_augment(x, self.cfg.augment, self.rng)  # x itself when augment is empty
 
     def _labels(self, batch: Batch, step: int) -> Tensor:
         if "y" not in batch:

@@ -15,7 +15,8 @@ from torch import Tensor
 
 from infogan.latent import Latent
 from infogan.losses.adversarial import ADVERSARIAL, AdversarialLoss
-from infogan.models.base import Batch, GenerativeModel, LatentConfig, ModelConfig, eval_mode, frozen
+from infogan.models.base import AdversarialConfig, Batch, GenerativeModel, LatentConfig, eval_mode, frozen
+from infogan.nets.augment import diff_augment
 from infogan.nets.dcgan import DCGANGenerator, DCGANTrunk
 from infogan.nets.heads import LogitHead
 from infogan.nets.mlp import MLPGenerator, MLPTrunk
@@ -31,7 +32,7 @@ def refuse_wasserstein(loss: AdversarialLoss) -> AdversarialLoss:
     return loss
 
 
-class GANConfig(ModelConfig):
+class GANConfig(AdversarialConfig):
     """The GAN's hyperparameters; the defaults are the `gan` preset's MLP GAN."""
 
     name: Literal["gan"] = "gan"
@@ -125,7 +126,7 @@ class GAN(GenerativeModel):
             x_fake = self.G(self.latent.to_input(latent))  # the last pass is reused by the G step
 
             # D step: ascend V(D, G). Real and fake go through D separately so batch norm never mixes them.
-            d_real, d_fake = self.D(x_real), self.D(x_fake.detach())
+            d_real, d_fake = self.D(self._augment(x_real)), self.D(self._augment(x_fake.detach()))
             d_loss = self.d_loss_fn(d_real, d_fake)
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
@@ -133,7 +134,7 @@ class GAN(GenerativeModel):
 
         # G step against the updated D; D is frozen so only G's parameters receive gradients.
         with frozen(self.trunk, self.d_head):
-            g_loss = self.g_loss_fn(self.D(x_fake))
+            g_loss = self.g_loss_fn(self.D(self._augment(x_fake)))
             opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
             opt_g.step()
@@ -146,6 +147,9 @@ class GAN(GenerativeModel):
             "d_fake": d_fake.sigmoid().mean(),
         }
         return {k: v.detach() for k, v in logs.items()}
+
+    def _augment(self, x: Tensor) -> Tensor:
+        return diff_augment(x, self.cfg.augment, self.rng)  # x itself when augment is empty
 
     @torch.no_grad()
     def generate(self, latent: Latent) -> Tensor:

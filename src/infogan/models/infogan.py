@@ -20,14 +20,15 @@ from infogan.losses.adversarial import ADVERSARIAL, AdversarialLoss
 from infogan.losses.info import info_loss, mi_lower_bound
 from infogan.losses.penalties import clip_weights, gradient_penalty
 from infogan.models.base import (
+    AdversarialConfig,
     Batch,
     GenerativeModel,
     LatentConfig,
-    ModelConfig,
     batch_statistics,
     eval_mode,
     frozen,
 )
+from infogan.nets.augment import diff_augment
 from infogan.nets.dcgan import DCGANGenerator, DCGANTrunk, Norm
 from infogan.nets.heads import LogitHead, QHead
 from infogan.nets.init import official_init
@@ -41,7 +42,7 @@ from infogan.nets.paper import (
 )
 
 
-class InfoGANConfig(ModelConfig):
+class InfoGANConfig(AdversarialConfig):
     """InfoGAN's hyperparameters; the defaults are the paper's MNIST experiment."""
 
     name: Literal["infogan"] = "infogan"
@@ -152,12 +153,12 @@ class InfoGAN(GenerativeModel):
             latent = self.latent.sample(x_real.shape[0], generator=self.rng, device=x_real.device)
             with torch.set_grad_enabled(i == len(chunks) - 1):
                 x_fake = self.G(self.latent.to_input(latent))
-            logs, nll = self._critic_step(x_real, x_fake.detach(), latent)
+            logs, nll = self._critic_step(self._augment(x_real), self._augment(x_fake.detach()), latent)
 
         # G step against the updated D; D and Q are frozen so only G's parameters receive gradients, but the
         # information term's gradient flows through Q and the trunk into G (unless info_to_g is off).
         with frozen(self.trunk, self.d_head, self.q_head):
-            h = self.trunk(x_fake)
+            h = self.trunk(self._augment(x_fake))
             g_loss = self.g_loss_fn(self.d_head(h))
             if self.cfg.info_to_g:
                 g_loss_total = g_loss + info_loss(
@@ -173,6 +174,11 @@ class InfoGAN(GenerativeModel):
         for code in self.latent.codes:
             logs[f"mi_{code.name}"] = mi_lower_bound(nll[code.name], code.entropy)
         return {k: v.detach() for k, v in logs.items()}
+
+    def _augment(self, x: Tensor) -> Tensor:
+        """What D and Q see of x: x itself, or its differentiable augmentation (`augment`); Q's code targets are
+        unchanged, so Q learns to read the codes through the augmentation."""
+        return diff_augment(x, self.cfg.augment, self.rng)  # x itself when augment is empty
 
     def _critic_step(
         self, x_real: Tensor, x_fake: Tensor, latent: Latent

@@ -15,13 +15,14 @@ from torch import Tensor, nn
 from infogan.latent import Latent
 from infogan.losses.adversarial import ADVERSARIAL
 from infogan.losses.penalties import clip_weights, gradient_penalty
-from infogan.models.base import Batch, GenerativeModel, LatentConfig, ModelConfig, eval_mode, frozen
+from infogan.models.base import AdversarialConfig, Batch, GenerativeModel, LatentConfig, eval_mode, frozen
+from infogan.nets.augment import diff_augment
 from infogan.nets.dcgan import DCGANGenerator, DCGANTrunk
 from infogan.nets.heads import LogitHead
 from infogan.nets.mlp import MLPGenerator, MLPTrunk
 
 
-class WGANConfig(ModelConfig):
+class WGANConfig(AdversarialConfig):
     """WGAN's and WGAN-GP's hyperparameters; the defaults are the WGAN paper's (Algorithm 1): RMSProp at 5e-5,
     clipping at 0.01, five critic steps per generator step, batch norm in the DCGAN critic."""
 
@@ -139,7 +140,8 @@ class WGAN(GenerativeModel):
 
         for x_real in x_chunks:
             with torch.no_grad():  # the critic step needs no gradient through G
-                x_fake = self.G(self._noise(n))
+                x_fake = self._augment(self.G(self._noise(n)))
+            x_real = self._augment(x_real)
             # Real and fake go through the critic separately, as in both papers' code, so a batch-normalised
             # critic never mixes their statistics.
             f_real, f_fake = self.critic(x_real), self.critic(x_fake)
@@ -161,12 +163,15 @@ class WGAN(GenerativeModel):
 
         # G step on a fresh z; the critic is frozen, so only G's parameters receive gradients.
         with frozen(self.trunk, self.d_head):
-            g_loss = self.g_loss_fn(self.critic(self.G(self._noise(n))))
+            g_loss = self.g_loss_fn(self.critic(self._augment(self.G(self._noise(n)))))
             opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
             opt_g.step()
         logs["g_loss"] = g_loss
         return {key: value.detach() for key, value in logs.items()}
+
+    def _augment(self, x: Tensor) -> Tensor:
+        return diff_augment(x, self.cfg.augment, self.rng)  # x itself when augment is empty
 
     def _noise(self, n: int) -> Tensor:
         """Generator input (n, noise) drawn from the prior with the training generator."""
