@@ -64,10 +64,12 @@ def test_save_load_round_trip(tmp_path):
     assert all(torch.equal(la[k], lb[k]) for k in la)
 
 
-@pytest.mark.parametrize("stop_at", [4, 5])  # N + N of 2N steps, and a stop off the checkpoint schedule
-def test_resume_equals_uninterrupted_run_bit_for_bit(tiny_config, tmp_path, stop_at):
+# N + N of 2N steps, a stop off the checkpoint schedule, and with augmentation's random draws
+@pytest.mark.parametrize(("stop_at", "augment"), [(4, []), (5, []), (5, ["translation", "cutout"])])
+def test_resume_equals_uninterrupted_run_bit_for_bit(tiny_config, tmp_path, stop_at, augment):
     cfg = tiny_config.model_copy(deep=True)
     cfg.train.steps, cfg.train.checkpoint_every, cfg.train.log_every = 8, 3, 1
+    cfg.model.augment = augment
     full = train(cfg, tmp_path / "full", progress=quiet)
 
     calls = {"n": 0}
