@@ -9,11 +9,12 @@ import torch.nn.functional as F
 
 from infogan.config import load_preset
 from infogan.errors import ConfigError
-from infogan.models import MODELS, build_model
+from infogan.models import MODELS
 from infogan.models.base import AdversarialConfig
 from infogan.nets.augment import cutout, diff_augment, translate
 
 from .conftest import TINY_MODELS
+from .test_models import tiny_model
 
 
 def _images(b: int = 16, c: int = 2, size: int = 16) -> torch.Tensor:
@@ -72,15 +73,6 @@ def test_augmentation_repeats_with_the_same_generator_state_and_an_empty_policy_
 ADVERSARIAL_MODELS = [name for name in MODELS if issubclass(MODELS[name].Config, AdversarialConfig)]
 
 
-def _tiny(name: str, augment: str):
-    preset, overrides, shape = TINY_MODELS[name]
-    cfg = load_preset(preset, [*overrides, augment])
-    torch.manual_seed(0)
-    model = build_model(cfg.model, shape)
-    model.seed(0)
-    return model.train(), shape
-
-
 def test_every_model_with_a_discriminator_takes_augment_and_the_vae_refuses_it():
     assert set(ADVERSARIAL_MODELS) == set(MODELS) - {"vae"}
     with pytest.raises(ConfigError, match="augment"):
@@ -89,7 +81,7 @@ def test_every_model_with_a_discriminator_takes_augment_and_the_vae_refuses_it()
 
 @pytest.mark.parametrize("name", ADVERSARIAL_MODELS)
 def test_d_sees_augmented_real_and_fake_images_in_both_steps(name):
-    model, shape = _tiny(name, "model.augment=[cutout]")
+    model, shape = tiny_model(name, extra=("model.augment=[cutout]",)), TINY_MODELS[name][2]
     seen: list[torch.Tensor] = []
     images_in = model.D if name == "cgan" else model.trunk  # cgan's D adds the label maps itself
     images_in.register_forward_pre_hook(lambda _, args: seen.append(args[0].detach().clone()))
@@ -107,7 +99,7 @@ def test_d_sees_augmented_real_and_fake_images_in_both_steps(name):
 
 
 def test_the_information_term_reaches_g_through_the_augmentation():
-    model, _ = _tiny("infogan", "model.augment=[translation,cutout]")
+    model = tiny_model("infogan", extra=("model.augment=[translation,cutout]",))
     latent = model.latent.sample(8, generator=model.rng)
     h = model.trunk(model._augment(model.G(model.latent.to_input(latent))))
     nll = model.latent.code_nll(model.q_head(h), latent)

@@ -11,9 +11,9 @@ from infogan.nets.paper import MNISTGenerator, MNISTTrunk
 from .conftest import TINY, TINY_MODELS
 
 
-def tiny_model(name: str, seed: int = 0):
+def tiny_model(name: str, seed: int = 0, extra: tuple[str, ...] = ()):
     preset, overrides, shape = TINY_MODELS[name]
-    cfg = load_preset(preset, overrides)
+    cfg = load_preset(preset, [*overrides, *extra])
     torch.manual_seed(seed)
     model = build_model(cfg.model, shape)
     model.seed(seed)

@@ -13,7 +13,7 @@ from torch import Tensor, nn
 
 from infogan.errors import ConfigError
 from infogan.latent import Latent, LatentSpec
-from infogan.nets.augment import Augmentation
+from infogan.nets.augment import Augmentation, diff_augment
 
 Batch = Mapping[str, Tensor]
 
@@ -194,3 +194,14 @@ class GenerativeModel(nn.Module, ABC):
         if codes:
             latent = self.latent.with_codes(latent, codes)
         return self.generate(latent)
+
+
+class AdversarialModel(GenerativeModel):
+    """A generative model with a discriminator or critic D, configured by an `AdversarialConfig`."""
+
+    cfg: AdversarialConfig
+
+    def _augment(self, x: Tensor) -> Tensor:
+        """What D sees of the images x: x itself, or its differentiable augmentation (`cfg.augment`), drawn from
+        the training generator."""
+        return diff_augment(x, self.cfg.augment, self.rng)  # x itself when augment is empty

@@ -17,9 +17,8 @@ from torch import Tensor, nn
 from infogan.errors import ConfigError
 from infogan.latent import Latent, LatentSpec
 from infogan.losses.adversarial import ADVERSARIAL, AdversarialLoss
-from infogan.models.base import AdversarialConfig, Batch, GenerativeModel, eval_mode, frozen
+from infogan.models.base import AdversarialConfig, AdversarialModel, Batch, eval_mode, frozen
 from infogan.models.gan import refuse_wasserstein
-from infogan.nets.augment import diff_augment
 from infogan.nets.dcgan import DCGANGenerator, DCGANTrunk
 from infogan.nets.heads import LogitHead
 from infogan.nets.mlp import Maxout
@@ -116,7 +115,7 @@ class ConditionalDCGANDiscriminator(nn.Module):
         return self.head(self.trunk(torch.cat([x, maps], dim=1)))  # (B, C + K, S, S) -> (B,)
 
 
-class CGAN(GenerativeModel):
+class CGAN(AdversarialModel):
     """Conditional generator G(z, y), conditional discriminator D(x, y), and the GAN update with labels."""
 
     Config = CGANConfig
@@ -180,9 +179,6 @@ class CGAN(GenerativeModel):
             "d_fake": d_fake.sigmoid().mean(),
         }
         return {k: v.detach() for k, v in logs.items()}
-
-    def _augment(self, x: Tensor) -> Tensor:
-        return diff_augment(x, self.cfg.augment, self.rng)  # x itself when augment is empty
 
     def _labels(self, batch: Batch, step: int) -> Tensor:
         if "y" not in batch:

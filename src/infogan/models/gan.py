@@ -15,8 +15,7 @@ from torch import Tensor
 
 from infogan.latent import Latent
 from infogan.losses.adversarial import ADVERSARIAL, AdversarialLoss
-from infogan.models.base import AdversarialConfig, Batch, GenerativeModel, LatentConfig, eval_mode, frozen
-from infogan.nets.augment import diff_augment
+from infogan.models.base import AdversarialConfig, AdversarialModel, Batch, LatentConfig, eval_mode, frozen
 from infogan.nets.dcgan import DCGANGenerator, DCGANTrunk
 from infogan.nets.heads import LogitHead
 from infogan.nets.mlp import MLPGenerator, MLPTrunk
@@ -76,7 +75,7 @@ class GANConfig(AdversarialConfig):
         return sizes
 
 
-class GAN(GenerativeModel):
+class GAN(AdversarialModel):
     """Generator G, discriminator trunk with a logit head, and the GAN's alternating update."""
 
     Config = GANConfig
@@ -147,9 +146,6 @@ class GAN(GenerativeModel):
             "d_fake": d_fake.sigmoid().mean(),
         }
         return {k: v.detach() for k, v in logs.items()}
-
-    def _augment(self, x: Tensor) -> Tensor:
-        return diff_augment(x, self.cfg.augment, self.rng)  # x itself when augment is empty
 
     @torch.no_grad()
     def generate(self, latent: Latent) -> Tensor:

@@ -21,14 +21,13 @@ from infogan.losses.info import info_loss, mi_lower_bound
 from infogan.losses.penalties import clip_weights, gradient_penalty
 from infogan.models.base import (
     AdversarialConfig,
+    AdversarialModel,
     Batch,
-    GenerativeModel,
     LatentConfig,
     batch_statistics,
     eval_mode,
     frozen,
 )
-from infogan.nets.augment import diff_augment
 from infogan.nets.dcgan import DCGANGenerator, DCGANTrunk, Norm
 from infogan.nets.heads import LogitHead, QHead
 from infogan.nets.init import official_init
@@ -96,7 +95,7 @@ class InfoGANConfig(AdversarialConfig):
         return self
 
 
-class InfoGAN(GenerativeModel):
+class InfoGAN(AdversarialModel):
     """Generator G, discriminator trunk with a D head and a Q head, and InfoGAN's update rule."""
 
     Config = InfoGANConfig
@@ -147,7 +146,8 @@ class InfoGAN(GenerativeModel):
     def train_step(self, batch: Batch, step: int) -> dict[str, Tensor]:
         opt_g = self.optimizers["g"]
         # n_critic D/Q updates, each on its own real batch and fresh latents; the last one's fakes (one G pass)
-        # are reused by the G step.
+        # are reused by the G step. With `augment`, D and Q see augmented images while Q's targets stay the codes
+        # drawn, so Q learns to read the codes through the augmentation.
         chunks = batch["x"].chunk(self.cfg.n_critic)
         for i, x_real in enumerate(chunks):
             latent = self.latent.sample(x_real.shape[0], generator=self.rng, device=x_real.device)
@@ -174,11 +174,6 @@ class InfoGAN(GenerativeModel):
         for code in self.latent.codes:
             logs[f"mi_{code.name}"] = mi_lower_bound(nll[code.name], code.entropy)
         return {k: v.detach() for k, v in logs.items()}
-
-    def _augment(self, x: Tensor) -> Tensor:
-        """What D and Q see of x: x itself, or its differentiable augmentation (`augment`); Q's code targets are
-        unchanged, so Q learns to read the codes through the augmentation."""
-        return diff_augment(x, self.cfg.augment, self.rng)  # x itself when augment is empty
 
     def _critic_step(
         self, x_real: Tensor, x_fake: Tensor, latent: Latent

@@ -15,8 +15,7 @@ from torch import Tensor, nn
 from infogan.latent import Latent
 from infogan.losses.adversarial import ADVERSARIAL
 from infogan.losses.penalties import clip_weights, gradient_penalty
-from infogan.models.base import AdversarialConfig, Batch, GenerativeModel, LatentConfig, eval_mode, frozen
-from infogan.nets.augment import diff_augment
+from infogan.models.base import AdversarialConfig, AdversarialModel, Batch, LatentConfig, eval_mode, frozen
 from infogan.nets.dcgan import DCGANGenerator, DCGANTrunk
 from infogan.nets.heads import LogitHead
 from infogan.nets.mlp import MLPGenerator, MLPTrunk
@@ -78,7 +77,7 @@ class WGANConfig(AdversarialConfig):
         return self
 
 
-class WGAN(GenerativeModel):
+class WGAN(AdversarialModel):
     """Generator G, critic f = d_head(trunk(x)) with no sigmoid, and the Wasserstein update rule."""
 
     Config = WGANConfig
@@ -169,9 +168,6 @@ class WGAN(GenerativeModel):
             opt_g.step()
         logs["g_loss"] = g_loss
         return {key: value.detach() for key, value in logs.items()}
-
-    def _augment(self, x: Tensor) -> Tensor:
-        return diff_augment(x, self.cfg.augment, self.rng)  # x itself when augment is empty
 
     def _noise(self, n: int) -> Tensor:
         """Generator input (n, noise) drawn from the prior with the training generator."""

@@ -16,14 +16,13 @@ The random draws come from the generator passed in (the model's training generat
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal, get_args
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 Augmentation = Literal["translation", "cutout"]
-AUGMENTATIONS: tuple[str, ...] = get_args(Augmentation)
 
 TRANSLATION = 0.125  # DiffAugment's ratios
 CUTOUT = 0.5
