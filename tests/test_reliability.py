@@ -254,6 +254,19 @@ def test_a_checkpoint_of_another_model_is_refused_naming_the_difference(tmp_path
         load_checkpoint(path, other)
 
 
+def test_a_checkpoint_written_before_a_model_key_existed_loads_with_its_default(tmp_path):
+    path = save_checkpoint(tiny_model("infogan"), 0, tmp_path, {})
+    manifest = json.loads((path / "manifest.json").read_text())
+    assert manifest["model"].pop("augment") == []
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    assert load_checkpoint(path, tiny_model("infogan"))[0] == 0
+    augmented = tiny_model("infogan", extra=("model.augment=[translation]",))
+    with pytest.raises(
+        CheckpointError, match=r"model.augment \[\] in the checkpoint, \['translation'\] here"
+    ):
+        load_checkpoint(path, augmented)
+
+
 def test_a_format_1_checkpoint_without_a_config_is_still_checked_by_shape(tmp_path):
     path = save_checkpoint(tiny_model("infogan"), 0, tmp_path, {})
     manifest = json.loads((path / "manifest.json").read_text())

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from pydantic import ValidationError
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
@@ -113,6 +114,16 @@ def nonfinite_tensors(tensors: dict[str, torch.Tensor]) -> list[str]:
 def model_identity(model: GenerativeModel) -> dict[str, Any]:
     """What a checkpoint must agree with to be loaded into `model`: its config and image shape."""
     return {"model": model.cfg.model_dump(mode="json"), "image_shape": list(model.image_shape)}
+
+
+def _with_defaults(saved: Any, model: GenerativeModel) -> Any:
+    """The checkpoint's model config with the defaults of keys added since it was written filled in, so that a
+    checkpoint from an older version of infogan still loads; as written where it is not a valid config of this
+    model's kind (the comparison then names what differs)."""
+    try:
+        return type(model.cfg).model_validate(saved).model_dump(mode="json")
+    except ValidationError:
+        return saved
 
 
 def save_checkpoint(model: GenerativeModel, step: int, folder: Path, loop_state: dict[str, Any]) -> Path:
@@ -258,7 +269,10 @@ def load_checkpoint(
                 f"{path / name} is missing or does not match its manifest (truncated or corrupted)"
             )
     if "model" in manifest:
-        saved = {"model": manifest["model"], "image_shape": manifest.get("image_shape")}
+        saved = {
+            "model": _with_defaults(manifest["model"], model),
+            "image_shape": manifest.get("image_shape"),
+        }
         diffs = config_differences(saved, model_identity(model))
         if diffs:
             what = "; ".join(f"{key} {was!r} in the checkpoint, {now!r} here" for key, was, now in diffs[:3])
