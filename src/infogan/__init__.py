@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from infogan.errors import InfoganError
 
 if TYPE_CHECKING:
-    from infogan.api import Run, load_run, train
+    from infogan.api import Run, average, load_run, train
     from infogan.config import RunConfig, load_preset, preset_names
     from infogan.latent import LatentSpec
 
@@ -25,6 +25,7 @@ __all__ = [
     "LatentSpec",
     "Run",
     "RunConfig",
+    "average",
     "load_preset",
     "load_run",
     "preset_names",
@@ -36,6 +37,7 @@ __version__ = "0.1.0"
 # TensorBoard before they need them.
 _LAZY = {
     "Run": "infogan.api",
+    "average": "infogan.api",
     "load_run": "infogan.api",
     "train": "infogan.api",
     "RunConfig": "infogan.config",

@@ -27,7 +27,14 @@ from infogan.data.base import Split
 from infogan.errors import CheckpointError, ConfigError
 from infogan.metrics.evaluate import EvalData, evaluate_model, summary_lines
 from infogan.models import GenerativeModel, build_model
-from infogan.train.checkpoint import load_checkpoint, read_manifest, write_text_atomic
+from infogan.train.averaging import average_weights, recompute_norm_statistics
+from infogan.train.checkpoint import (
+    list_checkpoints,
+    load_checkpoint,
+    read_manifest,
+    save_checkpoint,
+    write_text_atomic,
+)
 from infogan.train.logging import ProgressFn
 from infogan.train.loop import Trainer
 from infogan.train.run_dir import RunDir, locate
@@ -163,6 +170,60 @@ def load_run(path: str | Path, *, device: str = "cpu") -> Run:
     step, _ = load_checkpoint(checkpoint, model, with_state=False)
     model.eval()
     return Run(run, cfg, model, step)
+
+
+def average(
+    path: str | Path,
+    *,
+    first: int | None = None,
+    last: int | None = None,
+    calibration_images: int = 10_000,
+    device: str = "cpu",
+    progress: ProgressFn = _stderr,
+) -> Run:
+    """Average a run's checkpoints from step `first` to `last` (see `infogan.train.averaging`) into a checkpoint
+    folder ``checkpoints/average-<first>-<last>`` of the run, and load it.
+
+    Args:
+        path: the run directory.
+        first: the earliest step averaged [default: half the newest checkpoint's step].
+        last: the latest step averaged [default: the newest checkpoint's].
+        calibration_images: at most this many real training images (and as many prior draws) to recompute the
+            batch-norm statistics with.
+
+    Raises:
+        CheckpointError: fewer than two complete checkpoints in the range, or one of them fails its checks.
+    """
+    run, _ = locate(Path(path))
+    if read_manifest(Path(path)) is not None:
+        raise ConfigError(f"{path} is a checkpoint folder; give the run directory that holds it")
+    cfg = load_config_file(run.config)
+    found = {
+        int(manifest["step"]): p for p in list_checkpoints(run.checkpoints) if (manifest := read_manifest(p))
+    }
+    newest = max(found)
+    lo, hi = newest // 2 if first is None else first, newest if last is None else last
+    steps = sorted(s for s in found if lo <= s <= hi)
+    if len(steps) < 2:
+        raise CheckpointError(
+            f"averaging needs at least two checkpoints from step {lo} to {hi}; {run.checkpoints} holds steps "
+            f"{', '.join(map(str, sorted(found)))} (train with --checkpoint-every and train.keep_last to keep more)"
+        )
+    model = _build(cfg, resolve_device(device))
+    progress(f"averaging {len(steps)} checkpoints, steps {steps[0]} to {steps[-1]}")
+    average_weights(model, [found[s] for s in steps])
+    train_data = datasets.build(cfg.data, "train")
+    order = torch.randperm(len(train_data), generator=torch.Generator().manual_seed(cfg.train.seed))
+    images = train_data.images[order[:calibration_images]].to(model.device)
+    if recompute_norm_statistics(model, images, cfg.train.batch_size, seed=cfg.train.seed):
+        progress(f"batch-norm statistics recomputed on {len(images)} training images and as many prior draws")
+    name = f"average-{steps[0]}-{steps[-1]}"
+    folder = save_checkpoint(
+        model, steps[-1], run.checkpoints, {}, name=name, extra={"averaged_steps": steps}
+    )
+    progress(f"wrote {folder}")
+    model.eval()
+    return Run(run, cfg, model, steps[-1])
 
 
 def train(

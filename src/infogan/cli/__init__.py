@@ -20,6 +20,7 @@ app = typer.Typer(
 
 # Commands register themselves on `app` when imported.
 from infogan.cli import (  # noqa: E402, F401
+    average,
     datasets,
     evaluate,
     mi_experiment,

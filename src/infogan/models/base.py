@@ -173,6 +173,12 @@ class GenerativeModel(nn.Module, ABC):
         """Images x (B, C, H, W) in [-1, 1] encoded and decoded again, or None for models without an encoder."""
         return None
 
+    def norm_calibration(self) -> tuple[nn.Module | None, nn.Module | None]:
+        """(the net fed generator inputs, the net fed real images) whose batch-norm statistics are recomputed after
+        weights are averaged (`infogan.train.averaging`); None where the model has no such net or does not say,
+        and those statistics are then averaged with the weights."""
+        return None, None
+
     def heldout_metrics(self, data: Tensor, batch_size: int = 500) -> dict[str, float]:
         """Model-specific metrics on held-out real images (N, C, H, W) in [-1, 1], e.g. a VAE's test ELBO."""
         return {}

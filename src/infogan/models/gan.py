@@ -11,7 +11,7 @@ from typing import Literal
 
 import torch
 from pydantic import Field, field_validator
-from torch import Tensor
+from torch import Tensor, nn
 
 from infogan.latent import Latent
 from infogan.losses.adversarial import ADVERSARIAL, AdversarialLoss
@@ -146,6 +146,9 @@ class GAN(AdversarialModel):
             "d_fake": d_fake.sigmoid().mean(),
         }
         return {k: v.detach() for k, v in logs.items()}
+
+    def norm_calibration(self) -> tuple[nn.Module | None, nn.Module | None]:
+        return self.G, self.trunk
 
     @torch.no_grad()
     def generate(self, latent: Latent) -> Tensor:

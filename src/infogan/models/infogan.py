@@ -200,6 +200,10 @@ class InfoGAN(AdversarialModel):
             logs["wasserstein"] = d_real.mean() - d_fake.mean()
         return {"d_loss": d_loss, "info_loss": d_info_loss, **logs}, nll
 
+    def norm_calibration(self) -> tuple[nn.Module | None, nn.Module | None]:
+        # Q's head has batch norm of its own, on the trunk's features
+        return self.G, nn.Sequential(self.trunk, self.q_head)
+
     @torch.no_grad()
     def generate(self, latent: Latent) -> Tensor:
         with eval_mode(self.G):

@@ -173,6 +173,9 @@ class WGAN(AdversarialModel):
         """Generator input (n, noise) drawn from the prior with the training generator."""
         return self.latent.to_input(self.latent.sample(n, generator=self.rng, device=self.device))
 
+    def norm_calibration(self) -> tuple[nn.Module | None, nn.Module | None]:
+        return self.G, self.trunk
+
     @torch.no_grad()
     def generate(self, latent: Latent) -> Tensor:
         with eval_mode(self.G):

@@ -16,6 +16,7 @@ import json
 import os
 import random
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +127,15 @@ def _with_defaults(saved: Any, model: GenerativeModel) -> Any:
         return saved
 
 
-def save_checkpoint(model: GenerativeModel, step: int, folder: Path, loop_state: dict[str, Any]) -> Path:
+def save_checkpoint(
+    model: GenerativeModel,
+    step: int,
+    folder: Path,
+    loop_state: dict[str, Any],
+    *,
+    name: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
     """Write a complete checkpoint of `model` at `step` into ``folder/step-<step>`` and return its path.
 
     Args:
@@ -134,6 +143,8 @@ def save_checkpoint(model: GenerativeModel, step: int, folder: Path, loop_state:
         step: number of completed updates.
         folder: the run's ``checkpoints`` folder.
         loop_state: the loop's own state (tensors, numbers, strings), restored by `load_checkpoint`.
+        name: the folder's name instead of ``step-<step>``; only ``step-*`` folders are resumed from and pruned.
+        extra: more JSON-ready entries for the manifest.
 
     Raises:
         CheckpointError: the weights hold a NaN or an infinity (nothing is written), or the disk refused the
@@ -146,8 +157,9 @@ def save_checkpoint(model: GenerativeModel, step: int, folder: Path, loop_state:
         raise CheckpointError(
             f"refusing to write a checkpoint at step {step}: non-finite values in {', '.join(bad[:3])}"
         )
-    final = folder / f"step-{step}"
-    tmp = folder / f".step-{step}.tmp"
+    folder_name = name or f"step-{step}"
+    final = folder / folder_name
+    tmp = folder / f".{folder_name}.tmp"
     try:
         folder.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(tmp, ignore_errors=True)
@@ -168,6 +180,7 @@ def save_checkpoint(model: GenerativeModel, step: int, folder: Path, loop_state:
             "files": files,
             "torch": torch.__version__,
             **model_identity(model),
+            **(extra or {}),
         }
         with (tmp / MANIFEST).open("w") as fh:
             fh.write(json.dumps(manifest, indent=1))
@@ -177,7 +190,7 @@ def save_checkpoint(model: GenerativeModel, step: int, folder: Path, loop_state:
         if (
             final.exists()
         ):  # a same-step checkpoint whose state failed to load: move it aside, then replace it
-            old = folder / f".step-{step}.old"
+            old = folder / f".{folder_name}.old"
             shutil.rmtree(old, ignore_errors=True)
             final.rename(old)
             tmp.rename(final)
