@@ -13,6 +13,7 @@ from torch import nn
 
 from infogan.api import average, load_run, train
 from infogan.config import load_preset
+from infogan.errors import ConfigError
 from infogan.models import MODELS
 from infogan.train.averaging import recompute_norm_statistics
 from infogan.train.checkpoint import list_checkpoints
@@ -49,7 +50,10 @@ def test_the_averaged_weights_are_the_mean_of_the_checkpoints(run_dir):
     assert not torch.equal(
         saved[0]["G.fc.0.weight"], saved[2]["G.fc.0.weight"]
     )  # the mean is not one of them
-    assert averaged.step == 6
+    assert averaged.step == 6 and averaged.averaged_steps == [2, 4, 6]
+    written = load_file(str(run_dir / "checkpoints/average-2-6/model.safetensors"))
+    for key, value in averaged.model.state_dict().items():  # the file holds the recomputed statistics too
+        assert torch.equal(written[key], value), key
 
 
 def test_the_default_range_is_the_second_half_of_training(run_dir):
@@ -65,42 +69,68 @@ def test_the_default_range_is_the_second_half_of_training(run_dir):
     assert [p.name for p in list_checkpoints(run_dir / "checkpoints")] == ["step-2", "step-4", "step-6"]
 
 
-def test_batch_norm_statistics_are_recomputed_over_the_calibration_images_and_prior_draws():
+def norm_inputs(norm: nn.Module) -> list[torch.Tensor]:
+    """Record what a batch-norm layer reads on every call."""
+    seen: list[torch.Tensor] = []
+    norm.register_forward_pre_hook(lambda _module, inputs: seen.append(inputs[0].clone()))
+    return seen
+
+
+def test_statistics_are_the_mean_over_the_passes_of_training_steps_each_layer_sees():
+    model = tiny_model("infogan").eval()
+    images = torch.rand(64 + 5, 1, 8, 8) * 2 - 1  # four batches of 16 and five images left out
+    q_norm = next(m for m in model.q_head.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm))
+    layers = {"trunk": first_norm(model.trunk), "q_head": q_norm, "G": first_norm(model.G)}
+    seen = {name: norm_inputs(norm) for name, norm in layers.items()}
+    assert recompute_norm_statistics(model, images, batch_size=16) == sum(
+        isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()
+    )
+    # per batch: G draws the fakes once; the trunk reads the real batch and the fakes twice; Q only the fakes, twice
+    assert {name: len(x) for name, x in seen.items()} == {"trunk": 12, "q_head": 8, "G": 4}
+    for name, norm in layers.items():
+        dims = [0, *range(2, seen[name][0].dim())]
+        # PyTorch's cumulative statistics: the mean of the batches' means and of their unbiased variances
+        torch.testing.assert_close(norm.running_mean, torch.stack([x.mean(dims) for x in seen[name]]).mean(0))
+        torch.testing.assert_close(norm.running_var, torch.stack([x.var(dims) for x in seen[name]]).mean(0))
+    assert not model.training and layers["trunk"].momentum == 0.1  # mode and momentum as before
+
+
+def test_a_failed_recomputation_leaves_the_statistics_as_they_were(monkeypatch):
     model = tiny_model("infogan")
-    images = torch.rand(64, 1, 8, 8) * 2 - 1
-    seen: dict[str, torch.Tensor] = {}
-    assert recompute_norm_statistics(model, images, batch_size=16, seed=3)
+    model.train()
+    before = {k: v.clone() for k, v in model.state_dict().items() if "running" in k}
+    calls = {"n": 0}
+    original = type(model).calibration_step
 
-    def capture(name: str):
-        return lambda _module, inputs: seen.__setitem__(name, inputs[0])
+    def failing(self, real):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("out of memory")
+        original(self, real)
 
-    trunk_norm, g_norm = first_norm(model.trunk), first_norm(model.G)
-    trunk_norm.register_forward_pre_hook(capture("trunk"))
-    g_norm.register_forward_pre_hook(capture("G"))
-    model.infer_codes(images)  # eval mode: the input of the first norm does not depend on any statistics
-    generator = torch.Generator().manual_seed(3)
-    with torch.no_grad():
-        model.G.eval()(
-            torch.cat([model.latent.to_input(model.latent.sample(16, generator=generator)) for _ in range(4)])
-        )
-    for name, norm in (("trunk", trunk_norm), ("G", g_norm)):
-        x = seen[name]
-        dims = [0, *range(2, x.dim())]
-        torch.testing.assert_close(norm.running_mean, x.mean(dim=dims), msg=name)
-        # PyTorch keeps the mean of the batches' unbiased variances: 4 equal batches of 16
-        batch_var = torch.stack([x[i : i + 16].var(dim=dims) for i in range(0, 64, 16)]).mean(dim=0)
-        torch.testing.assert_close(norm.running_var, batch_var, msg=name)
+    monkeypatch.setattr(type(model), "calibration_step", failing)
+    with pytest.raises(RuntimeError, match="out of memory"):
+        recompute_norm_statistics(model, torch.rand(32, 1, 8, 8), batch_size=16)
+    after = model.state_dict()
+    assert all(torch.equal(after[k], v) for k, v in before.items())
+    assert model.training and first_norm(model.trunk).momentum == 0.1
+
+
+def test_fewer_images_than_a_batch_is_a_clear_error():
+    with pytest.raises(ConfigError, match="at least one batch of 16 images, got 15"):
+        recompute_norm_statistics(tiny_model("infogan"), torch.rand(15, 1, 8, 8), batch_size=16)
 
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_every_model_recomputes_its_statistics_or_says_it_does_not(name):
     model = tiny_model(name)
-    before = {k: v.clone() for k, v in model.named_parameters()}
-    shape = model.image_shape
-    recomputed = recompute_norm_statistics(model, torch.rand(32, *shape) * 2 - 1, batch_size=16)
-    assert recomputed == (name in {"infogan", "gan", "wgan"})
-    for key, value in model.named_parameters():
-        assert torch.equal(value, before[key]), key
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    before = [m.running_mean.clone() for m in norms]
+    layers = recompute_norm_statistics(model, torch.rand(32, *model.image_shape) * 2 - 1, batch_size=16)
+    assert model.can_recalibrate == (name in {"infogan", "gan", "wgan"})
+    assert layers == (len(norms) if model.can_recalibrate else 0)
+    for norm, mean in zip(norms, before, strict=True):
+        assert torch.equal(norm.running_mean, mean) != bool(layers), norm
 
 
 def test_the_cli_writes_a_checkpoint_that_eval_and_sample_take_and_training_leaves_alone(run_dir, tmp_path):
@@ -113,7 +143,10 @@ def test_the_cli_writes_a_checkpoint_that_eval_and_sample_take_and_training_leav
 
     out = invoke("eval", str(folder), "--json")
     assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout)["step"] == 4
+    assert {k: json.loads(out.stdout)[k] for k in ("step", "averaged_steps")} == {
+        "step": 4,
+        "averaged_steps": [2, 4],
+    }
     assert invoke("sample", str(folder), "-n", "4", "-o", str(tmp_path / "s.png")).returncode == 0
 
     # resuming reads the newest step checkpoint, and its pruning keeps the averaged one
@@ -134,6 +167,11 @@ def test_the_cli_writes_a_checkpoint_that_eval_and_sample_take_and_training_leav
             r"averaging needs at least two checkpoints from step 5 to 6; .* holds steps",
         ),
         (["--from", "7"], r"averaging needs at least two checkpoints from step 7 to "),
+        (["--from", "6", "--to", "4"], r"--from 6 is after --to 4"),
+        (
+            ["--calibration-images", "15"],
+            r"takes at least one batch of 16 training images; --calibration-images is 15",
+        ),
     ],
 )
 def test_too_few_checkpoints_is_one_clear_line(run_dir, args, message):

@@ -72,6 +72,8 @@ class Run:
     config: RunConfig
     model: GenerativeModel
     step: int
+    # The steps whose weights were averaged into this checkpoint (`average`), or None for a training checkpoint.
+    averaged_steps: list[int] | None = None
 
     def sample(self, n: int, *, codes: Mapping[str, float] | None = None, seed: int = 0) -> Tensor:
         """n images (n, C, H, W) in [-1, 1], repeatable for a seed, with the named codes fixed if given."""
@@ -141,7 +143,14 @@ class Run:
                 f"{self.model.image_shape}"
             )
         result = evaluate_model(self.model, data, self.config.eval, baselines=baselines, progress=progress)
-        return {"step": self.step, "dataset": data_cfg.name, "split": self.config.eval.split, **result}
+        averaged = {} if self.averaged_steps is None else {"averaged_steps": self.averaged_steps}
+        return {
+            "step": self.step,
+            **averaged,
+            "dataset": data_cfg.name,
+            "split": self.config.eval.split,
+            **result,
+        }
 
 
 def _eval_data(cfg: DataConfig, split: Split, device: torch.device, need_reference: bool) -> EvalData:
@@ -169,7 +178,8 @@ def load_run(path: str | Path, *, device: str = "cpu") -> Run:
     model = _build(cfg, resolve_device(device))
     step, _ = load_checkpoint(checkpoint, model, with_state=False)
     model.eval()
-    return Run(run, cfg, model, step)
+    manifest = read_manifest(checkpoint) or {}
+    return Run(run, cfg, model, step, manifest.get("averaged_steps"))
 
 
 def average(
@@ -181,26 +191,33 @@ def average(
     device: str = "cpu",
     progress: ProgressFn = _stderr,
 ) -> Run:
-    """Average a run's checkpoints from step `first` to `last` (see `infogan.train.averaging`) into a checkpoint
-    folder ``checkpoints/average-<first>-<last>`` of the run, and load it.
+    """Average a run's checkpoints (see `infogan.train.averaging`) into the checkpoint folder
+    ``checkpoints/average-<A>-<B>`` of the run, A and B being the first and last steps averaged, and load it.
 
     Args:
         path: the run directory.
         first: the earliest step averaged [default: half the newest checkpoint's step].
         last: the latest step averaged [default: the newest checkpoint's].
-        calibration_images: at most this many real training images (and as many prior draws) to recompute the
-            batch-norm statistics with.
+        calibration_images: at most this many real training images, in full batches of the run's batch size, to
+            recompute the batch-norm statistics with.
+        device: cpu, cuda, cuda:N or auto.
+        progress: receives one line per stage.
+
+    Returns:
+        The averaged model as a `Run` whose `averaged_steps` lists the steps averaged.
 
     Raises:
+        ConfigError: `path` is a checkpoint folder, `first` is after `last`, or fewer calibration images than a
+            batch.
         CheckpointError: fewer than two complete checkpoints in the range, or one of them fails its checks.
     """
     run, _ = locate(Path(path))
     if read_manifest(Path(path)) is not None:
         raise ConfigError(f"{path} is a checkpoint folder; give the run directory that holds it")
+    if first is not None and last is not None and first > last:
+        raise ConfigError(f"--from {first} is after --to {last}")
     cfg = load_config_file(run.config)
-    found = {
-        int(manifest["step"]): p for p in list_checkpoints(run.checkpoints) if (manifest := read_manifest(p))
-    }
+    found = {int(m["step"]): p for p in list_checkpoints(run.checkpoints) if (m := read_manifest(p))}
     newest = max(found)
     lo, hi = newest // 2 if first is None else first, newest if last is None else last
     steps = sorted(s for s in found if lo <= s <= hi)
@@ -210,20 +227,37 @@ def average(
             f"{', '.join(map(str, sorted(found)))} (train with --checkpoint-every and train.keep_last to keep more)"
         )
     model = _build(cfg, resolve_device(device))
+    has_norms = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules())
+    images = None
+    if (
+        has_norms and model.can_recalibrate
+    ):  # read the data before the slow part, so a missing dataset fails first
+        train_data = datasets.build(cfg.data, "train")
+        order = torch.randperm(len(train_data), generator=torch.Generator().manual_seed(cfg.train.seed))
+        images = train_data.images[order[:calibration_images]].to(model.device)
+        if len(images) < cfg.train.batch_size:
+            raise ConfigError(
+                f"recomputing batch-norm statistics takes at least one batch of {cfg.train.batch_size} training "
+                f"images; --calibration-images is {calibration_images} and the training split has {len(train_data)}"
+            )
     progress(f"averaging {len(steps)} checkpoints, steps {steps[0]} to {steps[-1]}")
     average_weights(model, [found[s] for s in steps])
-    train_data = datasets.build(cfg.data, "train")
-    order = torch.randperm(len(train_data), generator=torch.Generator().manual_seed(cfg.train.seed))
-    images = train_data.images[order[:calibration_images]].to(model.device)
-    if recompute_norm_statistics(model, images, cfg.train.batch_size, seed=cfg.train.seed):
-        progress(f"batch-norm statistics recomputed on {len(images)} training images and as many prior draws")
+    if images is not None:
+        model.seed(cfg.train.seed)
+        layers = recompute_norm_statistics(model, images, cfg.train.batch_size)
+        used = len(images) // cfg.train.batch_size * cfg.train.batch_size
+        progress(f"batch-norm statistics of {layers} layers recomputed over {used} training images")
+    elif has_norms:
+        progress(
+            f"batch-norm statistics averaged with the weights ({cfg.model.name} does not recompute them)"
+        )
     name = f"average-{steps[0]}-{steps[-1]}"
     folder = save_checkpoint(
         model, steps[-1], run.checkpoints, {}, name=name, extra={"averaged_steps": steps}
     )
     progress(f"wrote {folder}")
     model.eval()
-    return Run(run, cfg, model, steps[-1])
+    return Run(run, cfg, model, steps[-1], steps)
 
 
 def train(

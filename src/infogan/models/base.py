@@ -173,11 +173,17 @@ class GenerativeModel(nn.Module, ABC):
         """Images x (B, C, H, W) in [-1, 1] encoded and decoded again, or None for models without an encoder."""
         return None
 
-    def norm_calibration(self) -> tuple[nn.Module | None, nn.Module | None]:
-        """(the net fed generator inputs, the net fed real images) whose batch-norm statistics are recomputed after
-        weights are averaged (`infogan.train.averaging`); None where the model has no such net or does not say,
-        and those statistics are then averaged with the weights."""
-        return None, None
+    def calibration_step(self, real: Tensor) -> None:
+        """The forward passes of one training step on the real batch `real` (B, C, H, W), in train mode, without
+        gradients or updates, drawing from `self.rng`: what batch norm sees in training, for recomputing its
+        statistics after weights are averaged (`infogan.train.averaging`). A model that does not define it keeps
+        the statistics it has."""
+        raise NotImplementedError
+
+    @property
+    def can_recalibrate(self) -> bool:
+        """Whether the model defines `calibration_step`."""
+        return type(self).calibration_step is not GenerativeModel.calibration_step
 
     def heldout_metrics(self, data: Tensor, batch_size: int = 500) -> dict[str, float]:
         """Model-specific metrics on held-out real images (N, C, H, W) in [-1, 1], e.g. a VAE's test ELBO."""

@@ -11,7 +11,7 @@ from typing import Literal
 
 import torch
 from pydantic import Field, field_validator
-from torch import Tensor, nn
+from torch import Tensor
 
 from infogan.latent import Latent
 from infogan.losses.adversarial import ADVERSARIAL, AdversarialLoss
@@ -147,8 +147,15 @@ class GAN(AdversarialModel):
         }
         return {k: v.detach() for k, v in logs.items()}
 
-    def norm_calibration(self) -> tuple[nn.Module | None, nn.Module | None]:
-        return self.G, self.trunk
+    def calibration_step(self, real: Tensor) -> None:
+        # As in train_step with one D step: the trunk reads the real batch once and the fakes twice (D's step and
+        # G's).
+        fake = self.G(
+            self.latent.to_input(self.latent.sample(real.shape[0], generator=self.rng, device=real.device))
+        )
+        self.trunk(self._augment(real))
+        for _ in range(2):
+            self.trunk(self._augment(fake))
 
     @torch.no_grad()
     def generate(self, latent: Latent) -> Tensor:

@@ -151,6 +151,9 @@ def save_checkpoint(
             write (full, read-only, ...): the message names the path, the partial write is removed and the
             previous checkpoints are untouched.
     """
+    clash = {"format_version", "step", "files", "torch", "model", "image_shape"} & set(extra or {})
+    if clash:
+        raise ValueError(f"extra manifest entries may not replace {sorted(clash)}")
     weights = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
     bad = nonfinite_tensors(weights)
     if bad:
@@ -171,9 +174,9 @@ def save_checkpoint(
             "loop": loop_state,
         }
         torch.save(state, tmp / STATE)
-        files = {name: _sha256(tmp / name) for name in (WEIGHTS, STATE)}
-        for name in files:
-            _fsync(tmp / name)
+        files = {file: _sha256(tmp / file) for file in (WEIGHTS, STATE)}
+        for file in files:
+            _fsync(tmp / file)
         manifest = {
             "format_version": FORMAT_VERSION,
             "step": step,
