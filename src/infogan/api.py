@@ -229,9 +229,8 @@ def average(
     model = _build(cfg, resolve_device(device))
     has_norms = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules())
     images = None
-    if (
-        has_norms and model.can_recalibrate
-    ):  # read the data before the slow part, so a missing dataset fails first
+    # read the data before the slow part, so a missing dataset fails first
+    if has_norms and model.can_recalibrate:
         train_data = datasets.build(cfg.data, "train")
         order = torch.randperm(len(train_data), generator=torch.Generator().manual_seed(cfg.train.seed))
         images = train_data.images[order[:calibration_images]].to(model.device)

@@ -217,3 +217,17 @@ class AdversarialModel(GenerativeModel):
         """What D sees of the images x: x itself, or its differentiable augmentation (`cfg.augment`), drawn from
         the training generator."""
         return diff_augment(x, self.cfg.augment, self.rng)  # x itself when augment is empty
+
+    def _calibration_passes(
+        self, real: Tensor, G: nn.Module, trunk: nn.Module, head: nn.Module | None = None
+    ) -> None:
+        """`calibration_step` for a G-and-trunk model, as in its train_step with one D step: G draws the fakes;
+        the trunk reads the real batch once and the fakes twice (D's step and G's); `head`, if given, reads only
+        the fakes' features."""
+        latent = self.latent.sample(real.shape[0], generator=self.rng, device=real.device)
+        fake = G(self.latent.to_input(latent))
+        trunk(self._augment(real))
+        for _ in range(2):
+            features = trunk(self._augment(fake))
+            if head is not None:
+                head(features)

@@ -148,14 +148,7 @@ class GAN(AdversarialModel):
         return {k: v.detach() for k, v in logs.items()}
 
     def calibration_step(self, real: Tensor) -> None:
-        # As in train_step with one D step: the trunk reads the real batch once and the fakes twice (D's step and
-        # G's).
-        fake = self.G(
-            self.latent.to_input(self.latent.sample(real.shape[0], generator=self.rng, device=real.device))
-        )
-        self.trunk(self._augment(real))
-        for _ in range(2):
-            self.trunk(self._augment(fake))
+        self._calibration_passes(real, self.G, self.trunk)
 
     @torch.no_grad()
     def generate(self, latent: Latent) -> Tensor:

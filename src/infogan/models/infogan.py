@@ -201,13 +201,9 @@ class InfoGAN(AdversarialModel):
         return {"d_loss": d_loss, "info_loss": d_info_loss, **logs}, nll
 
     def calibration_step(self, real: Tensor) -> None:
-        # As in train_step: G draws the fakes; the trunk reads the real batch once and the fakes twice (D's step and
-        # G's); Q's head reads only the fakes' features.
-        latent = self.latent.sample(real.shape[0], generator=self.rng, device=real.device)
-        fake = self.G(self.latent.to_input(latent))
-        self.trunk(self._augment(real))
-        for _ in range(2):
-            self.q_head(self.trunk(self._augment(fake)))
+        self._calibration_passes(
+            real, self.G, self.trunk, head=self.q_head
+        )  # Q's head has batch norm of its own
 
     @torch.no_grad()
     def generate(self, latent: Latent) -> Tensor:
