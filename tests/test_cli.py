@@ -74,6 +74,8 @@ def test_eval_json_is_one_object_with_the_documented_keys(trained):
     c1 = metrics["codes"]["c1"]
     assert c1["type"] == "categorical" and c1["k"] == 10 and abs(c1["entropy"] - 2.302585) < 1e-5
     assert 0 <= c1["accuracy"] <= 1 and len(c1["confusion"]) == 10 and sum(map(sum, c1["confusion"])) == 300
+    # usage agrees with the confusion matrix's column sums (images per predicted category)
+    assert c1["usage"] == [sum(row[j] for row in c1["confusion"]) / 300 for j in range(10)]
     assert metrics["codes"]["c2"]["type"] == "continuous" and "mi_lower_bound" in metrics["codes"]["c3"]
     assert all("mi_lower_bound_batch_stats" in entry for entry in metrics["codes"].values())
     for key in ("fid", "kid", "precision", "recall"):

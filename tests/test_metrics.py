@@ -4,7 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from infogan.metrics.cluster_accuracy import categorical_predictions, cluster_accuracy
+from infogan.config import EvalConfig
+from infogan.data import ImageTensorDataset
+from infogan.metrics.cluster_accuracy import categorical_predictions, category_usage, cluster_accuracy
+from infogan.metrics.evaluate import evaluate_codes
 from infogan.metrics.mutual_info import mi_lower_bounds
 
 from .test_models import tiny_model
@@ -57,3 +60,31 @@ def test_categorical_predictions_batches():
     x = torch.rand(7, 1, 8, 8) * 2 - 1
     pred = categorical_predictions(model.infer_codes, x, "c1", batch_size=3)
     assert pred.shape == (7,) and torch.equal(pred, model.infer_codes(x)["c1"]["logits"].argmax(1))
+
+
+def test_category_usage_hand_worked():
+    even = category_usage(torch.arange(20) % 4, 4)
+    assert even["usage"] == [0.25] * 4 and even["usage_entropy"] == pytest.approx(math.log(4))
+    # Two classes merged into category 0, category 3 left empty: shares 1/2, 1/4, 1/4, 0.
+    merged = category_usage(torch.tensor([0, 0, 1, 2]), 4)
+    assert merged["usage"] == [0.5, 0.25, 0.25, 0.0]
+    assert merged["usage_entropy"] == pytest.approx(1.5 * math.log(2))
+    assert category_usage(torch.zeros(5, dtype=torch.long), 3)["usage_entropy"] == 0.0
+
+
+def test_category_usage_rejects_categories_out_of_range():
+    with pytest.raises(ValueError, match=r"\[0, 3\)"):
+        category_usage(torch.tensor([0, 3]), 3)
+
+
+def test_evaluate_codes_reports_usage_without_labels_and_accuracy_with_them():
+    model = tiny_model("infogan")
+    x = torch.rand(30, 1, 8, 8) * 2 - 1
+    cfg = EvalConfig(mi_samples=50, batch_size=25)
+    pred = model.infer_codes(x)["c1"]["logits"].argmax(1)
+    unlabelled = evaluate_codes(model, ImageTensorDataset("u", x), cfg)["codes"]
+    assert unlabelled["c1"]["usage"] == category_usage(pred, 10)["usage"]
+    assert "accuracy" not in unlabelled["c1"]
+    assert "usage" not in unlabelled["c2"]  # continuous codes have no categories
+    labelled = evaluate_codes(model, ImageTensorDataset("l", x, pred), cfg)["codes"]["c1"]
+    assert labelled["usage"] == unlabelled["c1"]["usage"] and labelled["accuracy"] == 1.0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -53,6 +54,22 @@ def cluster_accuracy(
     mapping[cols] = rows
     accuracy = float(confusion[rows, cols].sum() / max(len(labels), 1))
     return ClusterAccuracy(accuracy, confusion, mapping)
+
+
+def category_usage(pred: Tensor, n_clusters: int) -> dict[str, Any]:
+    """How predicted categories (N,) spread over `n_clusters`, needing no labels.
+
+    Returns:
+        ``{"usage": [share of images per category], "usage_entropy": entropy of those shares in nats}``. The
+        entropy is ln K when every category gets the same share; a category that absorbs two classes while another
+        splits one (a merge) lowers it, and so does a category no real image falls into.
+    """
+    counts = torch.bincount(pred.cpu().long(), minlength=n_clusters).double()
+    if counts.numel() != n_clusters:
+        raise ValueError(f"predicted categories must lie in [0, {n_clusters}), got up to {int(pred.max())}")
+    share = counts / counts.sum().clamp(min=1)
+    used = share[share > 0]
+    return {"usage": share.tolist(), "usage_entropy": float(-(used * used.log()).sum())}
 
 
 @torch.no_grad()

@@ -17,7 +17,7 @@ from infogan.config import EvalConfig
 from infogan.data import ImageTensorDataset
 from infogan.data.ground_truth import GroundTruthData
 from infogan.errors import ConfigError
-from infogan.metrics.cluster_accuracy import categorical_predictions, cluster_accuracy
+from infogan.metrics.cluster_accuracy import categorical_predictions, category_usage, cluster_accuracy
 from infogan.metrics.code_semantics import code_semantics
 from infogan.metrics.disentanglement import disentanglement_scores
 from infogan.metrics.features import (
@@ -53,7 +53,8 @@ class EvalData:
 
 
 def evaluate_codes(model: InfoGAN, data: ImageTensorDataset | None, cfg: EvalConfig) -> dict[str, Any]:
-    """L_I for each code of `model` and, for categorical codes with labelled `data`, Hungarian-matched accuracy.
+    """L_I for each code of `model`; for categorical codes, how Q spreads the real images of `data` over the
+    categories and, where `data` is labelled, Hungarian-matched accuracy.
 
     Returns:
         ``{"n_eval", "mi_samples", "codes": {name: {...}}}``; see the README for the keys.
@@ -72,12 +73,16 @@ def evaluate_codes(model: InfoGAN, data: ImageTensorDataset | None, cfg: EvalCon
         entry["entropy"] = code.entropy
         entry["mi_lower_bound"] = mi[code.name]
         entry["mi_lower_bound_batch_stats"] = mi_batch[code.name]
-        if code.is_categorical and data is not None and data.labels is not None:
+        if code.is_categorical and data is not None and len(data) > 0:
             pred = categorical_predictions(model.infer_codes, data.images, code.name, cfg.batch_size)
-            result = cluster_accuracy(pred, data.labels, code.k)
-            entry.update(
-                accuracy=result.accuracy, confusion=result.confusion.tolist(), mapping=result.mapping.tolist()
-            )
+            entry.update(category_usage(pred, code.k))
+            if data.labels is not None:
+                result = cluster_accuracy(pred, data.labels, code.k)
+                entry.update(
+                    accuracy=result.accuracy,
+                    confusion=result.confusion.tolist(),
+                    mapping=result.mapping.tolist(),
+                )
         codes[code.name] = entry
     return {"n_eval": 0 if data is None else len(data), "mi_samples": cfg.mi_samples, "codes": codes}
 
@@ -330,6 +335,11 @@ def summary_lines(m: dict[str, Any]) -> list[str]:
         if "accuracy" in entry:
             line += f"  accuracy {entry['accuracy']:.4f}"
         lines.append(line)
+        if "usage" in entry:
+            lines.append(
+                f"    real images per category: {min(entry['usage']):.3f}-{max(entry['usage']):.3f} "
+                f"(usage entropy {entry['usage_entropy']:.4f} of {entry['entropy']:.4f})"
+            )
     if "fid" in m:
         f = m["features"]
         lines.append(
