@@ -267,6 +267,18 @@ def test_a_checkpoint_written_before_a_model_key_existed_loads_with_its_default(
         load_checkpoint(path, augmented)
 
 
+def test_a_missing_model_key_is_not_named_beside_a_real_difference(tmp_path):
+    path = save_checkpoint(tiny_model("infogan"), 0, tmp_path, {})
+    manifest = json.loads((path / "manifest.json").read_text())
+    del manifest["model"]["augment"], manifest["model"]["latent"]["noise_prior"]
+    manifest["model"]["retired_option"] = 0.5  # a key this version no longer has
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(CheckpointError) as raised:
+        load_checkpoint(path, tiny_model("infogan"))
+    assert "model.retired_option 0.5 in the checkpoint, None here" in str(raised.value)
+    assert "augment" not in str(raised.value) and "noise_prior" not in str(raised.value)
+
+
 def test_a_format_1_checkpoint_without_a_config_is_still_checked_by_shape(tmp_path):
     path = save_checkpoint(tiny_model("infogan"), 0, tmp_path, {})
     manifest = json.loads((path / "manifest.json").read_text())

@@ -118,13 +118,20 @@ def model_identity(model: GenerativeModel) -> dict[str, Any]:
 
 
 def _with_defaults(saved: Any, model: GenerativeModel) -> Any:
-    """The checkpoint's model config with the defaults of keys added since it was written filled in, so that a
-    checkpoint from an older version of infogan still loads; as written where it is not a valid config of this
-    model's kind (the comparison then names what differs)."""
+    """The checkpoint's model config with each key added since it was written set to its default, so that a
+    checkpoint from an older version of infogan still loads and a real difference is the only one named.
+    Validated where it is a valid config of the model's kind, so that values read back as this version writes them."""
+    filled = _fill(saved, type(model.cfg)().model_dump(mode="json"))
     try:
-        return type(model.cfg).model_validate(saved).model_dump(mode="json")
+        return type(model.cfg).model_validate(filled).model_dump(mode="json")
     except ValidationError:
+        return filled
+
+
+def _fill(saved: Any, defaults: Any) -> Any:
+    if not isinstance(saved, dict) or not isinstance(defaults, dict):
         return saved
+    return {**defaults, **{k: _fill(v, defaults.get(k)) for k, v in saved.items()}}
 
 
 def save_checkpoint(
