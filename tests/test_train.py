@@ -1,6 +1,8 @@
 """The loop, checkpoints and resume."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -24,6 +26,21 @@ def rows(run_dir):
 
 def losses(rows_):
     return [{k: v for k, v in r.items() if k not in ("images_per_s", "elapsed_s")} for r in rows_]
+
+
+def test_the_package_api_names_are_the_functions_whatever_was_imported_first():
+    # `infogan.train` is both the training subpackage and the API function; the README's import line must give the
+    # function, also after the subpackage was imported (as `infogan.api` itself does).
+    code = (
+        "import infogan.train.checkpoint\n"
+        "from infogan import average, load_preset, train, load_run\n"
+        "import infogan.api\n"
+        "assert (train, average, load_run) == (infogan.api.train, infogan.api.average, infogan.api.load_run), train\n"
+        "from infogan.train import loop\n"
+        "assert infogan.train is infogan.api.train and loop.__name__ == 'infogan.train.loop'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
 
 
 def test_run_directory_contents(tiny_config, tmp_path):
