@@ -121,7 +121,7 @@ def _with_defaults(saved: Any, model: GenerativeModel) -> Any:
     """The checkpoint's model config with each key added since it was written set to its default, so that a
     checkpoint from an older version of infogan still loads and a real difference is the only one named.
     Validated where it is a valid config of the model's kind, so that values read back as this version writes them."""
-    filled = _fill(saved, type(model.cfg)().model_dump(mode="json"))
+    filled = _fill(saved, type(model.cfg)(name=model.cfg.name).model_dump(mode="json"))
     try:
         return type(model.cfg).model_validate(filled).model_dump(mode="json")
     except ValidationError:
