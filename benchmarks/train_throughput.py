@@ -19,7 +19,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from infogan.config import load_preset
 from infogan.data.base import ImageTensorDataset
 from infogan.models import build_model
-from infogan.train.loop import BatchSchedule, nonfinite_in_step
+from infogan.training.loop import BatchSchedule, nonfinite_in_step
 
 
 def main() -> None:

@@ -15,8 +15,8 @@ from infogan.api import average, load_run, train
 from infogan.config import load_preset
 from infogan.errors import ConfigError
 from infogan.models import MODELS
-from infogan.train.averaging import recompute_norm_statistics
-from infogan.train.checkpoint import list_checkpoints
+from infogan.training.averaging import recompute_norm_statistics
+from infogan.training.checkpoint import list_checkpoints
 
 from .conftest import TINY, invoke
 from .test_models import tiny_model

@@ -11,7 +11,7 @@ from infogan.config import DataConfig
 from infogan.errors import ConfigError
 from infogan.latent import LatentSpec
 from infogan.models import MODELS, GenerativeModel
-from infogan.train.collapse import VARY_CODE_MIN, VARY_Z_MIN, CollapseProbe, _report
+from infogan.training.collapse import VARY_CODE_MIN, VARY_Z_MIN, CollapseProbe, _report
 
 from .test_models import batch, tiny_model
 

@@ -24,7 +24,7 @@ import torch
 from infogan.api import load_run
 from infogan.config import load_config_file
 from infogan.models import GenerativeModel, build_model
-from infogan.train.checkpoint import list_checkpoints, load_checkpoint, read_manifest
+from infogan.training.checkpoint import list_checkpoints, load_checkpoint, read_manifest
 
 from .conftest import TINY, invoke
 

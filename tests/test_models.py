@@ -53,7 +53,7 @@ def test_seeded_sampling_is_repeatable_and_in_range(name):
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_every_model_checkpoints_and_reloads_identically(name, tmp_path):
-    from infogan.train.checkpoint import load_checkpoint, save_checkpoint
+    from infogan.training.checkpoint import load_checkpoint, save_checkpoint
 
     model = tiny_model(name)
     model.train_step(batch(8 * model.real_batches_per_step, shape=model.image_shape), 0)

@@ -20,9 +20,9 @@ from infogan.api import load_run, train
 from infogan.config import load_preset
 from infogan.errors import CheckpointError, ConfigError
 from infogan.models import build_model
-from infogan.train import checkpoint as ckpt
-from infogan.train.checkpoint import list_checkpoints, load_checkpoint, prune_checkpoints, save_checkpoint
-from infogan.train.loop import TrainingDivergedError
+from infogan.training import checkpoint as ckpt
+from infogan.training.checkpoint import list_checkpoints, load_checkpoint, prune_checkpoints, save_checkpoint
+from infogan.training.loop import TrainingDivergedError
 
 from .conftest import TINY, invoke
 from .test_models import batch, tiny_model

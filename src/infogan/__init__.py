@@ -11,8 +11,6 @@ Quick start::
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 from infogan.errors import InfoganError
@@ -53,21 +51,3 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'infogan' has no attribute {name!r}")
-
-
-class _Package(types.ModuleType):
-    """The package module, keeping its API names when a subpackage of the same name is imported.
-
-    Importing a subpackage binds it to its parent's attribute of that name, so the first import of the training
-    package (`infogan.train`, which `infogan.api` itself imports) would replace the function `infogan.train`, and
-    `from infogan import train` would give a module. The subpackage stays reachable by its full name
-    (`from infogan.train.loop import Trainer`), which the import system resolves through `sys.modules`.
-    """
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _LAZY and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

@@ -27,17 +27,17 @@ from infogan.data.base import Split
 from infogan.errors import CheckpointError, ConfigError
 from infogan.metrics.evaluate import EvalData, evaluate_model, summary_lines
 from infogan.models import GenerativeModel, build_model
-from infogan.train.averaging import average_weights, recompute_norm_statistics
-from infogan.train.checkpoint import (
+from infogan.training.averaging import average_weights, recompute_norm_statistics
+from infogan.training.checkpoint import (
     list_checkpoints,
     load_checkpoint,
     read_manifest,
     save_checkpoint,
     write_text_atomic,
 )
-from infogan.train.logging import ProgressFn
-from infogan.train.loop import Trainer
-from infogan.train.run_dir import RunDir, locate
+from infogan.training.logging import ProgressFn
+from infogan.training.loop import Trainer
+from infogan.training.run_dir import RunDir, locate
 from infogan.viz.traversal import Traversal, traversal_figure, traverse
 
 
@@ -191,7 +191,7 @@ def average(
     device: str = "cpu",
     progress: ProgressFn = _stderr,
 ) -> Run:
-    """Average a run's checkpoints (see `infogan.train.averaging`) into the checkpoint folder
+    """Average a run's checkpoints (see `infogan.training.averaging`) into the checkpoint folder
     ``checkpoints/average-<A>-<B>`` of the run, A and B being the first and last steps averaged, and load it.
 
     Args:

@@ -80,7 +80,7 @@ def evaluate(
     and disentanglement scores on data with known factors. Progress goes to stderr."""
     from infogan.api import load_run
     from infogan.metrics.evaluate import summary_lines
-    from infogan.train.checkpoint import write_text_atomic
+    from infogan.training.checkpoint import write_text_atomic
 
     loaded = load_run(run, device=device)
     loaded.config.eval = _eval_overrides(

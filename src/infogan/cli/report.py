@@ -22,7 +22,7 @@ def report(
     device: str = typer.Option("cpu", "--device", help="Device for --evaluate: cpu, cuda, cuda:N or auto."),
 ) -> None:
     """Write an HTML report: config, training curves, L_I per code against H(c), samples, traversals, metrics."""
-    from infogan.train.checkpoint import write_text_atomic
+    from infogan.training.checkpoint import write_text_atomic
     from infogan.viz.report import build_report
     from infogan.viz.run_record import find_run
 

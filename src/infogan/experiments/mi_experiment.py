@@ -17,8 +17,8 @@ from matplotlib.figure import Figure
 from infogan.api import train
 from infogan.config import RunConfig, apply_overrides
 from infogan.errors import ConfigError
-from infogan.train.checkpoint import write_text_atomic
-from infogan.train.logging import ProgressFn
+from infogan.training.checkpoint import write_text_atomic
+from infogan.training.logging import ProgressFn
 
 ARMS = {"infogan": [], "baseline": ["model.info_to_g=false"]}
 

@@ -17,8 +17,8 @@ import yaml
 
 from infogan.errors import CheckpointError, ConfigError
 from infogan.latent import LatentSpec
-from infogan.train.checkpoint import read_manifest
-from infogan.train.run_dir import RunDir
+from infogan.training.checkpoint import read_manifest
+from infogan.training.run_dir import RunDir
 from infogan.viz.plots import Series
 
 

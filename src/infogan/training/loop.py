@@ -20,10 +20,10 @@ from infogan.config import TrainConfig
 from infogan.data import ImageTensorDataset
 from infogan.errors import ConfigError, InfoganError
 from infogan.models import GenerativeModel
-from infogan.train.checkpoint import load_checkpoint, prune_checkpoints, save_checkpoint
-from infogan.train.collapse import CollapseProbe
-from infogan.train.logging import MetricsLog, ProgressFn, progress_line
-from infogan.train.run_dir import RunDir
+from infogan.training.checkpoint import load_checkpoint, prune_checkpoints, save_checkpoint
+from infogan.training.collapse import CollapseProbe
+from infogan.training.logging import MetricsLog, ProgressFn, progress_line
+from infogan.training.run_dir import RunDir
 from infogan.viz.grids import preview_latent, save_grid
 
 

@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from infogan.train.checkpoint import write_text_atomic
+from infogan.training.checkpoint import write_text_atomic
 
 
 class MetricsLog:

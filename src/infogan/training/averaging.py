@@ -17,7 +17,7 @@ from torch import Tensor, nn
 
 from infogan.errors import ConfigError
 from infogan.models import GenerativeModel
-from infogan.train.checkpoint import load_checkpoint
+from infogan.training.checkpoint import load_checkpoint
 
 
 @torch.no_grad()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infogan.errors import CheckpointError
-from infogan.train.checkpoint import list_checkpoints, read_manifest
+from infogan.training.checkpoint import list_checkpoints, read_manifest
 
 
 @dataclass(frozen=True)
