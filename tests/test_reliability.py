@@ -267,6 +267,14 @@ def test_a_checkpoint_written_before_a_model_key_existed_loads_with_its_default(
         load_checkpoint(path, augmented)
 
 
+def test_a_checkpoint_of_another_kind_of_model_names_the_kind(tmp_path):
+    path = save_checkpoint(tiny_model("gan"), 0, tmp_path, {})
+    with pytest.raises(
+        CheckpointError, match=r"different model: model.name 'gan' in the checkpoint, 'infogan' here$"
+    ):
+        load_checkpoint(path, tiny_model("infogan"))
+
+
 def test_a_missing_model_key_is_not_named_beside_a_real_difference(tmp_path):
     path = save_checkpoint(tiny_model("infogan"), 0, tmp_path, {})
     manifest = json.loads((path / "manifest.json").read_text())

@@ -298,7 +298,9 @@ def load_checkpoint(
         }
         diffs = config_differences(saved, model_identity(model))
         if diffs:
-            what = "; ".join(f"{key} {was!r} in the checkpoint, {now!r} here" for key, was, now in diffs[:3])
+            # another kind of model differs in many keys; its name is the one to report
+            shown = [d for d in diffs if d[0] == "model.name"] or diffs[:3]
+            what = "; ".join(f"{key} {was!r} in the checkpoint, {now!r} here" for key, was, now in shown)
             raise CheckpointError(f"{path} was trained with a different model: {what}")
     try:
         weights = load_file(str(path / WEIGHTS), device=str(model.device))
