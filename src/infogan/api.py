@@ -27,9 +27,9 @@ from infogan.data.base import Split
 from infogan.errors import CheckpointError, ConfigError
 from infogan.metrics.evaluate import EvalData, evaluate_model, summary_lines
 from infogan.models import GenerativeModel, build_model
-from infogan.training.averaging import average_weights, recompute_norm_statistics
+from infogan.training.averaging import average_weights, batch_norms, recompute_norm_statistics
 from infogan.training.checkpoint import (
-    list_checkpoints,
+    checkpoints_by_step,
     load_checkpoint,
     read_manifest,
     save_checkpoint,
@@ -217,7 +217,7 @@ def average(
     if first is not None and last is not None and first > last:
         raise ConfigError(f"--from {first} is after --to {last}")
     cfg = load_config_file(run.config)
-    found = {int(m["step"]): p for p in list_checkpoints(run.checkpoints) if (m := read_manifest(p))}
+    found = checkpoints_by_step(run.checkpoints)
     newest = max(found)
     lo, hi = newest // 2 if first is None else first, newest if last is None else last
     steps = sorted(s for s in found if lo <= s <= hi)
@@ -227,7 +227,7 @@ def average(
             f"{', '.join(map(str, sorted(found)))} (train with --checkpoint-every and train.keep_last to keep more)"
         )
     model = _build(cfg, resolve_device(device))
-    has_norms = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules())
+    has_norms = bool(batch_norms(model))
     images = None
     # read the data before the slow part, so a missing dataset fails first
     if has_norms and model.can_recalibrate:

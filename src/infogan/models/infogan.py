@@ -201,9 +201,8 @@ class InfoGAN(AdversarialModel):
         return {"d_loss": d_loss, "info_loss": d_info_loss, **logs}, nll
 
     def calibration_step(self, real: Tensor) -> None:
-        self._calibration_passes(
-            real, self.G, self.trunk, head=self.q_head
-        )  # Q's head has batch norm of its own
+        # Q's head has batch norm of its own
+        self._calibration_passes(real, self.G, self.trunk, head=self.q_head)
 
     @torch.no_grad()
     def generate(self, latent: Latent) -> Tensor:

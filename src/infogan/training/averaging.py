@@ -38,6 +38,13 @@ def average_weights(model: GenerativeModel, checkpoints: list[Path]) -> None:
     model.load_state_dict({key: value / len(checkpoints) for key, value in total.items()}, strict=False)
 
 
+def batch_norms(model: GenerativeModel) -> list[nn.modules.batchnorm._BatchNorm]:
+    """The batch-norm layers of `model` that keep running statistics."""
+    return [
+        m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats
+    ]
+
+
 @torch.no_grad()
 def recompute_norm_statistics(model: GenerativeModel, images: Tensor, batch_size: int) -> int:
     """Recompute `model`'s batch-norm statistics as the mean over one `calibration_step` per full batch of `images`.
@@ -54,9 +61,7 @@ def recompute_norm_statistics(model: GenerativeModel, images: Tensor, batch_size
     Raises:
         ConfigError: fewer images than one batch.
     """
-    norms = [
-        m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats
-    ]
+    norms = batch_norms(model)
     if not norms or not model.can_recalibrate:
         return 0
     n = len(images) // batch_size * batch_size

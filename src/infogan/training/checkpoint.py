@@ -228,20 +228,25 @@ def read_manifest(path: Path) -> dict[str, Any] | None:
     return manifest if isinstance(manifest, dict) and "step" in manifest else None
 
 
-def list_checkpoints(folder: Path) -> list[Path]:
-    """Complete checkpoints in `folder`, oldest first.
+def checkpoints_by_step(folder: Path) -> dict[int, Path]:
+    """Complete checkpoints in `folder` by the step their manifest records, oldest first.
 
     A ``.step-<N>.old`` folder is the previous checkpoint of a step being replaced (see `save_checkpoint`); it
     counts only while no ``step-<N>`` exists, i.e. after a crash in the middle of the replacement.
     """
     if not folder.is_dir():
-        return []
+        return {}
     found: dict[int, Path] = {}
     for pattern in (".step-*.old", "step-*"):  # a step-<N> folder wins over an .old of the same step
         for p in folder.glob(pattern):
             if p.is_dir() and (m := read_manifest(p)) is not None:
                 found[int(m["step"])] = p
-    return [found[step] for step in sorted(found)]
+    return {step: found[step] for step in sorted(found)}
+
+
+def list_checkpoints(folder: Path) -> list[Path]:
+    """Complete checkpoints in `folder`, oldest first (see `checkpoints_by_step`)."""
+    return list(checkpoints_by_step(folder).values())
 
 
 def prune_checkpoints(folder: Path, keep_last: int) -> None:
