@@ -11,9 +11,11 @@ import torch
 from safetensors.torch import load_file
 from torch import nn
 
-from infogan.api import average, load_run, train
+from infogan.api import MI_DROP_WARNING, average, load_run, mi_drop_warnings, train
 from infogan.config import load_preset
 from infogan.errors import ConfigError
+from infogan.latent import Code
+from infogan.metrics.mutual_info import mi_lower_bounds
 from infogan.models import MODELS
 from infogan.training.averaging import recompute_norm_statistics
 from infogan.training.checkpoint import list_checkpoints
@@ -67,6 +69,36 @@ def test_the_default_range_is_the_second_half_of_training(run_dir):
     names = [p.name for p in (run_dir / "checkpoints").iterdir()]
     assert names.count("average-4-6") == 1 and not [n for n in names if n.startswith(".")]
     assert [p.name for p in list_checkpoints(run_dir / "checkpoints")] == ["step-2", "step-4", "step-6"]
+
+
+def test_average_reports_l_i_of_the_newest_checkpoint_and_of_the_average_on_the_same_draws(run_dir):
+    lines: list[str] = []
+    averaged = average(run_dir, first=2, calibration_images=64, check_samples=600, progress=lines.append)
+    newest = load_run(run_dir / "checkpoints" / "step-6").model
+    before, after = (
+        mi_lower_bounds(m, 600, generator=torch.Generator().manual_seed(averaged.config.train.seed))
+        for m in (newest, averaged.model)
+    )
+    assert before != after
+    expected = ", ".join(f"{c} {before[c]:.4f} -> {after[c]:.4f}" for c in ("c1", "c2", "c3"))
+    assert f"L_I over 600 samples, step 6 -> average: {expected}" in lines
+
+    lines.clear()
+    average(run_dir, first=2, calibration_images=64, check_samples=0, progress=lines.append)
+    assert not [line for line in lines if "L_I" in line]
+
+
+def test_only_a_categorical_code_losing_more_than_the_margin_is_warned_about():
+    codes = [Code("c1", "categorical", 10), Code("c2", "uniform"), Code("c3", "categorical", 4)]
+    before = {"c1": 2.298, "c2": 1.70, "c3": 1.38}
+    assert mi_drop_warnings(codes, before, {"c1": 2.150, "c2": 1.20, "c3": 1.39}) == [
+        "warning: averaging lowered L_I(c1) by 0.148 nats; its categories moved within the range averaged and the "
+        "average may blend them: check it with `infogan eval`, or average a shorter range (--from, --to)"
+    ]
+    just_inside = {"c1": 2.298 - MI_DROP_WARNING + 0.001, "c2": 0.0, "c3": 1.38 - MI_DROP_WARNING - 0.001}
+    assert [w.split(";")[0] for w in mi_drop_warnings(codes, before, just_inside)] == [
+        "warning: averaging lowered L_I(c3) by 0.051 nats"
+    ]
 
 
 def norm_inputs(norm: nn.Module) -> list[torch.Tensor]:
@@ -135,9 +167,21 @@ def test_every_model_recomputes_its_statistics_or_says_it_does_not(name):
 
 def test_the_cli_writes_a_checkpoint_that_eval_and_sample_take_and_training_leaves_alone(run_dir, tmp_path):
     run_dir = shutil.copytree(run_dir, tmp_path / "run")
-    result = invoke("average", str(run_dir), "--from", "2", "--to", "4", "--calibration-images", "64")
+    result = invoke(
+        "average",
+        str(run_dir),
+        "--from",
+        "2",
+        "--to",
+        "4",
+        "--calibration-images",
+        "64",
+        "--check-samples",
+        "200",
+    )
     assert result.returncode == 0, result.stderr
     assert "averaging 2 checkpoints, steps 2 to 4" in result.stderr
+    assert "L_I over 200 samples, step 4 -> average: c1 " in result.stderr
     folder = run_dir / "checkpoints" / "average-2-4"
     assert load_run(folder).step == 4
 

@@ -24,6 +24,12 @@ def average(
         min=1,
         help="At most this many training images, in full batches, to recompute batch-norm statistics with.",
     ),
+    check_samples: int = typer.Option(
+        5_000,
+        "--check-samples",
+        min=0,
+        help="For InfoGAN: generated samples to compare L_I per code before and after averaging on (0 skips).",
+    ),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
 ) -> None:
     """Average the weights of a run's checkpoints from --from to --to and write them as the checkpoint folder
@@ -31,9 +37,18 @@ def average(
 
     For InfoGAN, GAN and WGAN, batch-norm statistics are recomputed for the averaged weights by running the forward
     passes of training steps over real training images; for other models they are averaged with the weights.
+    For InfoGAN, L_I per code is then estimated for the newest checkpoint averaged and for the average, on the
+    same latent draws, with a warning when the average lowers a categorical code's by more than 0.05 nats.
     Training never resumes from nor prunes an averaged checkpoint. Keep the checkpoints to average with
     --checkpoint-every and --set train.keep_last=N when training.
     """
     from infogan.api import average as average_run
 
-    average_run(run, first=first, last=last, calibration_images=calibration_images, device=device)
+    average_run(
+        run,
+        first=first,
+        last=last,
+        calibration_images=calibration_images,
+        check_samples=check_samples,
+        device=device,
+    )
