@@ -51,6 +51,13 @@ def test_report_has_every_section_and_the_config(page):
     assert page.count("<figure>") == 9  # losses, other scalars, L_I, confusion, 2 sample grids, 3 traversals
 
 
+def test_the_share_of_real_images_per_category_is_shown(run_dir, page):
+    c1 = json.loads((run_dir / "eval.json").read_text())["codes"]["c1"]
+    shares = " ".join(f"{v:.3f}" for v in c1["usage"])
+    assert len(c1["usage"]) == 10
+    assert re.search(rf"<td>c1</td><td>{shares}</td><td class=num>{c1['usage_entropy']:.4g}</td>", page)
+
+
 def test_report_is_self_contained(page):
     sources = IMG_SRC.findall(page)
     assert len(sources) == page.count("<img")

@@ -215,7 +215,17 @@ def _code_curves(record: RunRecord, entries: Mapping[str, Mapping[str, Any]]) ->
 
 
 def _codes_table(entries: Mapping[str, Mapping[str, Any]]) -> str:
-    known = {"type", "k", "prior", "entropy", "mi_lower_bound", "accuracy", "confusion", "mapping"}
+    known = {
+        "type",
+        "k",
+        "prior",
+        "entropy",
+        "mi_lower_bound",
+        "accuracy",
+        "confusion",
+        "mapping",
+        "usage_entropy",
+    }
     scalar = (k for e in entries.values() for k, v in e.items() if not isinstance(v, list | Mapping))
     extra = [k for k in dict.fromkeys(scalar) if k not in known]  # keys a newer eval.json may add
     rows = []
@@ -248,11 +258,26 @@ def _confusions(record: RunRecord, entries: Mapping[str, Mapping[str, Any]]) -> 
     return body
 
 
+def _usage_table(entries: Mapping[str, Mapping[str, Any]]) -> str:
+    rows = [
+        [name, " ".join(f"{share:.3f}" for share in e["usage"]), e.get("usage_entropy"), e.get("entropy")]
+        for name, e in entries.items()
+        if isinstance(e.get("usage"), list) and all(isinstance(v, int | float) for v in e["usage"])
+    ]
+    if not rows:
+        return ""
+    headers = ["code", "share of held-out real images per category", "usage entropy [nats]", "H(c) [nats]"]
+    return _table(headers, rows) + (
+        '<p class="hint">Where Q puts held-out real images, no labels needed: an even split has usage entropy '
+        "H(c) = ln K; a merged or unused category lowers it.</p>\n"
+    )
+
+
 def _codes(record: RunRecord) -> Section | None:
     entries = code_entries(record)
     if not entries:
         return None
-    body = _codes_table(entries)
+    body = _codes_table(entries) + _usage_table(entries)
     curves = _code_curves(record, entries)
     if curves:
         caption = "L_I per code over training (minibatch estimates); the star is the evaluation."
