@@ -11,13 +11,13 @@ import torch
 from safetensors.torch import load_file
 from torch import nn
 
-from infogan.api import MI_DROP_WARNING, average, load_run, mi_drop_warnings, train
+from infogan.api import average, load_run, train
 from infogan.config import load_preset
 from infogan.errors import ConfigError
 from infogan.latent import Code
 from infogan.metrics.mutual_info import mi_lower_bounds
 from infogan.models import MODELS
-from infogan.training.averaging import recompute_norm_statistics
+from infogan.training.averaging import MI_DROP_WARNING, mi_drop_warnings, recompute_norm_statistics
 from infogan.training.checkpoint import list_checkpoints
 
 from .conftest import TINY, invoke
@@ -76,7 +76,12 @@ def test_average_reports_l_i_of_the_newest_checkpoint_and_of_the_average_on_the_
     averaged = average(run_dir, first=2, calibration_images=64, check_samples=600, progress=lines.append)
     newest = load_run(run_dir / "checkpoints" / "step-6").model
     before, after = (
-        mi_lower_bounds(m, 600, generator=torch.Generator().manual_seed(averaged.config.train.seed))
+        mi_lower_bounds(
+            m,
+            600,
+            batch_size=averaged.config.eval.batch_size,  # the draws `infogan eval` makes
+            generator=torch.Generator().manual_seed(averaged.config.eval.seed),
+        )
         for m in (newest, averaged.model)
     )
     assert before != after

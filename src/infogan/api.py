@@ -6,7 +6,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,12 +25,15 @@ from infogan.config import (
 )
 from infogan.data.base import Split
 from infogan.errors import CheckpointError, ConfigError
-from infogan.latent import Code
 from infogan.metrics.evaluate import EvalData, evaluate_model, summary_lines
-from infogan.metrics.mutual_info import mi_lower_bounds
 from infogan.models import GenerativeModel, build_model
 from infogan.models.infogan import InfoGAN
-from infogan.training.averaging import average_weights, batch_norms, recompute_norm_statistics
+from infogan.training.averaging import (
+    average_weights,
+    batch_norms,
+    information_check,
+    recompute_norm_statistics,
+)
 from infogan.training.checkpoint import (
     checkpoints_by_step,
     load_checkpoint,
@@ -206,8 +209,8 @@ def average(
             recompute the batch-norm statistics with.
         device: cpu, cuda, cuda:N or auto.
         check_samples: for InfoGAN, L_I per code is estimated on this many generated samples for the newest
-            checkpoint averaged and for the average, and a categorical code's drop of more than
-            `MI_DROP_WARNING` nats is reported as a warning; 0 skips the check.
+            checkpoint averaged and for the average, on the draws `eval` makes, and a categorical code's drop of
+            more than `averaging.MI_DROP_WARNING` nats is reported as a warning; 0 skips the check.
         progress: receives one line per stage.
 
     Returns:
@@ -267,46 +270,9 @@ def average(
         last_model = _build(cfg, model.device)
         load_checkpoint(found[steps[-1]], last_model, with_state=False)
         assert isinstance(last_model, InfoGAN)
-        _compare_information(last_model, model, steps[-1], check_samples, cfg.train.seed, progress)
+        for line in information_check(last_model, model, steps[-1], check_samples, cfg.eval):
+            progress(line)
     return Run(run, cfg, model, steps[-1], steps)
-
-
-# How far averaging may lower a categorical code's L_I before `average` warns. Near the ceiling H(c) the estimate on
-# a few thousand shared draws moves by thousandths; on the MNIST sample, five of six averaged runs kept L_I(c1)
-# within 0.01 nats of their newest checkpoint's and one lost 0.15 (docs/mnist.md).
-MI_DROP_WARNING = 0.05
-
-
-def _compare_information(
-    newest: InfoGAN, averaged: InfoGAN, step: int, n_samples: int, seed: int, progress: ProgressFn
-) -> None:
-    """Report L_I per code for the newest checkpoint averaged and for the average, on the same latent draws, and
-    warn where the average lowers a categorical code's."""
-    before, after = (
-        mi_lower_bounds(m, n_samples, generator=torch.Generator(m.device).manual_seed(seed))
-        for m in (newest, averaged)
-    )
-    progress(
-        f"L_I over {n_samples} samples, step {step} -> average: "
-        + ", ".join(f"{name} {before[name]:.4f} -> {after[name]:.4f}" for name in before)
-    )
-    for line in mi_drop_warnings(averaged.latent.codes, before, after):
-        progress(line)
-
-
-def mi_drop_warnings(
-    codes: Sequence[Code], before: Mapping[str, float], after: Mapping[str, float]
-) -> list[str]:
-    """One warning per categorical code whose L_I fell by more than `MI_DROP_WARNING` nats from `before` to
-    `after`. A mean of weights taken while the categories moved can blend what a category draws. Continuous codes'
-    L_I moves with Q's predicted spread from checkpoint to checkpoint, so their changes are reported, not judged."""
-    return [
-        f"warning: averaging lowered L_I({code.name}) by {before[code.name] - after[code.name]:.3f} nats; its "
-        f"categories moved within the range averaged and the average may blend them: check it with `infogan eval`, "
-        f"or average a shorter range (--from, --to)"
-        for code in codes
-        if code.is_categorical and before[code.name] - after[code.name] > MI_DROP_WARNING
-    ]
 
 
 def train(
