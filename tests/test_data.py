@@ -73,6 +73,28 @@ def test_missing_mnist_says_where_and_how(tmp_path):
         resolve(DataConfig(name="mnist", root=str(tmp_path)))
 
 
+def test_a_failed_download_is_one_line_with_the_mirrors_error(tmp_path, monkeypatch):
+    import torchvision.datasets
+
+    from infogan.data.mnist import SOURCE
+
+    def offline(*args, **kwargs):
+        print("Downloading https://ossci-datasets.s3.amazonaws.com/mnist/train-images-idx3-ubyte.gz")
+        raise RuntimeError(  # torchvision's message when every mirror fails
+            "Error downloading train-images-idx3-ubyte.gz:\nTried https://ossci-datasets.s3.amazonaws.com/mnist/, "
+            "got:\n<urlopen error [Errno -2] Name or service not known>\nTried http://yann.lecun.com/exdb/mnist/, "
+            "got:\n<urlopen error [Errno -3] Temporary failure in name resolution>\n"
+        )
+
+    monkeypatch.setattr(torchvision.datasets, "MNIST", offline)
+    with pytest.raises(DataUnavailableError) as info:
+        SOURCE.fetch(tmp_path)
+    assert str(info.value) == (
+        f"dataset mnist: download into {tmp_path} failed: Error downloading train-images-idx3-ubyte.gz: "
+        "<urlopen error [Errno -3] Temporary failure in name resolution>"
+    )
+
+
 def test_missing_mnist_falls_back_and_says_so(tmp_path):
     cfg, note = resolve(DataConfig(name="mnist", root=str(tmp_path), fallback="mnist-sample"))
     assert cfg.name == "mnist-sample" and cfg.fallback is None

@@ -88,6 +88,16 @@ class LocalFilesSource(ImageSource):
         return folder
 
 
+def download_failure(exc: BaseException) -> str:
+    """One line for a failed download. torchvision names the file on the first line of its error and gives each
+    mirror's error on the lines after ("Error downloading X:", "Tried M, got:", "<urlopen error ...>"), so a
+    first line ending in a colon is followed by the last line, the last mirror's error."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    return f"{lines[0]} {lines[-1]}" if lines[0].endswith(":") and len(lines) > 1 else lines[0]
+
+
 class ImageTensorDataset(Dataset[dict[str, Tensor]]):
     """A whole dataset held as one tensor, batched by index.
 

@@ -11,6 +11,7 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
+from infogan.data.base import download_failure
 from infogan.data.idx import IDXSource
 from infogan.errors import DataUnavailableError
 
@@ -37,8 +38,9 @@ class MNIST(IDXSource):
             try:
                 TorchvisionMNIST(str(root), train=True, download=True)
             except Exception as exc:  # network failures come in many types; each means "not downloaded"
-                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                raise DataUnavailableError(f"dataset mnist: download into {root} failed: {reason}") from exc
+                raise DataUnavailableError(
+                    f"dataset mnist: download into {root} failed: {download_failure(exc)}"
+                ) from exc
 
 
 SOURCE = MNIST()

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from infogan.data.base import LocalFilesSource, Split
+from infogan.data.base import LocalFilesSource, Split, download_failure
 from infogan.errors import DataUnavailableError
 
 DEFAULT_ROOT = Path("~/.cache/infogan/data/svhn").expanduser()
@@ -78,8 +78,9 @@ class SVHN(LocalFilesSource):
                 for split in FILES:
                     TorchvisionSVHN(str(root), split=split, download=True)
             except Exception as exc:  # network failures come in many types; each means "not downloaded"
-                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                raise DataUnavailableError(f"dataset svhn: download into {root} failed: {reason}") from exc
+                raise DataUnavailableError(
+                    f"dataset svhn: download into {root} failed: {download_failure(exc)}"
+                ) from exc
 
     def load(
         self, root: Path | None, split: Split, *, download: bool = False
