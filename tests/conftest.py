@@ -60,6 +60,18 @@ TINY_MODELS: dict[str, tuple[str, list[str], tuple[int, int, int]]] = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _no_data_root_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands read --data-root from INFOGAN_DATA_ROOT; a developer's setting must not reach the tests."""
+    monkeypatch.delenv("INFOGAN_DATA_ROOT", raising=False)
+
+
+@pytest.fixture
+def no_mnist_in_the_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MNIST's default cache folder, which is searched after any data root, is an empty folder."""
+    monkeypatch.setattr("infogan.data.mnist.DEFAULT_ROOT", tmp_path_factory.mktemp("empty-cache"))
+
+
 @pytest.fixture
 def tiny_config() -> RunConfig:
     """InfoGAN on 8x8 digits with very narrow networks."""
@@ -75,7 +87,7 @@ class CliResult:
 
 def run_cli(*args: str, timeout: float = 120) -> CliResult:
     """Run the real `infogan` entry point in a new process (python -m infogan) and capture its output."""
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env = {k: v for k, v in os.environ.items() if k != "INFOGAN_DATA_ROOT"} | {"OMP_NUM_THREADS": "1"}
     done = subprocess.run(
         [sys.executable, "-m", "infogan", *args],
         capture_output=True,

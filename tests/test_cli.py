@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from .conftest import TINY, invoke, run_cli
+from .test_data import fake_mnist
 
 TINY_SETS = [arg for item in TINY for arg in ("--set", item)]
 
@@ -194,36 +195,53 @@ def test_presets_and_datasets_listings():
     )
 
 
-def test_missing_mnist_falls_back_to_the_sample_and_says_so(tmp_path):
+# The mnist preset at a tiny size, one update, no download: for the tests of where MNIST is found.
+TINY_MNIST = [
+    "--steps",
+    "1",
+    *(
+        item
+        for key in (
+            "data.download=false",
+            "model.g_hidden=16",
+            "model.d_hidden=16",
+            "model.width=4",
+            "model.q_hidden=8",
+            "train.batch_size=8",
+            "eval.mi_samples=16",
+            "eval.metrics=[codes]",
+        )
+        for item in ("--set", key)
+    ),
+]
+
+
+def test_missing_mnist_falls_back_to_the_sample_and_says_so(tmp_path, no_mnist_in_the_cache):
     (tmp_path / "none").mkdir()  # a data root without MNIST in it
     result = invoke(
-        "train",
-        "--run-dir",
-        str(tmp_path / "r"),
-        "--data-root",
-        str(tmp_path / "none"),
-        "--steps",
-        "1",
-        "--set",
-        "data.download=false",
-        "--set",
-        "model.g_hidden=16",
-        "--set",
-        "model.d_hidden=16",
-        "--set",
-        "model.width=4",
-        "--set",
-        "model.q_hidden=8",
-        "--set",
-        "train.batch_size=8",
-        "--set",
-        "eval.mi_samples=16",
-        "--set",
-        "eval.metrics=[codes]",
+        "train", "--run-dir", str(tmp_path / "r"), "--data-root", str(tmp_path / "none"), *TINY_MNIST
     )
     assert result.returncode == 0, result.stderr
     assert "dataset: mnist-sample" in result.stderr and "mnist is not available" in result.stderr
     assert json.loads((tmp_path / "r" / "eval.json").read_text())["n_eval"] == 1000
+
+
+def test_the_data_root_comes_from_infogan_data_root_unless_given(
+    tmp_path, monkeypatch, no_mnist_in_the_cache
+):
+    fake_mnist(tmp_path / "data" / "MNIST" / "raw", n_train=40, n_test=20)
+    (tmp_path / "none").mkdir()
+    monkeypatch.setenv("INFOGAN_DATA_ROOT", str(tmp_path / "data"))
+    found = invoke("train", "--run-dir", str(tmp_path / "env"), *TINY_MNIST)
+    assert found.returncode == 0, found.stderr
+    assert "dataset: mnist - full MNIST" in found.stderr
+    assert json.loads((tmp_path / "env" / "eval.json").read_text())["n_eval"] == 20
+    given = invoke(
+        "train", "--run-dir", str(tmp_path / "arg"), "--data-root", str(tmp_path / "none"), *TINY_MNIST
+    )
+    assert given.returncode == 0, given.stderr
+    assert "dataset: mnist-sample" in given.stderr and str(tmp_path / "none") in given.stderr
+    assert "INFOGAN_DATA_ROOT" in invoke("train", "--help").stdout
 
 
 def test_user_mistake_from_a_new_process_has_no_traceback():

@@ -68,9 +68,20 @@ def test_mnist_from_idx_files_in_torchvision_layout(tmp_path):
     assert len(data) == 40 and data.labels is not None and data.labels[:3].tolist() == [0, 1, 2]
 
 
-def test_missing_mnist_says_where_and_how(tmp_path):
+def test_missing_mnist_says_where_and_how(tmp_path, no_mnist_in_the_cache):
     with pytest.raises(DataUnavailableError, match=r"IDX files not found \(looked in .*MNIST/raw"):
         resolve(DataConfig(name="mnist", root=str(tmp_path)))
+
+
+def test_mnist_is_looked_for_in_the_data_root_then_in_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setattr("infogan.data.mnist.DEFAULT_ROOT", tmp_path / "cache")
+    fake_mnist(tmp_path / "cache" / "MNIST" / "raw")
+    (tmp_path / "root").mkdir()
+    cfg, note = resolve(DataConfig(name="mnist", root=str(tmp_path / "root")))
+    assert cfg.name == "mnist" and "full MNIST" in note
+    assert DATASETS["mnist"].folder(tmp_path / "root") == tmp_path / "cache" / "MNIST" / "raw"
+    fake_mnist(tmp_path / "root" / "MNIST" / "raw")
+    assert DATASETS["mnist"].folder(tmp_path / "root") == tmp_path / "root" / "MNIST" / "raw"
 
 
 def test_a_failed_download_is_one_line_with_the_mirrors_error(tmp_path, monkeypatch):

@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
+
+import typer
 
 from infogan.errors import ConfigError
+
+DATA_ROOT_ENV = "INFOGAN_DATA_ROOT"
+
+
+def data_root_option(help: str = "Folder holding the dataset's files.") -> Any:
+    """`--data-root DIR`, read from the environment variable INFOGAN_DATA_ROOT when not given, so a machine's data
+    folder can be set once for every command that starts from a preset."""
+    return typer.Option(None, "--data-root", envvar=DATA_ROOT_ENV, show_envvar=True, help=help)
 
 
 def progress_to_stderr(line: str) -> None:

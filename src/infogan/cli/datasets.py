@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from infogan.cli import app
+from infogan.cli.common import data_root_option
 from infogan.config import load_preset, preset_names, preset_text
 from infogan.data import DATASETS, PARAMETRISED
 from infogan.data.folder import IMAGE_EXTENSIONS
@@ -28,7 +29,7 @@ def _data_notes(preset: str) -> str:
 
 @app.command()
 def datasets(
-    data_root: str | None = typer.Option(None, "--data-root", help="Also look in this folder."),
+    data_root: str | None = data_root_option("Also look in this folder."),
 ) -> None:
     """List the datasets with their availability here and how to get each one.
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from infogan.cli import app
-from infogan.cli.common import progress_to_stderr
+from infogan.cli.common import data_root_option, progress_to_stderr
 from infogan.config import apply_overrides, load_preset
 
 
@@ -16,7 +16,7 @@ def mi_experiment(
     run_dir: Path = typer.Option(..., "--run-dir", help="Folder for both arms, the figure and result.json."),
     preset: str = typer.Option("mnist", "--preset", "-p", help="An InfoGAN preset [default: mnist]."),
     dataset: str | None = typer.Option(None, "--dataset", help="Dataset name [default: the preset's]."),
-    data_root: str | None = typer.Option(None, "--data-root", help="Folder holding the dataset's files."),
+    data_root: str | None = data_root_option(),
     steps: int | None = typer.Option(None, "--steps", help="Updates per arm [default: the preset's]."),
     seed: int | None = typer.Option(None, "--seed", help="Random seed of both arms [default: the preset's]."),
     overrides: list[str] | None = typer.Option(None, "--set", help="Override a config key (repeatable)."),

@@ -11,6 +11,7 @@ from types import FrameType
 import typer
 
 from infogan.cli import app
+from infogan.cli.common import data_root_option
 from infogan.config import RESUMABLE_TRAIN_KEYS, apply_overrides, load_config_file, load_preset
 from infogan.errors import CheckpointError, ConfigError
 
@@ -45,7 +46,7 @@ def train(
         "mnist", "--preset", "-p", help="Preset name (see `infogan presets`) or a YAML file."
     ),
     dataset: str | None = typer.Option(None, "--dataset", help="Dataset name (see `infogan datasets`)."),
-    data_root: str | None = typer.Option(None, "--data-root", help="Folder holding the dataset's files."),
+    data_root: str | None = data_root_option(),
     image_size: int | None = typer.Option(
         None, "--image-size", help="Resize images to S x S [default: the dataset's size; 64 for folder:PATH]."
     ),

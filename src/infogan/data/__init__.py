@@ -83,9 +83,14 @@ def resolve(cfg: DataConfig) -> tuple[DataConfig, str]:
         except DataUnavailableError as exc:
             reason = f" ({exc})"
     if not src.available(root):
-        if cfg.fallback is None:
-            src.load(root, "train")  # raises the source's own message saying where it looked and what to do
-        missing = f"{cfg.name} is not available{reason or f' ({src.how_to_get})'}"
+        if not reason:  # the source's own message: where it looked and how to get the files
+            try:
+                src.load(root, "train")
+            except DataUnavailableError as exc:
+                if cfg.fallback is None:
+                    raise
+                reason = f" ({exc})"
+        missing = f"{cfg.name} is not available{reason}"
         cfg = cfg.model_copy(update={"name": cfg.fallback, "fallback": None})
         src = source(cfg.name, cfg)
         if not src.available(_root(cfg)):

@@ -1,7 +1,8 @@
 """Full MNIST (LeCun et al. 1998): 60,000 train / 10,000 test digits, 28x28, from IDX files.
 
-Looked for in ``ROOT/MNIST/raw`` (torchvision's layout) or directly in ``ROOT``; without a root, in
-``~/.cache/infogan/data/MNIST/raw``. Downloaded with torchvision when allowed and the machine has internet.
+Looked for in ``ROOT/MNIST/raw`` (torchvision's layout) or directly in ``ROOT``, then in the default cache
+``~/.cache/infogan/data/MNIST/raw``. Downloaded with torchvision (into ROOT, or the cache without one) when allowed
+and the machine has internet.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ class MNIST(IDXSource):
     )
 
     def candidate_folders(self, root: Path | None) -> Sequence[Path]:
-        return [root / "MNIST" / "raw", root] if root is not None else [DEFAULT_ROOT / "MNIST" / "raw"]
+        given = [root / "MNIST" / "raw", root] if root is not None else []
+        return [*given, DEFAULT_ROOT / "MNIST" / "raw"]
 
     def fetch(self, root: Path | None) -> None:
         from torchvision.datasets import MNIST as TorchvisionMNIST
