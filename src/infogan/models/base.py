@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import ClassVar, Literal
 
@@ -219,14 +219,22 @@ class AdversarialModel(GenerativeModel):
         return diff_augment(x, self.cfg.augment, self.rng)  # x itself when augment is empty
 
     def _calibration_passes(
-        self, real: Tensor, G: nn.Module, trunk: nn.Module, head: nn.Module | None = None
+        self,
+        real: Tensor,
+        G: nn.Module,
+        trunk: nn.Module,
+        head: nn.Module | None = None,
+        on_real: Callable[[Tensor, Tensor], object] | None = None,
     ) -> None:
         """`calibration_step` for a G-and-trunk model, as in its train_step with one D step: G draws the fakes;
-        the trunk reads the real batch once and the fakes twice (D's step and G's); `head`, if given, reads only
-        the fakes' features."""
+        the trunk reads the real batch once and the fakes twice (D's step and G's); `head`, if given, reads the
+        fakes' features; `on_real`, if given, gets the real batch as D saw it and its features."""
         latent = self.latent.sample(real.shape[0], generator=self.rng, device=real.device)
         fake = G(self.latent.to_input(latent))
-        trunk(self._augment(real))
+        seen = self._augment(real)
+        h_real = trunk(seen)
+        if on_real is not None:
+            on_real(seen, h_real)
         for _ in range(2):
             features = trunk(self._augment(fake))
             if head is not None:

@@ -5,6 +5,12 @@ min_{G,Q} max_D  V(D, G) - lambda * L_I(G, Q)
 
 V is any adversarial loss of losses/adversarial.py; with the Wasserstein loss D is a critic under weight clipping
 or a gradient penalty (InfoGAN-WGAN-GP is a preset, not a class).
+
+Optionally (`consistency.weight` > 0; not in the paper) Q's categorical posterior is also trained on real images:
+a real batch and a slightly rotated, shifted and zoomed copy of it should fall into the same categories, with every
+category used (IIC's objective, arXiv:1807.06653). L_I only asks that Q read c back from G's images; this asks that
+the categories Q reads divide the real data along what survives small deformations, such as a digit's class, and
+not along its slant or width, which the continuous codes are there for.
 """
 
 from __future__ import annotations
@@ -17,17 +23,19 @@ from torch import Tensor, nn
 
 from infogan.latent import Latent
 from infogan.losses.adversarial import ADVERSARIAL, AdversarialLoss
-from infogan.losses.info import info_loss, mi_lower_bound
+from infogan.losses.info import info_loss, mi_lower_bound, paired_assignment_mi
 from infogan.losses.penalties import clip_weights, gradient_penalty
 from infogan.models.base import (
     AdversarialConfig,
     AdversarialModel,
     Batch,
     LatentConfig,
+    StrictModel,
     batch_statistics,
     eval_mode,
     frozen,
 )
+from infogan.nets.augment import random_affine
 from infogan.nets.dcgan import DCGANGenerator, DCGANTrunk, Norm
 from infogan.nets.heads import LogitHead, QHead
 from infogan.nets.init import official_init
@@ -39,6 +47,16 @@ from infogan.nets.paper import (
     SVHNGenerator,
     SVHNTrunk,
 )
+
+
+class ConsistencyConfig(StrictModel):
+    """The real-image consistency term: its weight (0 = off, the paper) and the random deformation that makes
+    each real image's second view."""
+
+    weight: float = Field(0.0, ge=0)
+    rotation: float = Field(15.0, ge=0, le=180)  # degrees, either way
+    shift: float = Field(0.1, ge=0, lt=0.5)  # fraction of the side, each direction
+    scale: float = Field(0.1, ge=0, lt=1)  # zoom in [1 - scale, 1 + scale]
 
 
 class InfoGANConfig(AdversarialConfig):
@@ -74,6 +92,7 @@ class InfoGANConfig(AdversarialConfig):
     # False trains Q but keeps the information term out of G's loss (lambda = 0 for G): the baseline of the
     # paper's Fig. 1, a GAN whose Q only measures how much information G happens to carry about c.
     info_to_g: bool = True
+    consistency: ConsistencyConfig = ConsistencyConfig()
 
     @field_validator("latent")
     @classmethod
@@ -83,11 +102,13 @@ class InfoGANConfig(AdversarialConfig):
         return latent
 
     @model_validator(mode="after")
-    def _critic_is_consistent(self) -> InfoGANConfig:
+    def _settings_are_consistent(self) -> InfoGANConfig:
         if (self.adversarial == "wasserstein") != (self.lipschitz != "none"):
             raise ValueError(
                 "the wasserstein loss needs lipschitz clip or gp, and clip/gp apply only to the wasserstein loss"
             )
+        if self.consistency.weight > 0 and not any(c.is_categorical for c in self.latent.spec().codes):
+            raise ValueError("the consistency term needs a categorical code (consistency.weight > 0)")
         if self.lipschitz == "gp" and (self.backbone != "dcgan" or self.critic_norm == "batch"):
             raise ValueError(
                 "a gradient penalty needs a critic without batch norm: set backbone dcgan and critic_norm layer or none"
@@ -153,7 +174,7 @@ class InfoGAN(AdversarialModel):
             latent = self.latent.sample(x_real.shape[0], generator=self.rng, device=x_real.device)
             with torch.set_grad_enabled(i == len(chunks) - 1):
                 x_fake = self.G(self.latent.to_input(latent))
-            logs, nll = self._critic_step(self._augment(x_real), self._augment(x_fake.detach()), latent)
+            logs, nll = self._critic_step(x_real, x_fake.detach(), latent)
 
         # G step against the updated D; D and Q are frozen so only G's parameters receive gradients, but the
         # information term's gradient flows through Q and the trunk into G (unless info_to_g is off).
@@ -179,8 +200,10 @@ class InfoGAN(AdversarialModel):
         self, x_real: Tensor, x_fake: Tensor, latent: Latent
     ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
         """One D and Q update on detached fakes. Real and fake go through D separately, as in the paper's code, so
-        batch norm never mixes their statistics; Q learns to recover c from the fakes."""
+        batch norm never mixes their statistics; Q learns to recover c from the fakes (and, with the consistency
+        term, to divide the real images consistently)."""
         opt_d = self.optimizers["d"]
+        x_real, x_fake = self._augment(x_real), self._augment(x_fake)
         h_real, h_fake = self.trunk(x_real), self.trunk(x_fake)
         d_real, d_fake = self.d_head(h_real), self.d_head(h_fake)
         d_loss = self.d_loss_fn(d_real, d_fake)
@@ -191,8 +214,13 @@ class InfoGAN(AdversarialModel):
             logs["gp"] = gp
         nll = self.latent.code_nll(self.q_head(h_fake), latent)
         d_info_loss = info_loss(nll, self.info_weights)
+        q_loss = d_info_loss
+        if self.cfg.consistency.weight > 0:
+            agreement = self._real_agreement(x_real, h_real)
+            logs.update({f"mi_real_{name}": mi for name, mi in agreement.items()})
+            q_loss = q_loss - self.cfg.consistency.weight * torch.stack(list(agreement.values())).sum()
         opt_d.zero_grad(set_to_none=True)
-        (d_loss + d_info_loss).backward()
+        (d_loss + q_loss).backward()
         opt_d.step()
         if self.cfg.lipschitz == "clip":
             clip_weights([*self.trunk.parameters(), *self.d_head.parameters()], self.cfg.clip)
@@ -200,9 +228,26 @@ class InfoGAN(AdversarialModel):
             logs["wasserstein"] = d_real.mean() - d_fake.mean()
         return {"d_loss": d_loss, "info_loss": d_info_loss, **logs}, nll
 
+    def _real_agreement(self, x_real: Tensor, h_real: Tensor) -> dict[str, Tensor]:
+        """Per categorical code, the mutual information between Q's categories for the real images x_real (as D
+        saw them, features h_real) and for a randomly deformed copy of them: at most H(c) = ln K."""
+        cfg = self.cfg.consistency
+        x_view = random_affine(
+            x_real, self.rng, degrees=cfg.rotation, shift=cfg.shift, scale=cfg.scale
+        )  # (B, C, H, W)
+        post, post_view = (self.latent.posterior(self.q_head(h)) for h in (h_real, self.trunk(x_view)))
+        return {
+            c.name: paired_assignment_mi(
+                post[c.name]["logits"].softmax(1), post_view[c.name]["logits"].softmax(1)
+            )
+            for c in self.latent.codes
+            if c.is_categorical
+        }
+
     def calibration_step(self, real: Tensor) -> None:
-        # Q's head has batch norm of its own
-        self._calibration_passes(real, self.G, self.trunk, head=self.q_head)
+        # Q's head has batch norm of its own; with the consistency term it also reads the real batch and its view.
+        on_real = self._real_agreement if self.cfg.consistency.weight > 0 else None
+        self._calibration_passes(real, self.G, self.trunk, head=self.q_head, on_real=on_real)
 
     @torch.no_grad()
     def generate(self, latent: Latent) -> Tensor:

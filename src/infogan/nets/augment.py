@@ -11,10 +11,14 @@ Transforms act per image, on images in [-1, 1]:
 - ``cutout``: a square of `CUTOUT` of the side, at a random place, set to 0 (mid-grey).
 
 The random draws come from the generator passed in (the model's training generator), so a resumed run repeats them.
+
+`random_affine` (a small rotation, shift and zoom per image) is not one of DiffAugment's transforms: it makes the
+second view of a real image for InfoGAN's real-image consistency term (models/infogan.py).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Literal
 
@@ -61,3 +65,22 @@ def cutout(x: Tensor, generator: torch.Generator, ratio: float = CUTOUT) -> Tens
     j = torch.arange(w, device=x.device).view(1, 1, w)
     inside = (i >= top) & (i < top + ch) & (j >= left) & (j < left + cw)  # (B, H, W)
     return x * (~inside).unsqueeze(1).to(x.dtype)
+
+
+def random_affine(
+    x: Tensor, generator: torch.Generator, *, degrees: float, shift: float, scale: float
+) -> Tensor:
+    """Rotate, shift and zoom each image of x (B, C, H, W) by its own random amounts, each uniform in
+    [-degrees, degrees], [-shift, shift] of the side and [1 - scale, 1 + scale]; pixels brought in from outside
+    repeat the edge. Bilinear, differentiable in x."""
+    b = x.shape[0]
+    u = torch.rand(b, 4, generator=generator, device=x.device, dtype=x.dtype) * 2 - 1  # (B, 4) in [-1, 1]
+    angle = u[:, 0] * math.radians(degrees)
+    zoom = 1 + u[:, 1] * scale
+    # theta maps output coordinates to input ones, both in [-1, 1] across the image: a shift of f of the side is 2f.
+    cos, sin = angle.cos() / zoom, angle.sin() / zoom
+    theta = torch.stack(
+        [torch.stack([cos, -sin, 2 * shift * u[:, 2]], 1), torch.stack([sin, cos, 2 * shift * u[:, 3]], 1)], 1
+    )  # (B, 2, 3)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)

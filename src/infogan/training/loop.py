@@ -114,7 +114,13 @@ class Trainer:
     ) -> None:
         self.model, self.data, self.cfg, self.run = model, data, cfg, run
         self.progress, self.should_stop = progress, should_stop
-        self.ceilings = {f"mi_{c.name}": c.entropy for c in model.latent.codes if c.is_categorical}
+        # Categorical codes' L_I, and their agreement on real images under the consistency term, are bounded by H(c).
+        self.ceilings = {
+            f"{prefix}{c.name}": c.entropy
+            for c in model.latent.codes
+            if c.is_categorical
+            for prefix in ("mi_", "mi_real_")
+        }
         self.images_per_step = cfg.batch_size * model.real_batches_per_step
         self.schedule = BatchSchedule(len(data), self.images_per_step, cfg.seed, model.device)
 

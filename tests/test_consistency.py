@@ -1,0 +1,123 @@
+"""InfoGAN's real-image consistency term: IIC's paired mutual information (arXiv:1807.06653) between Q's categories
+for real images and for deformed copies of them, on D/Q's side only."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from infogan.config import load_preset
+from infogan.errors import ConfigError
+from infogan.losses.info import paired_assignment_mi
+from infogan.models import build_model
+from infogan.nets.augment import random_affine
+
+from .conftest import TINY
+
+
+def test_paired_assignment_mi_by_hand():
+    k = 4
+    one_hot = torch.eye(k).repeat(8, 1)  # (32, 4): every category used equally, both views agree
+    assert float(paired_assignment_mi(one_hot, one_hot)) == pytest.approx(math.log(k), abs=1e-6)
+    uniform = torch.full((32, k), 1 / k)
+    assert float(paired_assignment_mi(uniform, uniform)) == pytest.approx(0, abs=1e-6)
+    same = torch.zeros(32, k)
+    same[:, 0] = 1  # every image in one category: confident and consistent, but no information
+    assert float(paired_assignment_mi(same, same)) == pytest.approx(0, abs=1e-6)
+    # Two images, two categories: p = [[1, 0], [0.5, 0.5]], views identical. Joint = mean of outer products:
+    # [[1, 0], [0, 0]] / 2 + [[.25, .25], [.25, .25]] / 2 = [[.625, .125], [.125, .125]]; marginals [.75, .25].
+    p = torch.tensor([[1.0, 0.0], [0.5, 0.5]])
+    joint = torch.tensor([[0.625, 0.125], [0.125, 0.125]])
+    marginal = torch.tensor([0.75, 0.25])
+    expected = float((joint * (joint / marginal.outer(marginal)).log()).sum())
+    assert float(paired_assignment_mi(p, p)) == pytest.approx(expected, abs=1e-6)
+
+
+def test_paired_assignment_mi_is_symmetric_in_the_views_and_has_gradients():
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(16, 5, generator=g, requires_grad=True)
+    other = torch.randn(16, 5, generator=g)
+    a, b = logits.softmax(1), other.softmax(1)
+    assert torch.allclose(paired_assignment_mi(a, b), paired_assignment_mi(b, a), atol=1e-6)
+    paired_assignment_mi(a, b).backward()
+    assert logits.grad is not None and torch.isfinite(logits.grad).all() and logits.grad.abs().sum() > 0
+
+
+def test_random_affine_is_the_identity_at_zero_and_deforms_within_its_bounds():
+    g = torch.Generator().manual_seed(0)
+    x = -torch.ones(64, 1, 28, 28)
+    x[:, :, 10:18, 12:16] = 1  # an upright bar in the middle
+    same = random_affine(x, g, degrees=0, shift=0, scale=0)
+    assert torch.allclose(same, x, atol=1e-5)
+    moved = random_affine(x, g, degrees=0, shift=0.1, scale=0)
+    ink = (moved + 1) / 2
+    rows = torch.arange(28.0).view(1, 28, 1)
+    cols = torch.arange(28.0).view(1, 1, 28)
+    cy = (ink[:, 0] * rows).sum((1, 2)) / ink[:, 0].sum((1, 2))
+    cx = (ink[:, 0] * cols).sum((1, 2)) / ink[:, 0].sum((1, 2))
+    # the bar's centre is (13.5, 13.5); shifts are uniform within 0.1 of the side, 2.8 pixels, each way
+    assert (cy - 13.5).abs().max() <= 2.8 + 1e-3 and (cx - 13.5).abs().max() <= 2.8 + 1e-3
+    assert (cx - 13.5).abs().max() > 1.5  # and they do move it
+    assert moved.min() >= -1 - 1e-6 and moved.max() <= 1 + 1e-6
+    turned = random_affine(x, g, degrees=15, shift=0, scale=0)
+    assert not torch.allclose(turned, x, atol=0.1)  # a rotated bar
+
+
+def test_random_affine_repeats_for_the_same_generator_state():
+    x = torch.rand(4, 1, 8, 8) * 2 - 1
+    first = random_affine(x, torch.Generator().manual_seed(3), degrees=15, shift=0.1, scale=0.1)
+    again = random_affine(x, torch.Generator().manual_seed(3), degrees=15, shift=0.1, scale=0.1)
+    assert torch.equal(first, again)
+
+
+def _model(weight: float):
+    cfg = load_preset("digits", [*TINY, f"model.consistency.weight={weight}"])
+    torch.manual_seed(0)
+    model = build_model(cfg.model, (1, 8, 8))
+    model.seed(0)
+    return model.train()
+
+
+def test_the_term_is_logged_below_its_ceiling_and_only_when_on():
+    x = torch.rand(16, 1, 8, 8) * 2 - 1
+    assert "mi_real_c1" not in _model(0).train_step({"x": x}, 0)
+    logs = _model(1).train_step({"x": x}, 0)
+    assert 0 <= float(logs["mi_real_c1"]) <= math.log(10) + 1e-6
+
+
+def test_the_term_trains_q_and_the_trunk_and_is_the_only_difference():
+    # With D's loss and the information term multiplied by zero, D's step is driven by the consistency term alone.
+    grads = {}
+    for weight in (0.0, 1.0):
+        model = _model(weight)
+        model.d_loss_fn = lambda d_real, d_fake: 0.0 * (d_real.sum() + d_fake.sum())
+        model.info_weights = dict.fromkeys(model.info_weights, 0.0)
+        model._critic_step(
+            torch.rand(16, 1, 8, 8) * 2 - 1, torch.rand(16, 1, 8, 8) * 2 - 1, model.latent.sample(16)
+        )
+        grads[weight] = [
+            any(p.grad is not None and p.grad.abs().sum() > 0 for p in net.parameters())
+            for net in (model.trunk, model.q_head, model.d_head)
+        ]
+    assert grads == {0.0: [False, False, False], 1.0: [True, True, False]}
+
+
+def test_the_term_needs_a_categorical_code():
+    with pytest.raises(ConfigError, match="the consistency term needs a categorical code"):
+        load_preset("digits", ["model.consistency.weight=1", "model.latent.codes=[uniform:2]"])
+
+
+def test_recalibration_passes_the_real_batch_through_q_with_the_term_on():
+    calls = []
+    for weight in (0.0, 1.0):
+        model = _model(weight)
+        seen = []
+        hook = model.q_head.register_forward_hook(lambda m, i, o, seen=seen: seen.append(o.shape[0]))
+        with torch.no_grad():
+            model.calibration_step(torch.rand(16, 1, 8, 8) * 2 - 1)
+        hook.remove()
+        calls.append(len(seen))
+    # the two fake passes; then also the real batch and its deformed copy
+    assert calls == [2, 4]
