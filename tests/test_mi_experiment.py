@@ -28,19 +28,42 @@ def test_info_to_g_false_keeps_the_information_term_out_of_gs_update():
     assert reached == {True: True, False: False}
 
 
-def test_mi_experiment_trains_both_arms_and_writes_the_figure_and_result(tmp_path):
+def test_info_to_trunk_false_trains_q_as_a_probe_that_leaves_ds_trunk_alone():
+    # With D's own loss multiplied by zero, the trunk's gradient in D's step comes from Q's loss alone.
+    grads = {}
+    for to_trunk in (True, False):
+        cfg = load_preset(
+            "digits", [*TINY, "model.info_to_g=false", f"model.info_to_trunk={str(to_trunk).lower()}"]
+        )
+        torch.manual_seed(0)
+        model = build_model(cfg.model, (1, 8, 8))
+        model.seed(0)
+        model.d_loss_fn = lambda d_real, d_fake: 0.0 * (d_real.sum() + d_fake.sum())
+        model._critic_step(
+            torch.rand(16, 1, 8, 8) * 2 - 1, torch.rand(16, 1, 8, 8) * 2 - 1, model.latent.sample(16)
+        )
+        grads[to_trunk] = [
+            any(p.grad is not None and p.grad.abs().sum() > 0 for p in net.parameters())
+            for net in (model.trunk, model.q_head)
+        ]
+    assert grads == {True: [True, True], False: [False, True]}
+
+
+def test_mi_experiment_trains_every_arm_and_writes_the_figure_and_result(tmp_path):
     args = [a for item in TINY for a in ("--set", item)]
     result = invoke(
         "mi-experiment", "--preset", "digits", "--run-dir", str(tmp_path / "mi"), "--seed", "1", *args
     )
     assert result.returncode == 0, result.stderr
     summary = json.loads((tmp_path / "mi" / "result.json").read_text())
-    assert set(summary["arms"]) == {"infogan", "baseline"}
+    assert set(summary["arms"]) == {"infogan", "baseline", "probe"}
     assert abs(summary["entropy"]["c1"] - 2.302585) < 1e-5 and summary["steps"] == 6 and summary["seed"] == 1
     for arm in summary["arms"].values():
         assert set(arm["mi_lower_bound"]) == set(arm["mi_lower_bound_batch_stats"]) == {"c1", "c2", "c3"}
     assert (tmp_path / "mi" / "mi-experiment.png").stat().st_size > 1000
-    assert "infogan: L_I c1" in result.stdout and "baseline: L_I c1" in result.stdout
+    assert all(f"{arm}: L_I c1" in result.stdout for arm in ("infogan", "baseline", "probe"))
+    probe = tmp_path / "mi" / "probe" / "config.yaml"
+    assert "info_to_trunk: false" in probe.read_text() and "info_to_g: false" in probe.read_text()
 
 
 def test_batch_statistics_estimate_leaves_the_running_statistics_untouched():

@@ -1,9 +1,10 @@
 """The mutual-information experiment of InfoGAN (arXiv:1606.03657, Sec. 7, Fig. 1).
 
-Two arms with the same data, networks, seed and budget: InfoGAN, and the same GAN with an auxiliary Q that is
-trained to recover c but whose information term does not reach G (lambda = 0 for G). Q then measures how much
-information about c a plain GAN's generator happens to carry. The paper reports L_I rising quickly to
-H(c) = ln 10 = 2.30 for InfoGAN and staying near zero for the GAN.
+Three arms with the same data, networks, seed and budget: InfoGAN; the same GAN with an auxiliary Q that is
+trained to recover c but whose information term does not reach G (lambda = 0 for G; Q's loss still trains the
+trunk it shares with D); and the same GAN with Q trained as a probe on D's features only (lambda = 0 for D and G).
+Q then measures how much information about c a plain GAN's generator happens to carry. The paper reports L_I
+rising quickly to H(c) = ln 10 = 2.30 for InfoGAN and staying near zero for the GAN.
 """
 
 from __future__ import annotations
@@ -20,14 +21,24 @@ from infogan.errors import ConfigError
 from infogan.training.checkpoint import write_text_atomic
 from infogan.training.logging import ProgressFn
 
-ARMS = {"infogan": [], "baseline": ["model.info_to_g=false"]}
+ARMS = {
+    "infogan": [],
+    # the baselines are GANs with a Q: nothing else trains Q (no consistency term on real images)
+    "baseline": ["model.info_to_g=false", "model.consistency.weight=0"],
+    "probe": ["model.info_to_g=false", "model.info_to_trunk=false", "model.consistency.weight=0"],
+}
+LABELS = {
+    "infogan": "InfoGAN",
+    "baseline": "GAN, Q trains D's trunk (lambda = 0 for G)",
+    "probe": "GAN, Q a probe on D's features (lambda = 0 for D and G)",
+}
 
 
 def run_mi_experiment(
     cfg: RunConfig, run_dir: Path, *, resume: bool = False, progress: ProgressFn = print
 ) -> dict[str, Any]:
-    """Train both arms into ``run_dir/infogan`` and ``run_dir/baseline``, then write ``mi-experiment.png`` and
-    ``result.json`` into `run_dir`.
+    """Train the arms into ``run_dir/infogan``, ``run_dir/baseline`` and ``run_dir/probe``, then write
+    ``mi-experiment.png`` and ``result.json`` into `run_dir`.
 
     Returns:
         The result: per arm, the L_I of each code at the end of training (Monte-Carlo estimates on the eval
@@ -73,13 +84,12 @@ def mi_experiment_figure(result: dict[str, Any]) -> Figure:
     codes = result["codes"]
     fig = Figure(figsize=(5.5 * len(codes), 3.8), layout="constrained")
     for ax, code in zip(fig.subplots(1, len(codes), squeeze=False)[0], codes, strict=True):
-        for arm, style in (("infogan", "-"), ("baseline", "--")):
+        for arm, style in zip(ARMS, ("-", "--", ":"), strict=True):
             points = result["arms"][arm]["curve"][code]
-            label = "InfoGAN" if arm == "infogan" else "GAN (Q trained, lambda = 0 for G)"
-            ax.plot([p[0] for p in points], [p[1] for p in points], style, label=label)
+            ax.plot([p[0] for p in points], [p[1] for p in points], style, label=LABELS[arm])
         if code in result["entropy"]:
             ceiling = result["entropy"][code]
-            ax.axhline(ceiling, color="grey", linestyle=":", label=f"H({code}) = {ceiling:.2f}")
+            ax.axhline(ceiling, color="grey", linestyle="-.", label=f"H({code}) = {ceiling:.2f}")
         ax.set_xlabel("step")
         ax.set_ylabel(f"L_I({code}) [nats]")
         ax.set_title(f"{code}: lower bound on I(c; G(z, c)), {result['dataset']}")

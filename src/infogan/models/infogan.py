@@ -92,6 +92,10 @@ class InfoGANConfig(AdversarialConfig):
     # False trains Q but keeps the information term out of G's loss (lambda = 0 for G): the baseline of the
     # paper's Fig. 1, a GAN whose Q only measures how much information G happens to carry about c.
     info_to_g: bool = True
+    # False trains Q's head on D's features without letting Q's loss shape the trunk it shares with D: Q is then
+    # a probe of what D's features say about c. With info_to_g false too, neither D nor G feels the information
+    # term (lambda = 0 for both): the strictest baseline of Fig. 1.
+    info_to_trunk: bool = True
     consistency: ConsistencyConfig = ConsistencyConfig()
 
     @field_validator("latent")
@@ -212,7 +216,7 @@ class InfoGAN(AdversarialModel):
             gp = gradient_penalty(lambda x: self.d_head(self.trunk(x)), x_real, x_fake, self.rng)
             d_loss = d_loss + self.cfg.gp_lambda * gp
             logs["gp"] = gp
-        nll = self.latent.code_nll(self.q_head(h_fake), latent)
+        nll = self.latent.code_nll(self.q_head(h_fake if self.cfg.info_to_trunk else h_fake.detach()), latent)
         d_info_loss = info_loss(nll, self.info_weights)
         q_loss = d_info_loss
         if self.cfg.consistency.weight > 0:
