@@ -28,6 +28,7 @@ from infogan.cli import (  # noqa: E402, F401
     reconstruct,
     report,
     sample,
+    sweep,
     train,
     traverse,
 )

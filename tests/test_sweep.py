@@ -1,0 +1,110 @@
+"""infogan sweep: seeds trained as ordinary runs, one table, and a pick made without labels."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from infogan.experiments.sweep import (
+    aggregate,
+    agreement_matrix,
+    medoid,
+    parallel_plan,
+    slant_and_width,
+)
+
+from .conftest import TINY, run_cli
+
+
+def test_the_medoid_is_a_run_of_the_division_most_runs_share():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 5, 2000)
+    relabel = np.array([3, 0, 4, 1, 2])  # the same division under other category numbers
+    merged = np.where(labels == 4, 3, labels)  # 3 and 4 merged
+    runs = [{"c1": labels}, {"c1": relabel[labels]}, {"c1": merged}, {"c1": rng.integers(0, 5, 2000)}]
+    agreement = agreement_matrix(runs)
+    assert (
+        agreement.shape == (4, 4)
+        and np.allclose(np.diag(agreement), 1)
+        and np.allclose(agreement, agreement.T)
+    )
+    assert agreement[0, 1] == pytest.approx(1)  # the same division: category numbers do not matter
+    assert agreement[0, 3] == pytest.approx(0, abs=0.01)  # independent assignments: AMI ~ 0
+    best, means = medoid(agreement)
+    assert best in (0, 1) and means[0] == pytest.approx(means[1]) and means[1] > means[2] > means[3]
+    # hand-computed mean of run 0's agreement with the other three
+    assert means[0] == pytest.approx((agreement[0, 1] + agreement[0, 2] + agreement[0, 3]) / 3)
+
+
+def test_slant_and_width_takes_two_different_codes():
+    table = {
+        "c2": {"table": {"slant": -0.9, "width": 0.85}},
+        "c3": {"table": {"slant": 0.2, "width": 0.6}},
+    }
+    # c2 reads best as both; the pair must use two codes, and (c2 slant, c3 width) beats (c3 slant, c2 width)
+    assert slant_and_width(table) == {
+        "slant": {"code": "c2", "rho": 0.9},
+        "width": {"code": "c3", "rho": 0.6},
+    }
+    table["c3"]["table"]["width"] = (
+        math.nan
+    )  # an undefined correlation counts as 0: now c3 slant, c2 width wins
+    assert slant_and_width(table) == {
+        "slant": {"code": "c3", "rho": 0.2},
+        "width": {"code": "c2", "rho": 0.85},
+    }
+    assert slant_and_width({"c2": table["c2"]}) == {}
+
+
+def test_aggregate_over_the_numbers_every_row_has():
+    rows = [
+        {"step": 5, "accuracy": {"c1": 0.9}, "fid": 4.0, "controls": {"c2": {"property": "slant"}}},
+        {"step": 5, "accuracy": {"c1": 0.96}, "fid": 6.0},
+        {"step": 5, "accuracy": {"c1": 0.99}},
+    ]
+    out = aggregate(rows)
+    assert set(out) == {"accuracy.c1"}
+    assert out["accuracy.c1"]["mean"] == pytest.approx(0.95)
+    assert out["accuracy.c1"]["min"] == 0.9 and out["accuracy.c1"]["median"] == 0.96
+    assert out["accuracy.c1"]["std"] == pytest.approx(np.std([0.9, 0.96, 0.99], ddof=1))
+
+
+def test_parallel_plan_shares_the_cores():
+    assert parallel_plan(5, 2, None) == (2, 1)
+    assert parallel_plan(1, 8, None) == (1, 8)
+    assert parallel_plan(5, 8, 2) == (2, 4)
+
+
+def test_sweep_trains_each_seed_as_a_run_then_tabulates_and_links_the_pick(tmp_path):
+    sets = [item for key in [*TINY, "eval.metrics=[codes]"] for item in ("--set", key)]
+    args = [
+        "sweep",
+        "--seeds",
+        "2",
+        "--first-seed",
+        "3",
+        "--run-dir",
+        str(tmp_path / "s"),
+        "--preset",
+        "digits",
+    ]
+    result = run_cli(*args, *sets, "--parallel", "2", timeout=300)
+    assert result.returncode == 0, result.stderr
+    for seed in (3, 4):
+        run = tmp_path / "s" / f"seed-{seed}"
+        assert (run / "eval.json").is_file() and (tmp_path / "s" / f"seed-{seed}.log").is_file()
+        assert f"seed: {seed}" in (run / "config.yaml").read_text()
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:2] == ["seed", "accuracy.c1"]
+    assert [line.split()[0] for line in lines[1:7]] == ["3", "4", "mean", "std", "min", "median"]
+    saved = json.loads((tmp_path / "s" / "sweep.json").read_text())
+    accuracies = [r["accuracy"]["c1"] for r in saved["runs"]]
+    assert saved["summary"]["accuracy.c1"]["mean"] == pytest.approx(np.mean(accuracies))
+    pick = saved["pick"]["seed"]
+    assert (tmp_path / "s" / "best").resolve() == (tmp_path / "s" / f"seed-{pick}").resolve()
+    assert f"label-free pick: seed {pick}" in result.stdout
+    # run again: both runs are finished, so nothing trains; the table is the same
+    again = run_cli(*args, *sets, "--parallel", "2", timeout=300)
+    assert again.returncode == 0 and again.stdout == result.stdout
+    assert "have finished 6 updates" in again.stderr
