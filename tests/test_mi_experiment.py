@@ -62,6 +62,19 @@ def test_mi_experiment_trains_every_arm_and_writes_the_figure_and_result(tmp_pat
         assert set(arm["mi_lower_bound"]) == set(arm["mi_lower_bound_batch_stats"]) == {"c1", "c2", "c3"}
     assert (tmp_path / "mi" / "mi-experiment.png").stat().st_size > 1000
     assert all(f"{arm}: L_I c1" in result.stdout for arm in ("infogan", "baseline", "probe"))
+    again = invoke(
+        "mi-experiment",
+        "--preset",
+        "digits",
+        "--run-dir",
+        str(tmp_path / "mi"),
+        "--seed",
+        "1",
+        *args,
+        "--resume",
+    )
+    assert again.returncode == 0, again.stderr
+    assert again.stderr.count("resuming") == 3
     probe = tmp_path / "mi" / "probe" / "config.yaml"
     assert "info_to_trunk: false" in probe.read_text() and "info_to_g: false" in probe.read_text()
 

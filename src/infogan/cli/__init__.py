@@ -35,9 +35,12 @@ from infogan.cli import (  # noqa: E402, F401
 
 
 def _bare_resume_means_latest(argv: list[str]) -> list[str]:
-    """`--resume` takes an optional value (`--resume` or `--resume auto`); Typer options cannot, so a bare
-    `--resume` is spelled out as `--resume=latest` before parsing."""
+    """`train --resume` takes an optional value (`--resume` or `--resume auto`); Typer options cannot, so a bare
+    `--resume` of `train` is spelled out as `--resume=latest` before parsing. Other commands' `--resume` is a flag
+    and stays as it is."""
     out = list(argv)
+    if next((a for a in out if not a.startswith("-")), None) != "train":
+        return out
     for i, arg in enumerate(out):
         if arg == "--":
             break
