@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from infogan.config import (
 )
 from infogan.data.base import Split
 from infogan.errors import CheckpointError, ConfigError
+from infogan.helpers import ProgressFn, progress_to_stderr, write_text_atomic
 from infogan.metrics.evaluate import EvalData, evaluate_model, summary_lines
 from infogan.models import GenerativeModel, build_model
 from infogan.models.infogan import InfoGAN
@@ -39,16 +39,10 @@ from infogan.training.checkpoint import (
     load_checkpoint,
     read_manifest,
     save_checkpoint,
-    write_text_atomic,
 )
-from infogan.training.logging import ProgressFn
 from infogan.training.loop import Trainer
 from infogan.training.run_dir import RunDir, locate
 from infogan.viz.traversal import Traversal, traversal_figure, traverse
-
-
-def _stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -196,7 +190,7 @@ def average(
     calibration_images: int = 10_000,
     device: str = "cpu",
     check_samples: int = 5_000,
-    progress: ProgressFn = _stderr,
+    progress: ProgressFn = progress_to_stderr,
 ) -> Run:
     """Average a run's checkpoints (see `infogan.training.averaging`) into the checkpoint folder
     ``checkpoints/average-<A>-<B>`` of the run, A and B being the first and last steps averaged, and load it.
@@ -280,7 +274,7 @@ def train(
     run_dir: str | Path,
     *,
     resume: bool = False,
-    progress: ProgressFn = _stderr,
+    progress: ProgressFn = progress_to_stderr,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> Run:
     """Train a run into `run_dir`, or continue it from its newest checkpoint with `resume`.

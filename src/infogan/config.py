@@ -14,8 +14,7 @@ import yaml
 from pydantic import Field, SerializeAsAny, ValidationError, field_validator
 
 from infogan.errors import ConfigError
-from infogan.models import MODELS, ModelConfig
-from infogan.models.base import StrictModel
+from infogan.schema import ModelConfig, StrictModel
 
 
 class DataConfig(StrictModel):
@@ -131,6 +130,10 @@ class RunConfig(StrictModel):
         if not isinstance(value, Mapping):
             raise ValueError("must be a mapping with a 'name' key")
         name = value.get("name", "infogan")
+        # The registry imports every model; importing it here, not at the top, lets the data layer read
+        # DataConfig without importing them.
+        from infogan.models import MODELS
+
         if name not in MODELS:
             raise ValueError(f"unknown model '{name}' (known: {', '.join(MODELS)})")
         return MODELS[name].Config.model_validate(dict(value))

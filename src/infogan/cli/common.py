@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import typer
@@ -16,11 +15,6 @@ def data_root_option(help: str = "Folder holding the dataset's files.") -> Any:
     """`--data-root DIR`, read from the environment variable INFOGAN_DATA_ROOT when not given, so a machine's data
     folder can be set once for every command that starts from a preset."""
     return typer.Option(None, "--data-root", envvar=DATA_ROOT_ENV, show_envvar=True, help=help)
-
-
-def progress_to_stderr(line: str) -> None:
-    """Progress lines go to stderr, so stdout carries only a command's result (e.g. eval's JSON)."""
-    print(line, file=sys.stderr, flush=True)
 
 
 def parse_codes(items: list[str] | None) -> dict[str, float]:

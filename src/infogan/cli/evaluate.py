@@ -9,9 +9,9 @@ from typing import Any
 import typer
 
 from infogan.cli import app
-from infogan.cli.common import progress_to_stderr
 from infogan.config import EvalConfig, validate_as
 from infogan.errors import ConfigError
+from infogan.helpers import progress_to_stderr, write_text_atomic
 
 GROUPS = ("codes", "quality", "semantics", "disentanglement")
 
@@ -80,7 +80,6 @@ def evaluate(
     and disentanglement scores on data with known factors. Progress goes to stderr."""
     from infogan.api import load_run
     from infogan.metrics.evaluate import summary_lines
-    from infogan.training.checkpoint import write_text_atomic
 
     loaded = load_run(run, device=device)
     loaded.config.eval = _eval_overrides(

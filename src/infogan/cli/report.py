@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from infogan.cli import app
+from infogan.helpers import write_text_atomic
 
 
 @app.command()
@@ -22,7 +23,6 @@ def report(
     device: str = typer.Option("cpu", "--device", help="Device for --evaluate: cpu, cuda, cuda:N or auto."),
 ) -> None:
     """Write an HTML report: config, training curves, L_I per code against H(c), samples, traversals, metrics."""
-    from infogan.training.checkpoint import write_text_atomic
     from infogan.viz.report import build_report
     from infogan.viz.run_record import find_run
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import typer
 
 from infogan.cli import app
-from infogan.cli.common import data_root_option, progress_to_stderr
+from infogan.cli.common import data_root_option
+from infogan.helpers import progress_to_stderr
 
 
 @app.command()

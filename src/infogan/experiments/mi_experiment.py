@@ -18,8 +18,7 @@ from matplotlib.figure import Figure
 from infogan.api import train
 from infogan.config import RunConfig, apply_overrides
 from infogan.errors import ConfigError
-from infogan.training.checkpoint import write_text_atomic
-from infogan.training.logging import ProgressFn
+from infogan.helpers import ProgressFn, write_text_atomic
 
 ARMS = {
     "infogan": [],

@@ -28,8 +28,7 @@ import torch
 from sklearn.metrics import adjusted_mutual_info_score
 
 from infogan.errors import ConfigError
-from infogan.training.checkpoint import write_text_atomic
-from infogan.training.logging import ProgressFn, format_duration
+from infogan.helpers import ProgressFn, format_duration, write_text_atomic
 
 # Real training images whose categories the runs are compared on (a fixed random subset of the training split).
 SELECTION_IMAGES = 10_000

@@ -25,7 +25,7 @@ from torch import Tensor, nn
 
 from infogan.data import ImageTensorDataset
 from infogan.errors import ConfigError
-from infogan.training.logging import ProgressFn
+from infogan.helpers import ProgressFn
 
 FEATURE_DIM = 128
 CACHE_VERSION = 1

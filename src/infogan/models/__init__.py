@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from infogan.models.base import Batch, GenerativeModel, LatentConfig, ModelConfig
+from infogan.models.base import Batch, GenerativeModel, LatentConfig
 from infogan.models.cgan import CGAN, CGANConfig
 from infogan.models.gan import GAN, GANConfig
 from infogan.models.infogan import InfoGAN, InfoGANConfig
 from infogan.models.vae import VAE, VAEConfig
 from infogan.models.wgan import WGAN, WGANConfig
+from infogan.schema import ModelConfig
 
 MODELS: dict[str, type[GenerativeModel]] = {
     "infogan": InfoGAN,

@@ -8,27 +8,22 @@ from contextlib import contextmanager
 from typing import ClassVar, Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 from torch import Tensor, nn
 
 from infogan.errors import ConfigError
 from infogan.latent import Latent, LatentSpec
 from infogan.nets.augment import Augmentation, diff_augment
+from infogan.schema import ModelConfig, StrictModel
 
 Batch = Mapping[str, Tensor]
-
-
-class StrictModel(BaseModel):
-    """Config base: unknown keys are errors, values are validated on assignment too."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
 class LatentConfig(StrictModel):
     """The generator's input: noise size and codes, e.g. noise 62 and codes [cat:10, uniform:2]."""
 
     noise: int = Field(62, ge=0)
-    codes: list[str] = ["cat:10", "uniform:2"]
+    codes: list[str] = Field(default_factory=lambda: ["cat:10", "uniform:2"])
     noise_prior: Literal["uniform", "normal"] = "uniform"
     fixed_std: bool = False
 
@@ -45,12 +40,6 @@ class LatentConfig(StrictModel):
         return LatentSpec.parse(
             self.noise, self.codes, noise_prior=self.noise_prior, fixed_std=self.fixed_std
         )
-
-
-class ModelConfig(StrictModel):
-    """Base of every model's config; `name` selects the model in the registry."""
-
-    name: str
 
 
 class AdversarialConfig(ModelConfig):

@@ -30,7 +30,6 @@ from infogan.models.base import (
     AdversarialModel,
     Batch,
     LatentConfig,
-    StrictModel,
     batch_statistics,
     eval_mode,
     frozen,
@@ -47,6 +46,7 @@ from infogan.nets.paper import (
     SVHNGenerator,
     SVHNTrunk,
 )
+from infogan.schema import StrictModel
 
 
 class ConsistencyConfig(StrictModel):

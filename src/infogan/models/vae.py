@@ -24,9 +24,10 @@ from infogan.losses.vae import (
     kl_to_standard_normal,
     reparameterise,
 )
-from infogan.models.base import Batch, GenerativeModel, ModelConfig, eval_mode
+from infogan.models.base import Batch, GenerativeModel, eval_mode
 from infogan.nets.dcgan import DCGANGenerator, DCGANTrunk
 from infogan.nets.mlp import mlp
+from infogan.schema import ModelConfig
 
 # Lower bound on the Gaussian decoder's learned log-sigma: a numerical guard, so that a near-perfect reconstruction
 # cannot drive the NLL towards -inf (sigma-VAE, Rybkin et al. 2021, clamps the same way).

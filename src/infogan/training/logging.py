@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
-from infogan.training.checkpoint import write_text_atomic
+from infogan.helpers import format_duration, write_text_atomic
 
 
 class MetricsLog:
@@ -47,15 +47,6 @@ def _step_of(line: str) -> float:
         return math.inf
 
 
-def format_duration(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "?"
-    seconds = int(seconds)
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
-
-
 def progress_line(
     step: int,
     total: int,
@@ -73,6 +64,3 @@ def progress_line(
         parts.append(text)
     parts.append(f"ETA {format_duration(eta_s)}")
     return " | ".join(parts)
-
-
-ProgressFn = Callable[[str], None]

@@ -19,10 +19,11 @@ from torch import Tensor
 from infogan.config import TrainConfig
 from infogan.data import ImageTensorDataset
 from infogan.errors import ConfigError, InfoganError
+from infogan.helpers import ProgressFn
 from infogan.models import GenerativeModel
 from infogan.training.checkpoint import load_checkpoint, prune_checkpoints, save_checkpoint
 from infogan.training.collapse import CollapseProbe
-from infogan.training.logging import MetricsLog, ProgressFn, progress_line
+from infogan.training.logging import MetricsLog, progress_line
 from infogan.training.run_dir import RunDir
 from infogan.viz.grids import preview_latent, save_grid
 

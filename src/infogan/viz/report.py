@@ -18,7 +18,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from infogan.training.logging import format_duration
+from infogan.helpers import format_duration
 from infogan.viz.plots import (
     CodeCurve,
     confusion_figure,
