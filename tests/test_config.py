@@ -78,7 +78,7 @@ def test_unknown_key_in_a_config_file(tmp_path):
 def test_unsupported_or_absent_devices_are_config_errors(device):
     import torch
 
-    from infogan.api import resolve_device
+    from infogan.training.setup import resolve_device
 
     if torch.cuda.is_available():
         pytest.skip("checks the messages of a machine without CUDA")

@@ -12,8 +12,8 @@ import typer
 
 from infogan.cli import app
 from infogan.cli.common import data_root_option
-from infogan.config import RESUMABLE_TRAIN_KEYS, apply_overrides, load_config_file, load_preset
-from infogan.errors import CheckpointError, ConfigError
+from infogan.config import RESUMABLE_TRAIN_KEYS, apply_overrides, load_preset
+from infogan.errors import ConfigError
 
 # `--resume` alone means "latest" (see infogan.cli.main); `--resume auto` resumes only when there is a run.
 RESUME_WHEN = ("latest", "auto")
@@ -113,9 +113,9 @@ def train(
                 f"a resumed run keeps its config; cannot change {', '.join(changed)} "
                 f"(only {', '.join(sorted('train.' + k for k in RESUMABLE_TRAIN_KEYS))})"
             )
-        if not (run_dir / "config.yaml").is_file():
-            raise CheckpointError(f"cannot resume: {run_dir} holds no run (no config.yaml)")
-        cfg = apply_overrides(load_config_file(run_dir / "config.yaml"), sets)
+        from infogan.training.run_dir import RunDir, saved_config
+
+        cfg = apply_overrides(saved_config(RunDir(run_dir)), sets)
     else:  # a new run, or `--resume auto`: the command line's config, checked against the run's when it exists
         cfg = load_preset(preset, sets)
         if run_dir is None:

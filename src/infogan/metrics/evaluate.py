@@ -13,8 +13,9 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from infogan.config import EvalConfig
-from infogan.data import ImageTensorDataset
+from infogan import data as datasets
+from infogan.config import DataConfig, EvalConfig
+from infogan.data import ImageTensorDataset, Split
 from infogan.data.ground_truth import GroundTruthData
 from infogan.errors import ConfigError
 from infogan.metrics.cluster_accuracy import categorical_predictions, category_usage, cluster_accuracy
@@ -50,6 +51,33 @@ class EvalData:
     held_out: ImageTensorDataset
     num_classes: int | None = None
     ground_truth: GroundTruthData | None = None
+
+
+def data_to_evaluate_on(cfg: DataConfig, dataset: str | None, data_root: str | None) -> DataConfig:
+    """A run's data config, or the one of `dataset` (read at its own image size: a shape that differs from the
+    model's is an error, not a resize) and of `data_root` when given."""
+    if dataset is None and data_root is None:
+        return cfg
+    return cfg.model_copy(
+        update={
+            "name": dataset or cfg.name,
+            "fallback": None,
+            "root": data_root if data_root is not None else cfg.root,
+            "image_size": cfg.image_size if dataset in (None, cfg.name) else None,
+        }
+    )
+
+
+def evaluation_data(cfg: DataConfig, split: Split, device: torch.device, need_reference: bool) -> EvalData:
+    """The held-out split, and the training split only where the quality metrics need it as their reference."""
+    src = datasets.source(cfg.name, cfg)
+    ground_truth = getattr(src, "ground_truth", None)
+    return EvalData(
+        reference=datasets.build(cfg, "train").to(device) if need_reference else None,
+        held_out=datasets.build(cfg, split).to(device),
+        num_classes=src.num_classes,
+        ground_truth=ground_truth(cfg.image_size) if ground_truth is not None else None,
+    )
 
 
 def evaluate_codes(model: InfoGAN, data: ImageTensorDataset | None, cfg: EvalConfig) -> dict[str, Any]:
@@ -141,6 +169,11 @@ def evaluate_model(
         One JSON-ready dict; keys are listed in docs/evaluation.md. "timings" holds seconds per group and "notes"
         says why a requested group was not computed.
     """
+    if data.held_out.shape != model.image_shape:
+        raise ConfigError(
+            f"dataset {data.held_out.name} has images of shape {data.held_out.shape}, the model makes "
+            f"{model.image_shape}"
+        )
     timer, notes, out = _Timer(), list[str](), dict[str, Any]()
     groups = set(cfg.metrics)
     infogan = model if isinstance(model, InfoGAN) else None

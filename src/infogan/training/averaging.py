@@ -16,13 +16,17 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from infogan.config import EvalConfig
-from infogan.errors import ConfigError
+from infogan import data as datasets
+from infogan.config import EvalConfig, RunConfig, load_config_file
+from infogan.errors import CheckpointError, ConfigError
+from infogan.helpers import ProgressFn
 from infogan.latent import Code
 from infogan.metrics.mutual_info import mi_lower_bounds
 from infogan.models import GenerativeModel
 from infogan.models.infogan import InfoGAN
-from infogan.training.checkpoint import load_checkpoint
+from infogan.training.checkpoint import checkpoints_by_step, load_checkpoint, read_manifest, save_checkpoint
+from infogan.training.run_dir import RunDir, locate
+from infogan.training.setup import build_for_run, resolve_device
 
 # How far averaging may lower a categorical code's L_I before `infogan average` warns. Near the ceiling H(c) the
 # estimate on a few thousand shared draws moves by thousandths; on the MNIST sample, six of seven averages kept
@@ -140,3 +144,83 @@ def mi_drop_warnings(
         for code in codes
         if code.is_categorical and before[code.name] - after[code.name] > MI_DROP_WARNING
     ]
+
+
+def averaged_steps(found: Mapping[int, Path], first: int | None, last: int | None, where: Path) -> list[int]:
+    """The checkpoint steps from `first` (default: half the newest step) to `last` (default: the newest) of the
+    complete checkpoints `found` in the folder `where`; at least two, or a CheckpointError saying what is there."""
+    if first is not None and last is not None and first > last:
+        raise ConfigError(f"--from {first} is after --to {last}")
+    newest = max(found)
+    lo, hi = newest // 2 if first is None else first, newest if last is None else last
+    steps = sorted(s for s in found if lo <= s <= hi)
+    if len(steps) < 2:
+        raise CheckpointError(
+            f"averaging needs at least two checkpoints from step {lo} to {hi}; {where} holds steps "
+            f"{', '.join(map(str, sorted(found)))} (train with --checkpoint-every and train.keep_last to keep more)"
+        )
+    return steps
+
+
+def calibration_images(cfg: RunConfig, n: int, device: torch.device) -> Tensor:
+    """At most n real training images, in the run seed's fixed random order, to recompute batch norm with."""
+    train_data = datasets.build(cfg.data, "train")
+    order = torch.randperm(len(train_data), generator=torch.Generator().manual_seed(cfg.train.seed))
+    images = train_data.images[order[:n]].to(device)
+    if len(images) < cfg.train.batch_size:
+        raise ConfigError(
+            f"recomputing batch-norm statistics takes at least one batch of {cfg.train.batch_size} training "
+            f"images; --calibration-images is {n} and the training split has {len(train_data)}"
+        )
+    return images
+
+
+def average_run(
+    path: Path,
+    *,
+    first: int | None,
+    last: int | None,
+    n_calibration: int,
+    device: str,
+    check_samples: int,
+    progress: ProgressFn,
+) -> tuple[RunDir, RunConfig, GenerativeModel, list[int]]:
+    """Average the checkpoints of the run directory `path` (see `infogan.api.average` for the arguments), write
+    the average as the checkpoint folder ``average-<A>-<B>``, and return the run, its config, the averaged model
+    (in eval mode) and the steps averaged."""
+    run, _ = locate(path)
+    if read_manifest(path) is not None:
+        raise ConfigError(f"{path} is a checkpoint folder; give the run directory that holds it")
+    cfg = load_config_file(run.config)
+    found = checkpoints_by_step(run.checkpoints)
+    steps = averaged_steps(found, first, last, run.checkpoints)
+    model = build_for_run(cfg, resolve_device(device))
+    has_norms = bool(batch_norms(model))
+    # read the data before the slow part, so a missing dataset fails first
+    images = (
+        calibration_images(cfg, n_calibration, model.device) if has_norms and model.can_recalibrate else None
+    )
+    progress(f"averaging {len(steps)} checkpoints, steps {steps[0]} to {steps[-1]}")
+    average_weights(model, [found[s] for s in steps])
+    if images is not None:
+        model.seed(cfg.train.seed)
+        layers = recompute_norm_statistics(model, images, cfg.train.batch_size)
+        used = len(images) // cfg.train.batch_size * cfg.train.batch_size
+        progress(f"batch-norm statistics of {layers} layers recomputed over {used} training images")
+    elif has_norms:
+        progress(
+            f"batch-norm statistics averaged with the weights ({cfg.model.name} does not recompute them)"
+        )
+    name = f"average-{steps[0]}-{steps[-1]}"
+    folder = save_checkpoint(
+        model, steps[-1], run.checkpoints, {}, name=name, extra={"averaged_steps": steps}
+    )
+    progress(f"wrote {folder}")
+    model.eval()
+    if isinstance(model, InfoGAN) and check_samples > 0:
+        last_model = build_for_run(cfg, model.device)
+        load_checkpoint(found[steps[-1]], last_model, with_state=False)
+        assert isinstance(last_model, InfoGAN)
+        for line in information_check(last_model, model, steps[-1], check_samples, cfg.eval):
+            progress(line)
+    return run, cfg, model, steps

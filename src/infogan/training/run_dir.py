@@ -6,10 +6,14 @@ eval.json, traversal-<code>.png.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from infogan.errors import CheckpointError
+from infogan.config import RESUMABLE_TRAIN_KEYS, RunConfig, config_differences, load_config_file
+from infogan.errors import CheckpointError, ConfigError
+from infogan.helpers import ProgressFn
 from infogan.training.checkpoint import list_checkpoints, read_manifest
 
 
@@ -64,3 +68,64 @@ def locate(path: Path) -> tuple[RunDir, Path]:
     if checkpoint is None:
         raise CheckpointError(f"run directory {path} has no complete checkpoint yet")
     return run, checkpoint
+
+
+def check_run_dir(run: RunDir, resume: bool) -> None:
+    """Refuse a run directory that cannot be used, with one line: a new run needs a new or empty folder (never
+    one holding a run or other files, which it could overwrite), a resumed run an existing one; both must be
+    writable. Probed by creating and removing a file, which also catches read-only file systems."""
+    path = run.path
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"cannot use {path} as the run directory: it is a file")
+    if not resume and run.config.exists():
+        raise ConfigError(
+            f"{path} already holds a run; continue it with --resume or choose another --run-dir"
+        )
+    if not resume and path.is_dir() and any(path.iterdir()):
+        raise ConfigError(f"{path} is not empty and holds no run; choose a new or empty folder for --run-dir")
+    probe_in = path
+    while not probe_in.exists():
+        probe_in = probe_in.parent
+    if not probe_in.is_dir():
+        raise ConfigError(f"cannot create the run directory {path}: {probe_in} is a file")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".infogan-write-test-", dir=probe_in)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the run directory {path}: {exc.strerror} ({probe_in})") from exc
+
+
+def saved_config(run: RunDir) -> RunConfig:
+    """The config a run was started with, or one line saying the folder holds no run to resume."""
+    if not run.config.is_file():
+        raise CheckpointError(f"cannot resume: {run.path} holds no run (no config.yaml)")
+    return load_config_file(run.config)
+
+
+def resume_point(run: RunDir, cfg: RunConfig, progress: ProgressFn) -> Path | None:
+    """The checkpoint a run resumes from (None: it has none yet and starts from step 0), after checking that
+    `cfg` is the run's own config up to the keys a resumed run may change (`RESUMABLE_TRAIN_KEYS`) and that its
+    step budget is not behind the checkpoint."""
+    saved = saved_config(run)
+    changed = [
+        (key, was, now)
+        for key, was, now in config_differences(saved.model_dump(mode="json"), cfg.model_dump(mode="json"))
+        if key.split(".")[0] in ("model", "data")
+        or (key.startswith("train.") and key.split(".")[1] not in RESUMABLE_TRAIN_KEYS)
+    ]
+    if changed:
+        what = ", ".join(f"{key} {was!r}, this command gives {now!r}" for key, was, now in changed[:3])
+        keys = ", ".join(sorted(f"train.{k}" for k in RESUMABLE_TRAIN_KEYS))
+        raise ConfigError(f"cannot resume {run.path}: it was started with {what}; only {keys} may change")
+    checkpoint = run.latest_checkpoint()
+    manifest = read_manifest(checkpoint) if checkpoint else None
+    done = int(manifest["step"]) if manifest else 0
+    if cfg.train.steps < done:
+        raise ConfigError(f"{run.path} is already at step {done}; --steps must be at least that to resume")
+    progress(
+        f"resuming {run.path} from {checkpoint.name}"
+        if checkpoint
+        else f"{run.path} has no complete checkpoint; starting it from step 0"
+    )
+    return checkpoint

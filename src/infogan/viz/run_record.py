@@ -17,6 +17,7 @@ import yaml
 
 from infogan.errors import CheckpointError, ConfigError
 from infogan.latent import LatentSpec
+
 # The run directory's layout and the checkpoint manifest are the training layer's format; a report reads that
 # format, so this is the one edge from viz to training (report.py and the plots stay clear of it).
 from infogan.training.checkpoint import read_manifest

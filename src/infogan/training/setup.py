@@ -1,0 +1,86 @@
+"""What a run needs before it can train or be loaded: its device, its model for its config, a check that the model
+can be built for the configured images at all, and the trainer of a new or resumed run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from infogan import data as datasets
+from infogan.config import RunConfig, dump_config
+from infogan.errors import ConfigError
+from infogan.helpers import ProgressFn, write_text_atomic
+from infogan.models import GenerativeModel, build_model
+from infogan.training.loop import Trainer
+from infogan.training.run_dir import RunDir
+
+
+def resolve_device(name: str) -> torch.device:
+    """``cpu``, ``cuda``, ``cuda:N`` or ``auto`` (CUDA when available, else CPU)."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cpu":
+        return torch.device("cpu")
+    kind, _, index = name.partition(":")
+    if kind != "cuda" or (index and not index.isdigit()):
+        raise ConfigError(f"device '{name}' is not supported (use cpu, cuda, cuda:N or auto)")
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if count == 0:
+        raise ConfigError(f"device is '{name}' but this machine has no CUDA device; use cpu or auto")
+    if index and int(index) >= count:
+        raise ConfigError(
+            f"device is '{name}' but this machine has {count} CUDA device(s): cuda:0..cuda:{count - 1}"
+        )
+    return torch.device(name)
+
+
+def build_for_run(cfg: RunConfig, device: torch.device) -> GenerativeModel:
+    """The model of a resolved run config (its data section knows the image shape), on `device`."""
+    assert cfg.data.channels is not None and cfg.data.image_size is not None
+    model = build_model(cfg.model, (cfg.data.channels, cfg.data.image_size, cfg.data.image_size))
+    return model.to(device)
+
+
+def check_buildable(cfg: RunConfig) -> None:
+    """Refuse a model that cannot be built for the configured dataset's image shape, before the data is read.
+
+    Built on the meta device (no memory, a few ms). The shape is the configured one or the dataset's own; a
+    fallback dataset of another shape is checked again when the real model is built.
+    """
+    src = datasets.source(cfg.data.name, cfg.data)
+    size = cfg.data.image_size or src.image_size
+    shape = (cfg.data.channels or src.channels, size, size)
+    try:
+        with torch.device("meta"):
+            build_model(cfg.model, shape)
+    except ValueError as exc:
+        raise ConfigError(f"cannot build {cfg.model.name} for {cfg.data.name}: {exc}") from exc
+
+
+def prepare_trainer(
+    cfg: RunConfig, run: RunDir, *, progress: ProgressFn, should_stop: Callable[[], bool]
+) -> Trainer:
+    """Seed, build the model on its device, read the training split, and only then, with all of that known to
+    work, write the run directory's config.yaml; return the trainer for `Trainer.fit`."""
+    device = resolve_device(cfg.train.device)
+    if cfg.train.threads:
+        torch.set_num_threads(cfg.train.threads)
+    torch.manual_seed(cfg.train.seed)
+    try:
+        model = build_for_run(cfg, device)
+    except ValueError as exc:  # a network that cannot be built for this image shape
+        raise ConfigError(f"cannot build {cfg.model.name} for {cfg.data.name}: {exc}") from exc
+    model.seed(cfg.train.seed)
+    train_data = datasets.build(cfg.data, "train").to(device)
+    trainer = Trainer(model, train_data, cfg.train, run, progress=progress, should_stop=should_stop)
+    try:
+        run.path.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(run.config, dump_config(cfg))
+    except OSError as exc:
+        raise ConfigError(f"cannot write the run directory {run.path}: {exc.strerror}") from exc
+    progress(
+        f"run directory: {run.path} ({len(train_data)} training images, {cfg.train.steps} steps of "
+        f"{cfg.train.batch_size}, device {device}, {torch.get_num_threads()} threads)"
+    )
+    return trainer
