@@ -11,8 +11,6 @@ import warnings
 
 import torch
 from torch import Tensor, nn
-from torchmetrics.image.fid import FrechetInceptionDistance
-from torchmetrics.image.kid import KernelInceptionDistance
 
 
 class _Precomputed(nn.Module):
@@ -48,6 +46,10 @@ def fid_kid(
         )
     if min(len(real), len(fake)) < 2:
         raise ValueError("FID and KID need at least two real and two generated images")
+    # torchmetrics imports torchvision and torch's compiler stack (about 1.5 s): only when scores are computed
+    from torchmetrics.image.fid import FrechetInceptionDistance
+    from torchmetrics.image.kid import KernelInceptionDistance
+
     width = real.shape[1]
     fid = FrechetInceptionDistance(feature=_Precomputed(width), reset_real_features=False)
     fid.update(real.double(), real=True)
