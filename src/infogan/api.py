@@ -21,6 +21,7 @@ from infogan.training.averaging import average_run
 from infogan.training.checkpoint import load_checkpoint, read_manifest
 from infogan.training.run_dir import RunDir, check_run_dir, locate, resume_point
 from infogan.training.setup import build_for_run, check_buildable, prepare_trainer, resolve_device
+from infogan.viz.grids import SampleGrids
 from infogan.viz.traversal import Traversal, traversal_figure, traverse
 
 
@@ -179,7 +180,7 @@ def train(
         cfg = cfg.model_copy(update={"data": data_cfg})
         progress(note)
     checkpoint = resume_point(run, cfg, progress) if resume else None
-    trainer = prepare_trainer(cfg, run, progress=progress, should_stop=should_stop)
+    trainer = prepare_trainer(cfg, run, progress=progress, should_stop=should_stop, callbacks=[SampleGrids()])
     step = trainer.fit(checkpoint)
     result = Run(run, cfg, trainer.model, step)
     if step == cfg.train.steps:

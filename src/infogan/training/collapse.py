@@ -17,6 +17,7 @@ from torch import Tensor
 
 from infogan.latent import Code, Latent, LatentSpec
 from infogan.models.base import GenerativeModel, batch_statistics
+from infogan.training.loop import Callback, Trainer
 
 # vary_z is relative to the real images' own variation, ~1 for a generator as diverse as the data. Measured on
 # MNIST, Fashion-MNIST, the 8x8 digits and shapes: fresh initialisations of every preset score >= 0.048 (the cGAN's
@@ -200,3 +201,33 @@ def _cat(latents: list[Latent]) -> Latent:
 
 def _to(latent: Latent, device: torch.device) -> Latent:
     return Latent(latent.z.to(device), latent.c_cat.to(device), latent.c_cont.to(device))
+
+
+class CollapseCheck(Callback):
+    """The collapse detector as a training-loop callback: a probe built from the first 64 training images when
+    training starts; at every log step its figures go into the log row, and a collapse, or its end, is reported."""
+
+    def __init__(self) -> None:
+        self.probe: CollapseProbe | None = None
+        self.report: CollapseReport | None = None
+        self.flagged: list[str] = []
+
+    def on_fit_start(self, trainer: Trainer, step: int) -> None:
+        self.trainer = trainer
+        real = trainer.data.batch(torch.arange(min(64, len(trainer.data)), device=trainer.model.device))["x"]
+        self.probe = CollapseProbe(trainer.model, real, seed=trainer.cfg.seed)
+
+    def log_values(self, step: int) -> dict[str, float]:
+        assert self.probe is not None
+        self.report = self.probe.check(self.trainer.model)
+        return self.report.as_metrics()
+
+    def on_log(self, step: int) -> None:
+        assert self.report is not None
+        flags = self.report.flags
+        if flags != self.flagged:
+            for flag in flags:
+                self.trainer.progress(f"warning at step {step}: {flag}")
+            if self.flagged and not flags:
+                self.trainer.progress(f"step {step}: G's output varies with z and every code again")
+        self.flagged = flags

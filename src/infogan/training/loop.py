@@ -9,9 +9,9 @@ import copy
 import math
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from torch import Tensor
@@ -22,10 +22,8 @@ from infogan.errors import ConfigError, InfoganError
 from infogan.helpers import ProgressFn
 from infogan.models import GenerativeModel
 from infogan.training.checkpoint import load_checkpoint, prune_checkpoints, save_checkpoint
-from infogan.training.collapse import CollapseProbe
 from infogan.training.logging import MetricsLog, progress_line
 from infogan.training.run_dir import RunDir
-from infogan.viz.grids import preview_latent, save_grid
 
 
 class TrainingDivergedError(InfoganError):
@@ -83,11 +81,35 @@ def nonfinite_in_step(model: GenerativeModel, out: dict[str, Tensor]) -> str | N
     )
 
 
-class Trainer:
-    """Runs `model.train_step` for `cfg.steps` updates, writing into `run`.
+class Callback(Protocol):
+    """Something the loop does besides training, on its events (minGPT's callback pattern). A subclass inherits
+    a no-op for each hook it does not define; a class outside the training layer (viz's sample grids) defines all
+    four instead of importing this one.
 
-    At every log step the collapse detector (`CollapseProbe`) measures how much G's output varies with z and
-    with each code; the figures go to the metrics log and a collapse is reported as a warning.
+    `log_values` runs at each log step before the row is written and returns values to add to it; `on_log` runs
+    after the row and its progress line; `on_step_end` after every completed step.
+    """
+
+    def on_fit_start(self, trainer: Trainer, step: int) -> None:
+        """Training starts, or resumes, at `step`; `trainer` holds the model, data, config and run directory."""
+        return None
+
+    def log_values(self, step: int) -> dict[str, float]:
+        """Values to add to the log row of `step`."""
+        return {}
+
+    def on_log(self, step: int) -> None:
+        """The log row of `step` has been written and printed."""
+        return None
+
+    def on_step_end(self, step: int, final: bool) -> None:
+        """Step `step` is done (`final`: the last of the budget)."""
+        return None
+
+
+class Trainer:
+    """Runs `model.train_step` for `cfg.steps` updates, writing into `run`: the metrics log and progress lines at
+    every log step, checkpoints on schedule, and whatever its callbacks add (sample grids, the collapse detector).
 
     After every step the losses and gradients are checked (`nonfinite_in_step`); a non-finite one is handled by
     `cfg.on_nonfinite`: "stop" raises `TrainingDivergedError` with the last good checkpoint kept, "rollback"
@@ -101,6 +123,7 @@ class Trainer:
         run: the run directory.
         progress: receives one line per log step.
         should_stop: polled after every step; when it returns True the loop checkpoints and returns early.
+        callbacks: called on the loop's events, in order.
     """
 
     def __init__(
@@ -112,9 +135,10 @@ class Trainer:
         *,
         progress: ProgressFn = print,
         should_stop: Callable[[], bool] = lambda: False,
+        callbacks: Sequence[Callback] = (),
     ) -> None:
         self.model, self.data, self.cfg, self.run = model, data, cfg, run
-        self.progress, self.should_stop = progress, should_stop
+        self.progress, self.should_stop, self.callbacks = progress, should_stop, list(callbacks)
         # Categorical codes' L_I, and their agreement on real images under the consistency term, are bounded by H(c).
         self.ceilings = {
             f"{prefix}{c.name}": c.entropy
@@ -128,104 +152,108 @@ class Trainer:
     def fit(self, resume_from: Path | None = None) -> int:
         """Train from scratch or from a checkpoint; return the number of completed steps."""
         model, cfg = self.model, self.cfg
-        start, loop_state = load_checkpoint(resume_from, model) if resume_from else (0, {})
+        step, self.state = load_checkpoint(resume_from, model) if resume_from else (0, {})
         # The rollback target before the first checkpoint: the initial weights and (empty) optimiser state, copied
         # only when the policy can roll back.
-        initial = _snapshot(model) if cfg.on_nonfinite == "rollback" and not resume_from else None
-        retries: int = loop_state.get("retries", 0)
-        sums: dict[str, Tensor] = loop_state.get("sums", {})
-        count: int = loop_state.get("count", 0)
-        # Training time of earlier sessions of this run, so elapsed_s counts across resumes.
-        elapsed_before: float = loop_state.get("elapsed_s", 0.0)
-        preview, preview_cols = preview_latent(model.latent, cfg.seed, device=model.device)
-        probe = self._collapse_probe()
-        flagged: list[str] = []
-        log = MetricsLog(self.run.path, resume_step=start if resume_from else None)
+        self.initial = _snapshot(model) if cfg.on_nonfinite == "rollback" and not resume_from else None
+        self.log = MetricsLog(self.run.path, resume_step=step if resume_from else None)
+        self._start_window(step)
+        for callback in self.callbacks:
+            callback.on_fit_start(self, step)
         model.train()
-        step, started, window_start, window_step = start, time.perf_counter(), time.perf_counter(), start
         try:
             while step < cfg.steps:
                 out = model.train_step(self.data.batch(self.schedule.indices(step)), step)
                 problem = nonfinite_in_step(model, out)
                 if problem is not None:
-                    retries += 1
-                    where = f"{problem} became non-finite at step {step + 1}"
-                    if cfg.on_nonfinite == "stop" or retries > cfg.max_retries:
-                        raise TrainingDivergedError(self._diverged_message(where, retries))
-                    step, loop_state = self._roll_back(initial, retries)
-                    sums, count = loop_state.get("sums", {}), loop_state.get("count", 0)
-                    elapsed_before = loop_state.get("elapsed_s", elapsed_before)
-                    log.close()
-                    log = MetricsLog(self.run.path, resume_step=step)
-                    self.progress(
-                        f"{where}; rolled back to step {step} and retrying with training seed "
-                        f"{_retry_seed(cfg.seed, retries)} (retry {retries} of {cfg.max_retries})"
-                    )
-                    start = window_step = step
-                    started = window_start = time.perf_counter()
+                    step = self._roll_back(f"{problem} became non-finite at step {step + 1}")
                     continue
-                for key, value in out.items():
-                    sums[key] = sums[key] + value if key in sums else value.clone()
-                count += 1
+                self._accumulate(out)
                 step += 1
                 final = step == cfg.steps
                 if step % cfg.log_every == 0 or final:
-                    # The one host sync of a log window besides the health check: losses stayed on the device.
-                    values = {k: float(v) / count for k, v in sums.items()}
-                    now = time.perf_counter()
-                    ips = (step - window_step) * self.images_per_step / max(now - window_start, 1e-9)
-                    eta = (cfg.steps - step) * (now - started) / max(step - start, 1)
-                    elapsed = elapsed_before + now - started
-                    health = probe.check(model) if probe is not None else None
-                    extra = health.as_metrics() if health is not None else {}
-                    log.write(step, {**values, **extra, "images_per_s": ips, "elapsed_s": elapsed})
-                    self.progress(progress_line(step, cfg.steps, values, ips, eta, self.ceilings))
-                    if health is not None:
-                        flagged = self._report_collapse(health.flags, flagged, step)
-                    sums, count, window_start, window_step = {}, 0, now, step
-                if step % cfg.sample_every == 0 or final:
-                    save_grid(model.generate(preview), self.run.samples / f"step-{step}.png", preview_cols)
+                    self._write_log(step)
+                for callback in self.callbacks:
+                    callback.on_step_end(step, final)
                 stop = self.should_stop()
                 if step % cfg.checkpoint_every == 0 or final or stop:
-                    elapsed = elapsed_before + time.perf_counter() - started
-                    state = {"sums": sums, "count": count, "elapsed_s": elapsed, "retries": retries}
-                    save_checkpoint(model, step, self.run.checkpoints, state)
-                    prune_checkpoints(self.run.checkpoints, cfg.keep_last)
+                    self._checkpoint(step)
                 if stop:
                     self.progress(f"stopped at step {step}; resume with --resume")
                     break
         finally:
-            log.close()
+            self.log.close()
         return step
 
-    def _report_collapse(self, flags: list[str], before: list[str], step: int) -> list[str]:
-        """Say when the collapse detector's flags appear or change, and when they clear; return the new flags."""
-        if flags != before:
-            for flag in flags:
-                self.progress(f"warning at step {step}: {flag}")
-            if before and not flags:
-                self.progress(f"step {step}: G's output varies with z and every code again")
-        return flags
+    def _start_window(self, step: int) -> None:
+        """Start timing at `step`: the ETA counts from here, images/s from the last log step."""
+        self.start = self.window_step = step
+        self.started = self.window_start = time.perf_counter()
 
-    def _collapse_probe(self) -> CollapseProbe | None:
-        """The collapse detector's fixed probe, scaled by the first 64 training images (None when disabled)."""
-        if not self.cfg.collapse_check:
-            return None
-        real = self.data.batch(torch.arange(min(64, len(self.data)), device=self.model.device))["x"]
-        return CollapseProbe(self.model, real, seed=self.cfg.seed)
+    def _accumulate(self, out: dict[str, Tensor]) -> None:
+        sums: dict[str, Tensor] = self.state.setdefault("sums", {})
+        for key, value in out.items():
+            sums[key] = sums[key] + value if key in sums else value.clone()
+        self.state["count"] = self.state.get("count", 0) + 1
 
-    def _roll_back(self, initial: dict[str, Any] | None, retries: int) -> tuple[int, dict[str, Any]]:
-        """Restore the newest complete checkpoint (or `initial`) and reseed the training generator."""
+    def _elapsed(self) -> float:
+        """Training seconds of this run, across resumes."""
+        return self.state.get("elapsed_s", 0.0) + time.perf_counter() - self.started
+
+    def _write_log(self, step: int) -> None:
+        """The mean of each logged value over the window, with throughput and time: to metrics.jsonl, TensorBoard
+        and one progress line. The one host sync of a window besides the health check: losses stayed on the device."""
+        cfg, sums, count = self.cfg, self.state.get("sums", {}), self.state.get("count", 0)
+        values = {k: float(v) / count for k, v in sums.items()}
+        now = time.perf_counter()
+        ips = (step - self.window_step) * self.images_per_step / max(now - self.window_start, 1e-9)
+        eta = (cfg.steps - step) * (now - self.started) / max(step - self.start, 1)
+        extra = {k: v for callback in self.callbacks for k, v in callback.log_values(step).items()}
+        elapsed = self.state.get("elapsed_s", 0.0) + now - self.started
+        self.log.write(step, {**values, **extra, "images_per_s": ips, "elapsed_s": elapsed})
+        self.progress(progress_line(step, cfg.steps, values, ips, eta, self.ceilings))
+        for callback in self.callbacks:
+            callback.on_log(step)
+        self.state.update(sums={}, count=0)
+        self.window_start, self.window_step = now, step
+
+    def _checkpoint(self, step: int) -> None:
+        state = {
+            "sums": self.state.get("sums", {}),
+            "count": self.state.get("count", 0),
+            "elapsed_s": self._elapsed(),
+            "retries": self.state.get("retries", 0),
+        }
+        save_checkpoint(self.model, step, self.run.checkpoints, state)
+        prune_checkpoints(self.run.checkpoints, self.cfg.keep_last)
+
+    def _roll_back(self, where: str) -> int:
+        """Handle a non-finite step by `cfg.on_nonfinite`: raise, or restore the newest complete checkpoint (or
+        the initial weights), reseed the training generator and return the step to continue from."""
+        cfg = self.cfg
+        retries = self.state.get("retries", 0) + 1
+        if cfg.on_nonfinite == "stop" or retries > cfg.max_retries:
+            raise TrainingDivergedError(self._diverged_message(where, retries))
         newest = self.run.latest_checkpoint()
         if newest is not None:
-            step, loop_state = load_checkpoint(newest, self.model)
-        elif initial is not None:
-            _restore(self.model, initial)
-            step, loop_state = 0, {}
+            step, state = load_checkpoint(newest, self.model)
+        elif self.initial is not None:
+            _restore(self.model, self.initial)
+            step, state = 0, {}
         else:  # resumed from a checkpoint that has since disappeared
             raise TrainingDivergedError(f"no checkpoint left in {self.run.checkpoints} to roll back to")
-        self.model.seed(_retry_seed(self.cfg.seed, retries))
-        return step, loop_state
+        self.model.seed(_retry_seed(cfg.seed, retries))
+        elapsed = state.get("elapsed_s", self.state.get("elapsed_s", 0.0))
+        self.state = {"sums": state.get("sums", {}), "count": state.get("count", 0), "elapsed_s": elapsed}
+        self.state["retries"] = retries
+        self.log.close()
+        self.log = MetricsLog(self.run.path, resume_step=step)
+        self.progress(
+            f"{where}; rolled back to step {step} and retrying with training seed "
+            f"{_retry_seed(cfg.seed, retries)} (retry {retries} of {cfg.max_retries})"
+        )
+        self._start_window(step)
+        return step
 
     def _diverged_message(self, where: str, retries: int) -> str:
         newest = self.run.latest_checkpoint()

@@ -3,7 +3,7 @@ can be built for the configured images at all, and the trainer of a new or resum
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import torch
 
@@ -12,7 +12,8 @@ from infogan.config import RunConfig, dump_config
 from infogan.errors import ConfigError
 from infogan.helpers import ProgressFn, write_text_atomic
 from infogan.models import GenerativeModel, build_model
-from infogan.training.loop import Trainer
+from infogan.training.collapse import CollapseCheck
+from infogan.training.loop import Callback, Trainer
 from infogan.training.run_dir import RunDir
 
 
@@ -59,10 +60,16 @@ def check_buildable(cfg: RunConfig) -> None:
 
 
 def prepare_trainer(
-    cfg: RunConfig, run: RunDir, *, progress: ProgressFn, should_stop: Callable[[], bool]
+    cfg: RunConfig,
+    run: RunDir,
+    *,
+    progress: ProgressFn,
+    should_stop: Callable[[], bool],
+    callbacks: Sequence[Callback] = (),
 ) -> Trainer:
     """Seed, build the model on its device, read the training split, and only then, with all of that known to
-    work, write the run directory's config.yaml; return the trainer for `Trainer.fit`."""
+    work, write the run directory's config.yaml; return the trainer for `Trainer.fit`, with the collapse detector
+    (when `cfg.train.collapse_check`) and then `callbacks`."""
     device = resolve_device(cfg.train.device)
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
@@ -73,7 +80,16 @@ def prepare_trainer(
         raise ConfigError(f"cannot build {cfg.model.name} for {cfg.data.name}: {exc}") from exc
     model.seed(cfg.train.seed)
     train_data = datasets.build(cfg.data, "train").to(device)
-    trainer = Trainer(model, train_data, cfg.train, run, progress=progress, should_stop=should_stop)
+    checks: list[Callback] = [CollapseCheck()] if cfg.train.collapse_check else []
+    trainer = Trainer(
+        model,
+        train_data,
+        cfg.train,
+        run,
+        progress=progress,
+        should_stop=should_stop,
+        callbacks=[*checks, *callbacks],
+    )
     try:
         run.path.mkdir(parents=True, exist_ok=True)
         write_text_atomic(run.config, dump_config(cfg))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -46,3 +47,26 @@ def preview_latent(
             code.name, torch.arange(code.k), rows=rows, generator=generator, device=device
         ), code.k
     return spec.sample(rows * rows, generator=generator, device=device), rows
+
+
+class SampleGrids:
+    """A training-loop callback (`infogan.training.loop.Callback`): the grid of a fixed latent batch
+    (`preview_latent`, from the run's seed) written to ``samples/step-<N>.png`` every `sample_every` steps and at
+    the last step, to watch training."""
+
+    def on_fit_start(self, trainer: Any, step: int) -> None:
+        self.trainer = trainer
+        self.latent, self.cols = preview_latent(
+            trainer.model.latent, trainer.cfg.seed, device=trainer.model.device
+        )
+
+    def log_values(self, step: int) -> dict[str, float]:
+        return {}
+
+    def on_log(self, step: int) -> None:
+        pass
+
+    def on_step_end(self, step: int, final: bool) -> None:
+        if step % self.trainer.cfg.sample_every == 0 or final:
+            model = self.trainer.model
+            save_grid(model.generate(self.latent), self.trainer.run.samples / f"step-{step}.png", self.cols)
