@@ -54,7 +54,7 @@ def test_cutout_zeroes_one_square_of_half_the_side_per_image_and_leaves_the_rest
 
 def test_gradients_pass_through_every_transform():
     x = _images().requires_grad_()
-    diff_augment(x, ["translation", "cutout"], torch.Generator().manual_seed(0)).sum().backward()
+    diff_augment(x, ["translation", "cutout", "affine"], torch.Generator().manual_seed(0)).sum().backward()
     assert x.grad is not None and x.grad.abs().sum() > 0
     x.grad = None
     translate(x, torch.Generator().manual_seed(0)).sum().backward()
@@ -64,9 +64,11 @@ def test_gradients_pass_through_every_transform():
 
 def test_augmentation_repeats_with_the_same_generator_state_and_an_empty_policy_is_the_identity():
     x = _images()
-    a = diff_augment(x, ["translation", "cutout"], torch.Generator().manual_seed(3))
-    b = diff_augment(x, ["translation", "cutout"], torch.Generator().manual_seed(3))
-    assert torch.equal(a, b)
+    a = diff_augment(x, ["translation", "cutout", "affine"], torch.Generator().manual_seed(3))
+    b = diff_augment(x, ["translation", "cutout", "affine"], torch.Generator().manual_seed(3))
+    assert torch.equal(a, b) and not torch.equal(
+        a, diff_augment(x, ["translation", "cutout"], torch.Generator().manual_seed(3))
+    )
     assert diff_augment(x, [], torch.Generator()) is x
 
 

@@ -65,6 +65,21 @@ def test_random_affine_is_the_identity_at_zero_and_deforms_within_its_bounds():
     assert not torch.allclose(turned, x, atol=0.1)  # a rotated bar
 
 
+def test_shear_changes_the_slant_within_its_bound():
+    x = -torch.ones(16, 1, 28, 28)
+    x[:, :, 6:22, 13:15] = 1  # an upright bar: slant 0
+    sheared = random_affine(x, torch.Generator().manual_seed(0), degrees=0, shift=0, scale=0, shear=0.3)
+    ink = (sheared[:, 0] + 1) / 2
+    rows = torch.arange(28.0).view(1, 28, 1)
+    cols = torch.arange(28.0).view(1, 1, 28)
+    mass = ink.sum((1, 2))
+    cy, cx = (ink * rows).sum((1, 2)) / mass, (ink * cols).sum((1, 2)) / mass
+    dy, dx = rows - cy.view(-1, 1, 1), cols - cx.view(-1, 1, 1)
+    slant = (ink * dx * dy).sum((1, 2)) / (ink * dy * dy).sum((1, 2))  # dx/dy along the bar
+    assert slant.abs().max() <= 0.3 + 0.02 and slant.abs().max() > 0.2
+    assert (slant > 0.05).any() and (slant < -0.05).any()  # both ways
+
+
 def test_random_affine_repeats_for_the_same_generator_state():
     x = torch.rand(4, 1, 8, 8) * 2 - 1
     first = random_affine(x, torch.Generator().manual_seed(3), degrees=15, shift=0.1, scale=0.1)

@@ -55,6 +55,7 @@ class ConsistencyConfig(StrictModel):
 
     weight: float = Field(0.0, ge=0)
     rotation: float = Field(15.0, ge=0, le=180)  # degrees, either way
+    shear: float = Field(0.0, ge=0, le=1)  # horizontal shear (change of slant), either way
     shift: float = Field(0.1, ge=0, lt=0.5)  # fraction of the side, each direction
     scale: float = Field(0.1, ge=0, lt=1)  # zoom in [1 - scale, 1 + scale]
 
@@ -237,7 +238,7 @@ class InfoGAN(AdversarialModel):
         saw them, features h_real) and for a randomly deformed copy of them: at most H(c) = ln K."""
         cfg = self.cfg.consistency
         x_view = random_affine(
-            x_real, self.rng, degrees=cfg.rotation, shift=cfg.shift, scale=cfg.scale
+            x_real, self.rng, degrees=cfg.rotation, shift=cfg.shift, scale=cfg.scale, shear=cfg.shear
         )  # (B, C, H, W)
         post, post_view = (self.latent.posterior(self.q_head(h)) for h in (h_real, self.trunk(x_view)))
         return {

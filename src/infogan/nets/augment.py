@@ -9,10 +9,12 @@ Transforms act per image, on images in [-1, 1]:
 - ``translation``: an integer shift of up to `TRANSLATION` of the image side in each direction; the pixels shifted
   in repeat the edge (MNIST's black border stays black).
 - ``cutout``: a square of `CUTOUT` of the side, at a random place, set to 0 (mid-grey).
+- ``affine``: a rotation, shear and zoom per image (`random_affine`, sizes `AFFINE_*`): with it Q can read a
+  categorical code only from what survives a change of slant, so G cannot encode the code in the slant.
 
 The random draws come from the generator passed in (the model's training generator), so a resumed run repeats them.
 
-`random_affine` (a small rotation, shift and zoom per image) is not one of DiffAugment's transforms: it makes the
+`random_affine` (a small rotation, shear, shift and zoom per image) is not one of DiffAugment's transforms: it makes the
 second view of a real image for InfoGAN's real-image consistency term (models/infogan.py).
 """
 
@@ -26,16 +28,26 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-Augmentation = Literal["translation", "cutout"]
+Augmentation = Literal["translation", "cutout", "affine"]
 
 TRANSLATION = 0.125  # DiffAugment's ratios
 CUTOUT = 0.5
+# `affine`: not one of DiffAugment's transforms; a small rotation, shear and zoom, as in ADA's geometric ones
+# (arXiv:2006.06676), of the size that MNIST's own slant varies by (std 0.26).
+AFFINE_DEGREES, AFFINE_SHEAR, AFFINE_SCALE = 15.0, 0.3, 0.1
 
 
 def diff_augment(x: Tensor, policy: Sequence[Augmentation], generator: torch.Generator) -> Tensor:
     """Apply each transform of `policy`, in order, to the batch x (B, C, H, W); differentiable in x."""
     for name in policy:
-        x = translate(x, generator) if name == "translation" else cutout(x, generator)
+        if name == "translation":
+            x = translate(x, generator)
+        elif name == "cutout":
+            x = cutout(x, generator)
+        else:
+            x = random_affine(
+                x, generator, degrees=AFFINE_DEGREES, shift=0.0, scale=AFFINE_SCALE, shear=AFFINE_SHEAR
+            )
     return x
 
 
@@ -68,19 +80,29 @@ def cutout(x: Tensor, generator: torch.Generator, ratio: float = CUTOUT) -> Tens
 
 
 def random_affine(
-    x: Tensor, generator: torch.Generator, *, degrees: float, shift: float, scale: float
+    x: Tensor, generator: torch.Generator, *, degrees: float, shift: float, scale: float, shear: float = 0.0
 ) -> Tensor:
-    """Rotate, shift and zoom each image of x (B, C, H, W) by its own random amounts, each uniform in
-    [-degrees, degrees], [-shift, shift] of the side and [1 - scale, 1 + scale]; pixels brought in from outside
-    repeat the edge. Bilinear, differentiable in x."""
+    """Rotate, shear, shift and zoom each image of x (B, C, H, W) by its own random amounts, each uniform in
+    [-degrees, degrees], [-shear, shear] (horizontal shear: x moves by shear * y, a change of slant), [-shift, shift]
+    of the side and [1 - scale, 1 + scale]; pixels brought in from outside repeat the edge. Bilinear,
+    differentiable in x."""
     b = x.shape[0]
     u = torch.rand(b, 4, generator=generator, device=x.device, dtype=x.dtype) * 2 - 1  # (B, 4) in [-1, 1]
+    # drawn only when used, so that runs without shear repeat the draws of those made before it existed
+    slope = (
+        shear * (torch.rand(b, generator=generator, device=x.device, dtype=x.dtype) * 2 - 1) if shear else 0
+    )
     angle = u[:, 0] * math.radians(degrees)
     zoom = 1 + u[:, 1] * scale
     # theta maps output coordinates to input ones, both in [-1, 1] across the image: a shift of f of the side is 2f.
+    # Its linear part is rotation @ [[1, slope], [0, 1]] / zoom.
     cos, sin = angle.cos() / zoom, angle.sin() / zoom
     theta = torch.stack(
-        [torch.stack([cos, -sin, 2 * shift * u[:, 2]], 1), torch.stack([sin, cos, 2 * shift * u[:, 3]], 1)], 1
+        [
+            torch.stack([cos, cos * slope - sin, 2 * shift * u[:, 2]], 1),
+            torch.stack([sin, sin * slope + cos, 2 * shift * u[:, 3]], 1),
+        ],
+        1,
     )  # (B, 2, 3)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
