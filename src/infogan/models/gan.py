@@ -16,9 +16,8 @@ from torch import Tensor
 from infogan.latent import Latent
 from infogan.losses.adversarial import ADVERSARIAL, AdversarialLoss
 from infogan.models.base import AdversarialConfig, AdversarialModel, Batch, LatentConfig, eval_mode, frozen
-from infogan.nets.dcgan import DCGANGenerator, DCGANTrunk
+from infogan.nets.backbones import build_backbone
 from infogan.nets.heads import LogitHead
-from infogan.nets.mlp import MLPGenerator, MLPTrunk
 
 
 def refuse_wasserstein(loss: AdversarialLoss) -> AdversarialLoss:
@@ -83,17 +82,10 @@ class GAN(AdversarialModel):
 
     def __init__(self, cfg: GANConfig, image_shape: tuple[int, int, int]) -> None:
         super().__init__(cfg, image_shape)
-        channels, size, _ = image_shape
         self.latent = cfg.latent.spec()
-        self.G: MLPGenerator | DCGANGenerator
-        self.trunk: MLPTrunk | DCGANTrunk
-        if cfg.backbone == "mlp":
-            self.G = MLPGenerator(self.latent.dim, image_shape, cfg.g_hidden)
-            self.trunk = MLPTrunk(image_shape, cfg.d_hidden, cfg.dropout)
-        else:
-            self.G = DCGANGenerator(self.latent.dim, channels, size, cfg.width)
-            self.trunk = DCGANTrunk(channels, size, cfg.width, norm="batch")
-        self.d_head = LogitHead(self.trunk.out_dim)
+        nets = build_backbone(cfg.backbone, self.latent.dim, image_shape, cfg)
+        self.G, self.trunk = nets.G, nets.trunk
+        self.d_head = LogitHead(nets.features)
         self.d_loss_fn, self.g_loss_fn = ADVERSARIAL[cfg.adversarial]
 
     @property

@@ -19,7 +19,7 @@ from typing import Literal
 
 import torch
 from pydantic import Field, field_validator, model_validator
-from torch import Tensor, nn
+from torch import Tensor
 
 from infogan.latent import Latent
 from infogan.losses.adversarial import ADVERSARIAL, AdversarialLoss
@@ -35,17 +35,10 @@ from infogan.models.base import (
     frozen,
 )
 from infogan.nets.augment import random_affine
-from infogan.nets.dcgan import DCGANGenerator, DCGANTrunk, Norm
+from infogan.nets.backbones import build_backbone
+from infogan.nets.dcgan import Norm
 from infogan.nets.heads import LogitHead, QHead
 from infogan.nets.init import official_init
-from infogan.nets.paper import (
-    ChairsGenerator,
-    ChairsTrunk,
-    MNISTGenerator,
-    MNISTTrunk,
-    SVHNGenerator,
-    SVHNTrunk,
-)
 from infogan.schema import StrictModel
 
 
@@ -129,24 +122,11 @@ class InfoGAN(AdversarialModel):
 
     def __init__(self, cfg: InfoGANConfig, image_shape: tuple[int, int, int]) -> None:
         super().__init__(cfg, image_shape)
-        channels, size, _ = image_shape
         self.latent = cfg.latent.spec()
-        self.G: nn.Module
-        self.trunk: MNISTTrunk | DCGANTrunk | SVHNTrunk | ChairsTrunk
-        if cfg.backbone == "paper":
-            self.G = MNISTGenerator(self.latent.dim, channels, size, cfg.g_hidden, cfg.width)
-            self.trunk = MNISTTrunk(channels, size, cfg.d_hidden, cfg.width, cfg.leaky_slope)
-        elif cfg.backbone == "svhn":
-            self.G = SVHNGenerator(self.latent.dim, channels, size, cfg.g_hidden, cfg.width)
-            self.trunk = SVHNTrunk(channels, size, cfg.width, cfg.leaky_slope)
-        elif cfg.backbone == "chairs":
-            self.G = ChairsGenerator(self.latent.dim, channels, size, cfg.g_hidden, cfg.width)
-            self.trunk = ChairsTrunk(channels, size, cfg.d_hidden, cfg.width, cfg.leaky_slope)
-        else:
-            self.G = DCGANGenerator(self.latent.dim, channels, size, cfg.width)
-            self.trunk = DCGANTrunk(channels, size, cfg.width, cfg.critic_norm, cfg.leaky_slope)
-        self.d_head = LogitHead(self.trunk.out_dim)
-        self.q_head = QHead(self.trunk.out_dim, self.latent.q_dim, cfg.q_hidden, cfg.leaky_slope)
+        nets = build_backbone(cfg.backbone, self.latent.dim, image_shape, cfg)
+        self.G, self.trunk = nets.G, nets.trunk
+        self.d_head = LogitHead(nets.features)
+        self.q_head = QHead(nets.features, self.latent.q_dim, cfg.q_hidden, cfg.leaky_slope)
         if cfg.init == "normal":
             official_init(self)  # draws from the global generator, seeded before the model is built
         self.d_loss_fn, self.g_loss_fn = ADVERSARIAL[cfg.adversarial]

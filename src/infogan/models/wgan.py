@@ -16,9 +16,8 @@ from infogan.latent import Latent
 from infogan.losses.adversarial import ADVERSARIAL
 from infogan.losses.penalties import clip_weights, gradient_penalty
 from infogan.models.base import AdversarialConfig, AdversarialModel, Batch, LatentConfig, eval_mode, frozen
-from infogan.nets.dcgan import DCGANGenerator, DCGANTrunk
+from infogan.nets.backbones import build_backbone
 from infogan.nets.heads import LogitHead
-from infogan.nets.mlp import MLPGenerator, MLPTrunk
 
 
 class WGANConfig(AdversarialConfig):
@@ -85,17 +84,10 @@ class WGAN(AdversarialModel):
 
     def __init__(self, cfg: WGANConfig, image_shape: tuple[int, int, int]) -> None:
         super().__init__(cfg, image_shape)
-        channels, size, _ = image_shape
         self.latent = cfg.latent.spec()
-        self.G: nn.Module
-        self.trunk: DCGANTrunk | MLPTrunk
-        if cfg.backbone == "dcgan":
-            self.G = DCGANGenerator(self.latent.dim, channels, size, cfg.width)
-            self.trunk = DCGANTrunk(channels, size, cfg.width, norm=cfg.critic_norm)
-        else:
-            self.G = MLPGenerator(self.latent.dim, image_shape, cfg.g_hidden)
-            self.trunk = MLPTrunk(image_shape, cfg.d_hidden)
-        self.d_head = LogitHead(self.trunk.out_dim)
+        nets = build_backbone(cfg.backbone, self.latent.dim, image_shape, cfg)
+        self.G, self.trunk = nets.G, nets.trunk
+        self.d_head = LogitHead(nets.features)
         self.d_loss_fn, self.g_loss_fn = ADVERSARIAL["wasserstein"]
 
     @property
