@@ -32,8 +32,11 @@ def row(run: Path) -> dict[str, Any]:
     for key in ("fid", "kid", "precision", "recall", "conditional_accuracy"):
         if key in evaluation:
             out[key] = evaluation[key]
-    if "heldout" in evaluation:
-        out["test_elbo"] = evaluation["heldout"]["elbo"]
+    held_out = evaluation.get(
+        "held_out", evaluation.get("heldout")
+    )  # the key's spelling before it was held_out
+    if held_out:
+        out["test_elbo"] = held_out["elbo"]
     for name, code in evaluation.get("codes", {}).items():
         if "accuracy" in code:
             out[f"{name}_accuracy"] = code["accuracy"]

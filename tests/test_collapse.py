@@ -11,7 +11,7 @@ from infogan.config import DataConfig
 from infogan.errors import ConfigError
 from infogan.latent import LatentSpec
 from infogan.models import MODELS, GenerativeModel
-from infogan.training.collapse import VARY_CODE_MIN, VARY_Z_MIN, CollapseProbe, _report
+from infogan.training.collapse import VARY_CODE_MIN, VARY_Z_MIN, CollapseProbe, collapse_report
 
 from .test_models import batch, tiny_model
 
@@ -144,11 +144,15 @@ def test_codes_to_check_can_be_named():
 
 
 def test_flag_messages():
-    assert _report(0.5, {"c1": 1.0, "c2": 0.001}).flags == [
+    assert collapse_report(0.5, {"c1": 1.0, "c2": 0.001}).flags == [
         f"G's output does not vary with code c2 (vary_c2 0.001 < {VARY_CODE_MIN})"
     ]
-    assert _report(0.004, {}).flags == [f"G's output does not vary with z (vary_z 0.004 < {VARY_Z_MIN})"]
-    assert _report(float("nan"), {"c1": float("nan")}).flags == ["G's output is not finite (vary_z nan)"]
+    assert collapse_report(0.004, {}).flags == [
+        f"G's output does not vary with z (vary_z 0.004 < {VARY_Z_MIN})"
+    ]
+    assert collapse_report(float("nan"), {"c1": float("nan")}).flags == [
+        "G's output is not finite (vary_z nan)"
+    ]
 
 
 def test_bad_inputs_are_refused():

@@ -7,11 +7,11 @@ import torch
 
 from infogan.data.ground_truth import encode_factors, sample_fixed_factor
 from infogan.data.shapes import Shapes
-from infogan.metrics.dci import _dci, completeness, dci_scores, disentanglement
+from infogan.metrics.dci import completeness, dci_from_codes, dci_scores, disentanglement
 from infogan.metrics.disentanglement import disentanglement_scores
-from infogan.metrics.factor_vae import _factor_vae, factor_vae_score, votes
-from infogan.metrics.mig import _mig, discretise, mig_score
-from infogan.metrics.sap import _binned_accuracy, _sap, sap_score
+from infogan.metrics.factor_vae import factor_vae_from_votes, factor_vae_score, votes
+from infogan.metrics.mig import discretise, mig_from_codes, mig_score
+from infogan.metrics.sap import binned_accuracy, sap_from_codes, sap_score
 
 KEYS = {"mig", "dci_disentanglement", "dci_completeness", "dci_informativeness", "sap", "factorvae"}
 SIZES = (3, 6, 10, 8)  # at most 20 values each, so MIG's 20 histogram bins separate every value
@@ -118,9 +118,9 @@ def test_public_metrics_sample_their_own_data_deterministically(metric, kwargs):
 
 def test_mig_by_hand():
     factors = np.array([[0, 0], [0, 1], [1, 0], [1, 1]] * 10)
-    assert _mig(factors.astype(float), factors) == pytest.approx(1.0)
+    assert mig_from_codes(factors.astype(float), factors) == pytest.approx(1.0)
     # One dimension copying factor 0: gap 1 for factor 0 (no runner-up), 0 for factor 1.
-    assert _mig(factors[:, :1].astype(float), factors) == pytest.approx(0.5)
+    assert mig_from_codes(factors[:, :1].astype(float), factors) == pytest.approx(0.5)
     bins = discretise(np.linspace(0, 1, 100)[:, None], 20)
     assert bins.min() == 0 and bins.max() == 19 and np.bincount(bins[:, 0]).tolist() == [5] * 20
 
@@ -139,7 +139,7 @@ def test_dci_informativeness_is_accuracy():
     rng = np.random.default_rng(0)
     factors = rng.integers(0, 4, (600, 2))
     noise = rng.normal(size=(600, 2))
-    result = _dci(noise[:400], factors[:400], noise[400:], factors[400:])
+    result = dci_from_codes(noise[:400], factors[:400], noise[400:], factors[400:])
     assert 0.15 < result.informativeness < 0.4  # chance is 1/4
     assert result.importance.shape == (2, 2)
 
@@ -147,9 +147,9 @@ def test_dci_informativeness_is_accuracy():
 def test_sap_binned_classifier_handles_non_monotone_codes():
     factor = np.tile(np.arange(10), 50)
     code = ((factor * 7) % 10).astype(float)  # a permutation of the values: no linear order
-    assert _binned_accuracy(code, factor, code, factor, 64) == 1.0
+    assert binned_accuracy(code, factor, code, factor, 64) == 1.0
     codes = np.stack([code, np.zeros_like(code)], axis=1)
-    assert _sap(codes, factor[:, None], codes, factor[:, None]) == pytest.approx(0.9)
+    assert sap_from_codes(codes, factor[:, None], codes, factor[:, None]) == pytest.approx(0.9)
 
 
 def test_factor_vae_votes_by_hand():
@@ -158,8 +158,8 @@ def test_factor_vae_votes_by_hand():
     counts = votes(np.array([0, 1]), groups, np.ones(2), np.array([True, True]), n_factors=2)
     assert counts.tolist() == [[0, 1], [1, 0]]
     train = (np.array([0, 1]), groups)
-    assert _factor_vae(np.ones(2), train, train, n_factors=2) == 1.0
-    assert _factor_vae(np.zeros(2), train, train, n_factors=2) == 0.0  # every dimension pruned
+    assert factor_vae_from_votes(np.ones(2), train, train, n_factors=2) == 1.0
+    assert factor_vae_from_votes(np.zeros(2), train, train, n_factors=2) == 0.0  # every dimension pruned
 
 
 def test_fixed_factor_groups_share_one_value():

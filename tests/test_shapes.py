@@ -122,8 +122,8 @@ def test_ground_truth_renders_at_a_model_size_exactly_as_the_dataset_resizes():
 
 
 def test_held_out_sprites_are_combinations_the_training_split_lacks():
-    from infogan.data.shapes import SOURCE, _row_keys
+    from infogan.data.shapes import SOURCE, row_keys
 
     train, test = SOURCE.split_factors("train"), SOURCE.split_factors("test")
     assert len(test) == 5_000
-    assert not set(_row_keys(train).tolist()) & set(_row_keys(test).tolist())
+    assert not set(row_keys(train).tolist()) & set(row_keys(test).tolist())

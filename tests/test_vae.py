@@ -154,11 +154,11 @@ def test_reconstruct_decodes_the_means_into_image_range():
     assert torch.allclose(out, torch.sigmoid(model.decoder(model.represent(x))) * 2 - 1)
 
 
-def test_heldout_metrics_are_finite_and_repeatable():
+def test_held_out_metrics_are_finite_and_repeatable():
     model = tiny_vae()
     model.train_step(batch(), 0)
     data = batch(37, seed=5)["x"]
-    first, second = model.heldout_metrics(data, batch_size=10), model.heldout_metrics(data, batch_size=10)
+    first, second = model.held_out_metrics(data, batch_size=10), model.held_out_metrics(data, batch_size=10)
     assert set(first) == {"elbo", "reconstruction", "kl"}
     assert all(math.isfinite(v) for v in first.values())
     assert first == second  # one posterior sample per image, from a fixed seed
@@ -201,7 +201,7 @@ def test_preset_is_mnist_with_a_bernoulli_mlp():
     assert model.optimizers["vae"].defaults["lr"] == 1e-3
 
 
-def test_tiny_run_end_to_end_writes_a_heldout_elbo(tmp_path):
+def test_tiny_run_end_to_end_writes_a_held_out_elbo(tmp_path):
     cfg = load_preset(
         "vae",
         [
@@ -221,8 +221,8 @@ def test_tiny_run_end_to_end_writes_a_heldout_elbo(tmp_path):
     run = api.train(cfg, tmp_path / "run", progress=lambda s: None)
     assert run.step == 4
     assert all(run.dir.traversal(c).is_file() for c in ("c1", "c2"))
-    heldout = json.loads(run.dir.eval.read_text())["heldout"]
-    assert set(heldout) == {"elbo", "reconstruction", "kl"} and math.isfinite(heldout["elbo"])
+    held_out = json.loads(run.dir.eval.read_text())["held_out"]
+    assert set(held_out) == {"elbo", "reconstruction", "kl"} and math.isfinite(held_out["elbo"])
 
     # The reconstruct command: held-out images over their reconstructions, in one grid.
     from infogan.cli import main  # noqa: F401  (registers the commands)

@@ -80,7 +80,7 @@ MetricGroup = Literal["codes", "quality", "semantics", "disentanglement"]
 
 
 class EvalConfig(StrictModel):
-    """How runs are evaluated (see DESIGN.md, evaluation protocols, and docs/evaluation.md).
+    """How runs are evaluated (see docs/evaluation.md).
 
     `metrics` names the groups `infogan eval` computes, each where it applies: codes (L_I, categorical accuracy),
     quality (FID, KID, precision/recall), semantics (what each continuous code controls), disentanglement (MIG,

@@ -138,7 +138,7 @@ class Shapes:
         return factors, self.render(factors, size)
 
 
-def _row_keys(factors: Tensor) -> Tensor:
+def row_keys(factors: Tensor) -> Tensor:
     """One integer per factor row (mixed-radix index of the combination)."""
     key = torch.zeros(factors.shape[0], dtype=torch.long)
     for j, size in enumerate(FACTOR_SIZES):
@@ -170,8 +170,8 @@ class ShapesSource(ImageSource):
         if split == "train":
             return rows
         # Held-out sprites are factor combinations the training split does not contain.
-        train_keys = set(_row_keys(self.split_factors("train")).tolist())
-        keep = torch.tensor([key not in train_keys for key in _row_keys(rows).tolist()])
+        train_keys = set(row_keys(self.split_factors("train")).tolist())
+        keep = torch.tensor([key not in train_keys for key in row_keys(rows).tolist()])
         return rows[keep][:n]
 
     def ground_truth(self, image_size: int | None = None) -> Shapes:

@@ -67,10 +67,10 @@ def dci_scores(
     generator = torch.Generator().manual_seed(seed)
     codes_train, factors_train = sample_codes(represent, data, n_train, generator)
     codes_test, factors_test = sample_codes(represent, data, n_test, generator)
-    return _dci(codes_train, factors_train, codes_test, factors_test, n_trees=n_trees, seed=seed)
+    return dci_from_codes(codes_train, factors_train, codes_test, factors_test, n_trees=n_trees, seed=seed)
 
 
-def _dci(
+def dci_from_codes(
     codes_train: np.ndarray,
     factors_train: np.ndarray,
     codes_test: np.ndarray,

@@ -14,10 +14,10 @@ from collections.abc import Callable
 import torch
 
 from infogan.data.ground_truth import GroundTruthData, Represent, sample_codes
-from infogan.metrics.dci import _dci
-from infogan.metrics.factor_vae import _factor_vae, vote_codes
-from infogan.metrics.mig import _mig
-from infogan.metrics.sap import _sap
+from infogan.metrics.dci import dci_from_codes
+from infogan.metrics.factor_vae import factor_vae_from_votes, vote_codes
+from infogan.metrics.mig import mig_from_codes
+from infogan.metrics.sap import sap_from_codes
 
 FACTOR_VAE_GROUP_SIZE = 64
 
@@ -55,15 +55,15 @@ def disentanglement_scores(
     codes_train, factors_train = sample_codes(represent, data, n_train, generator)
     codes_test, factors_test = sample_codes(represent, data, n_test, generator)
     say("disentanglement: MIG, DCI, SAP")
-    mig = _mig(codes_train, factors_train)
-    dci = _dci(codes_train, factors_train, codes_test, factors_test, seed=seed)
-    sap = _sap(codes_train, factors_train, codes_test, factors_test)
+    mig = mig_from_codes(codes_train, factors_train)
+    dci = dci_from_codes(codes_train, factors_train, codes_test, factors_test, seed=seed)
+    sap = sap_from_codes(codes_train, factors_train, codes_test, factors_test)
     say(
         f"disentanglement: FactorVAE, {n_train_votes} + {n_eval_votes} groups of {FACTOR_VAE_GROUP_SIZE} images"
     )
     train_votes = vote_codes(represent, data, n_train_votes, FACTOR_VAE_GROUP_SIZE, generator)
     eval_votes = vote_codes(represent, data, n_eval_votes, FACTOR_VAE_GROUP_SIZE, generator)
-    factorvae = _factor_vae(
+    factorvae = factor_vae_from_votes(
         codes_train.std(axis=0, ddof=1), train_votes, eval_votes, n_factors=len(data.factor_sizes)
     )
     return {

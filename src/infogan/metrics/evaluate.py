@@ -1,4 +1,4 @@
-"""The evaluation of a run (see DESIGN.md, evaluation protocols): what each code captures (L_I, categorical
+"""The evaluation of a run (see docs/evaluation.md): what each code captures (L_I, categorical
 accuracy, which image property each continuous code controls), sample quality (FID, KID, precision/recall) and, on
 data with known factors, disentanglement scores. Each group is computed where it applies and timed."""
 
@@ -216,11 +216,11 @@ def evaluate_model(
             )
         else:
             notes.append("disentanglement: this model has no encoder or Q network to read codes from")
-    heldout = timer.run("heldout", lambda: model.heldout_metrics(data.held_out.images, cfg.batch_size))
-    if heldout:
-        out["heldout"] = heldout
+    held_out = timer.run("held_out", lambda: model.held_out_metrics(data.held_out.images, cfg.batch_size))
+    if held_out:
+        out["held_out"] = held_out
     else:  # the model has no held-out metrics of its own
-        del timer.seconds["heldout"]
+        del timer.seconds["held_out"]
     if baselines:
         out["baselines"] = timer.run(
             "baselines", lambda: _baselines(model, data, cfg, out, reference, progress)
@@ -385,7 +385,8 @@ def summary_lines(m: dict[str, Any]) -> list[str]:
         lines.append(
             f"  conditional accuracy {m['conditional_accuracy']:.3f} (generated images of each requested label)"
         )
-    for key, value in m.get("heldout", {}).items():
+    # "heldout": the key's spelling in eval.json files written before it became "held_out"
+    for key, value in m.get("held_out", m.get("heldout", {})).items():
         lines.append(f"  held-out {key} {value:.3f}")
     if "disentanglement" in m:
         d = m["disentanglement"]

@@ -55,7 +55,7 @@ def factor_vae_score(
     global_codes, _ = sample_codes(represent, data, n_variance, generator)
     train_fixed, train_codes = vote_codes(represent, data, n_train_votes, group_size, generator)
     eval_fixed, eval_codes = vote_codes(represent, data, n_eval_votes, group_size, generator)
-    return _factor_vae(
+    return factor_vae_from_votes(
         global_codes.std(axis=0, ddof=1),
         (train_fixed, train_codes),
         (eval_fixed, eval_codes),
@@ -78,7 +78,7 @@ def vote_codes(
     return fixed.numpy(), codes.reshape(n_votes, group_size, -1)
 
 
-def _factor_vae(
+def factor_vae_from_votes(
     global_std: np.ndarray,
     train: tuple[np.ndarray, np.ndarray],
     evaluation: tuple[np.ndarray, np.ndarray],

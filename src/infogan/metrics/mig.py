@@ -31,10 +31,10 @@ def mig_score(
         MIG in [0, 1].
     """
     codes, factors = sample_codes(represent, data, n_samples, torch.Generator().manual_seed(seed))
-    return _mig(codes, factors, n_bins)
+    return mig_from_codes(codes, factors, n_bins)
 
 
-def _mig(codes: np.ndarray, factors: np.ndarray, n_bins: int = 20) -> float:
+def mig_from_codes(codes: np.ndarray, factors: np.ndarray, n_bins: int = 20) -> float:
     """MIG from codes (N, D) and integer factors (N, K); factors that never vary are left out of the mean."""
     mi = mutual_info_matrix(discretise(codes, n_bins), factors)  # (D, K) in nats
     entropy = np.array([mutual_info_score(f, f) for f in factors.T])  # H(v_k) = I(v_k; v_k)

@@ -49,10 +49,10 @@ def sap_score(
     generator = torch.Generator().manual_seed(seed)
     codes_train, factors_train = sample_codes(represent, data, n_train, generator)
     codes_test, factors_test = sample_codes(represent, data, n_test, generator)
-    return _sap(codes_train, factors_train, codes_test, factors_test, classifier=classifier)
+    return sap_from_codes(codes_train, factors_train, codes_test, factors_test, classifier=classifier)
 
 
-def _sap(
+def sap_from_codes(
     codes_train: np.ndarray,
     factors_train: np.ndarray,
     codes_test: np.ndarray,
@@ -77,7 +77,7 @@ def score_matrix(
     n_bins: int = 64,
 ) -> np.ndarray:
     """Held-out accuracy (D, K) of predicting factor k from code dimension d alone."""
-    fit_score = _binned_accuracy if classifier == "bins" else _linear_svc_accuracy
+    fit_score = binned_accuracy if classifier == "bins" else _linear_svc_accuracy
     scores = np.zeros((codes_train.shape[1], factors_train.shape[1]))
     for d in range(codes_train.shape[1]):
         for k in range(factors_train.shape[1]):
@@ -87,7 +87,7 @@ def score_matrix(
     return scores
 
 
-def _binned_accuracy(
+def binned_accuracy(
     x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, n_bins: int
 ) -> float:
     """Accuracy on (x_test, y_test) of majority votes in quantile bins of x_train; x (N,) float, y (N,) int."""

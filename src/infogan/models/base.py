@@ -42,6 +42,24 @@ class LatentConfig(StrictModel):
         )
 
 
+def noise_only(latent: LatentConfig, model: str) -> LatentConfig:
+    """Check the latent of a model whose generator reads noise only (GAN, WGAN): no codes, and some noise."""
+    if latent.codes:
+        raise ValueError(
+            f"a {model} has no latent codes (got codes {latent.codes}); set model.latent.codes=[] or use the infogan model"
+        )
+    if latent.noise < 1:
+        raise ValueError(f"a {model}'s generator input is its noise: set model.latent.noise to 1 or more")
+    return latent
+
+
+def positive_sizes(sizes: list[int]) -> list[int]:
+    """Check an MLP's hidden layer sizes."""
+    if any(s < 1 for s in sizes):
+        raise ValueError(f"hidden layer sizes must be positive, got {sizes}")
+    return sizes
+
+
 class AdversarialConfig(ModelConfig):
     """Settings shared by the models with a discriminator or critic."""
 
@@ -174,7 +192,7 @@ class GenerativeModel(nn.Module, ABC):
         """Whether the model defines `calibration_step`."""
         return type(self).calibration_step is not GenerativeModel.calibration_step
 
-    def heldout_metrics(self, data: Tensor, batch_size: int = 500) -> dict[str, float]:
+    def held_out_metrics(self, data: Tensor, batch_size: int = 500) -> dict[str, float]:
         """Model-specific metrics on held-out real images (N, C, H, W) in [-1, 1], e.g. a VAE's test ELBO."""
         return {}
 

@@ -15,7 +15,16 @@ from torch import Tensor
 
 from infogan.latent import Latent
 from infogan.losses.adversarial import ADVERSARIAL, AdversarialLoss
-from infogan.models.base import AdversarialConfig, AdversarialModel, Batch, LatentConfig, eval_mode, frozen
+from infogan.models.base import (
+    AdversarialConfig,
+    AdversarialModel,
+    Batch,
+    LatentConfig,
+    eval_mode,
+    frozen,
+    noise_only,
+    positive_sizes,
+)
 from infogan.nets.backbones import build_backbone
 from infogan.nets.heads import LogitHead
 
@@ -52,14 +61,8 @@ class GANConfig(AdversarialConfig):
 
     @field_validator("latent")
     @classmethod
-    def _no_codes(cls, latent: LatentConfig) -> LatentConfig:
-        if latent.codes:
-            raise ValueError(
-                f"a GAN has no latent codes (got codes {latent.codes}); set codes: [] or use the infogan model"
-            )
-        if latent.noise < 1:
-            raise ValueError("a GAN's generator input is its noise: set model.latent.noise to 1 or more")
-        return latent
+    def _noise_only(cls, latent: LatentConfig) -> LatentConfig:
+        return noise_only(latent, "GAN")
 
     @field_validator("adversarial")
     @classmethod
@@ -69,9 +72,7 @@ class GANConfig(AdversarialConfig):
     @field_validator("g_hidden", "d_hidden")
     @classmethod
     def _positive(cls, sizes: list[int]) -> list[int]:
-        if any(s < 1 for s in sizes):
-            raise ValueError(f"hidden layer sizes must be positive, got {sizes}")
-        return sizes
+        return positive_sizes(sizes)
 
 
 class GAN(AdversarialModel):

@@ -63,7 +63,7 @@ class VAE(GenerativeModel):
 
     Config = VAEConfig
     cfg: VAEConfig
-    # The seed of the single posterior sample per image in `heldout_metrics`, so the test ELBO is repeatable.
+    # The seed of the single posterior sample per image in `held_out_metrics`, so the test ELBO is repeatable.
     HELDOUT_SEED = 0
 
     def __init__(self, cfg: VAEConfig, image_shape: tuple[int, int, int]) -> None:
@@ -129,7 +129,7 @@ class VAE(GenerativeModel):
             return self._to_image(self.decoder(self.represent(x)))
 
     @torch.no_grad()
-    def heldout_metrics(self, data: Tensor, batch_size: int = 500) -> dict[str, float]:
+    def held_out_metrics(self, data: Tensor, batch_size: int = 500) -> dict[str, float]:
         """Per-image averages over held-out images (N, C, H, W) in [-1, 1], in eval mode and nats: the ELBO, its
         reconstruction term (one posterior sample per image, drawn with the fixed seed `HELDOUT_SEED`) and its
         analytic KL. The ELBO uses beta = 1."""

@@ -15,7 +15,16 @@ from torch import Tensor, nn
 from infogan.latent import Latent
 from infogan.losses.adversarial import ADVERSARIAL
 from infogan.losses.penalties import clip_weights, gradient_penalty
-from infogan.models.base import AdversarialConfig, AdversarialModel, Batch, LatentConfig, eval_mode, frozen
+from infogan.models.base import (
+    AdversarialConfig,
+    AdversarialModel,
+    Batch,
+    LatentConfig,
+    eval_mode,
+    frozen,
+    noise_only,
+    positive_sizes,
+)
 from infogan.nets.backbones import build_backbone
 from infogan.nets.heads import LogitHead
 
@@ -47,18 +56,12 @@ class WGANConfig(AdversarialConfig):
     @field_validator("latent")
     @classmethod
     def _noise_only(cls, latent: LatentConfig) -> LatentConfig:
-        if latent.codes:
-            raise ValueError("WGAN's generator input is noise only; set model.latent.codes=[]")
-        if latent.noise < 1:
-            raise ValueError("WGAN needs noise: set model.latent.noise to 1 or more")
-        return latent
+        return noise_only(latent, "WGAN")
 
     @field_validator("g_hidden", "d_hidden")
     @classmethod
-    def _positive_sizes(cls, sizes: list[int]) -> list[int]:
-        if any(s < 1 for s in sizes):
-            raise ValueError(f"hidden sizes must be positive, got {sizes}")
-        return sizes
+    def _positive(cls, sizes: list[int]) -> list[int]:
+        return positive_sizes(sizes)
 
     @model_validator(mode="after")
     def _critic_norm_fits(self) -> WGANConfig:

@@ -67,8 +67,8 @@ class MNISTGenerator(nn.Module):
         )
 
     def forward(self, z: Tensor) -> Tensor:
-        h = self.fc(z).view(-1, 2 * self.width, self.base, self.base)  # (B, 128, 7, 7)
-        return self.deconv(h)  # (B, C, 28, 28)
+        h = self.fc(z).view(-1, 2 * self.width, self.base, self.base)  # (B, 2 * width, S/4, S/4)
+        return self.deconv(h)  # (B, C, S, S)
 
 
 class MNISTTrunk(nn.Module):
@@ -82,7 +82,7 @@ class MNISTTrunk(nn.Module):
         self.out_dim = hidden
         self.net = nn.Sequential(
             *_strided_convs(channels, width, 2, slope),
-            nn.Flatten(),  # (B, 128 * 7 * 7)
+            nn.Flatten(),  # (B, 2 * width * (S/4)^2)
             nn.Linear(2 * width * base**2, hidden, bias=False),
             nn.BatchNorm1d(hidden),
             nn.LeakyReLU(slope),
@@ -124,8 +124,8 @@ class SVHNGenerator(nn.Module):
         )
 
     def forward(self, z: Tensor) -> Tensor:
-        h = self.fc(z).view(-1, self.fc_channels, self.base, self.base)  # (B, 448, 2, 2)
-        return self.deconv(h)  # (B, C, 32, 32)
+        h = self.fc(z).view(-1, self.fc_channels, self.base, self.base)  # (B, fc_channels, S/16, S/16)
+        return self.deconv(h)  # (B, C, S, S)
 
 
 class SVHNTrunk(nn.Module):
@@ -140,7 +140,7 @@ class SVHNTrunk(nn.Module):
         self.out_dim = 4 * width * _base(image_size, 3, "convolutions") ** 2
         self.net = nn.Sequential(
             *_strided_convs(channels, width, 3, slope),
-            nn.Flatten(),  # (B, 256 * 4 * 4)
+            nn.Flatten(),  # (B, 4 * width * (S/8)^2)
         )
 
     def forward(self, x: Tensor) -> Tensor:
@@ -197,8 +197,8 @@ class ChairsGenerator(nn.Module):
         )
 
     def forward(self, z: Tensor) -> Tensor:
-        h = self.fc(z).view(-1, self.top, self.base, self.base)  # (B, 256, 8, 8)
-        return self.deconv(h)  # (B, C, 64, 64)
+        h = self.fc(z).view(-1, self.top, self.base, self.base)  # (B, top, S/8, S/8)
+        return self.deconv(h)  # (B, C, S, S)
 
 
 class ChairsTrunk(nn.Module):
@@ -222,7 +222,7 @@ class ChairsTrunk(nn.Module):
             _same_conv(4 * width, 4 * width),
             nn.BatchNorm2d(4 * width),
             nn.LeakyReLU(slope),
-            nn.Flatten(),  # (B, 256 * 8 * 8)
+            nn.Flatten(),  # (B, 4 * width * (S/8)^2)
             nn.Linear(4 * width * base**2, hidden, bias=False),
             nn.BatchNorm1d(hidden),
             nn.LeakyReLU(slope),

@@ -1,7 +1,7 @@
 """Averaging a run's checkpoints: the uniform mean of the weights saved along one training trajectory.
 
-A GAN's weights keep moving in the last thousands of updates, and what a code means drifts with them: on the MNIST
-sample c1's accuracy swings by several points between checkpoints 500 updates apart (docs/mnist.md). The mean of
+A GAN's weights keep moving in the last thousands of updates, and what a code means drifts with them (the
+measurements are in docs/mnist.md). The mean of
 those checkpoints smooths the drift, as in stochastic weight averaging (Izmailov et al. 2018, arXiv:1803.05407) and
 in the parameter averages of Yazici et al. 2019 (arXiv:1806.04498). Batch-norm statistics are not averaged but
 recomputed for the averaged weights, as SWA does, by running the forward passes of training steps over real
@@ -29,8 +29,8 @@ from infogan.training.run_dir import RunDir, locate
 from infogan.training.setup import build_for_run, resolve_device
 
 # How far averaging may lower a categorical code's L_I before `infogan average` warns. Near the ceiling H(c) the
-# estimate on a few thousand shared draws moves by thousandths; on the MNIST sample, six of seven averages kept
-# L_I(c1) within 0.01 nats of their newest checkpoint's and one lost 0.149 (docs/mnist.md).
+# estimate on a few thousand shared draws moves by thousandths, while an average that blends categories loses a
+# tenth of a nat or more (docs/mnist.md).
 MI_DROP_WARNING = 0.05
 
 

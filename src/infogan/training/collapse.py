@@ -19,15 +19,12 @@ from infogan.latent import Code, Latent, LatentSpec
 from infogan.models.base import GenerativeModel, batch_statistics
 from infogan.training.loop import Callback, Trainer
 
-# vary_z is relative to the real images' own variation, ~1 for a generator as diverse as the data. Measured on
-# MNIST, Fashion-MNIST, the 8x8 digits and shapes: fresh initialisations of every preset score >= 0.048 (the cGAN's
-# MLP, whose tanh output starts near 0, is the lowest) and healthy runs of every model 0.13-1.3, while collapsed
-# runs score 0.0001 (InfoGAN without its information term: one image for every input) and 0.017-0.025 (cGANs
-# drawing one image per class). Only collapse fires, not merely low diversity.
+# vary_z is relative to the real images' own variation, ~1 for a generator as diverse as the data. Fresh and healthy
+# generators of every preset score well above this threshold and collapsed ones well below it (the measurements are
+# in docs/reliability.md): only collapse fires, not merely low diversity.
 VARY_Z_MIN = 0.03
-# vary_<code> is relative to G's own z-variation. A code G uses moves its output by a sizeable fraction of what a
-# new z does or more: 0.27-1.5 at initialisation and 0.27-46 in trained InfoGANs and cGANs (measured as above); a
-# code G ignores scores ~0. 0.01 flags only a code with almost no effect, not a weak one.
+# vary_<code> is relative to G's own z-variation: a code G uses moves its output by a sizeable fraction of what a
+# new z does, a code G ignores scores ~0 (docs/reliability.md). 0.01 flags only a code with almost no effect.
 VARY_CODE_MIN = 0.01
 # Guards the ratio when G's output does not vary with z at all; the z flag then already fires.
 _EPS = 1e-8
@@ -129,10 +126,10 @@ class CollapseProbe:
         d = dict(zip(self.pairs, diffs, strict=True))
         d_z = d.pop("z")
         vary_code = {name: value / max(d_z, _EPS) for name, value in d.items()}
-        return _report(d_z / self.real_scale, vary_code)
+        return collapse_report(d_z / self.real_scale, vary_code)
 
 
-def _report(vary_z: float, vary_code: dict[str, float]) -> CollapseReport:
+def collapse_report(vary_z: float, vary_code: dict[str, float]) -> CollapseReport:
     """The report of given variation ratios, with a flag for each below its threshold (or not finite)."""
     flags = []
     if not math.isfinite(vary_z):
