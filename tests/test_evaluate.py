@@ -94,3 +94,12 @@ def test_baselines_score_held_out_images_and_an_untrained_generator(shapes_setup
     )  # real images beat a generator that learnt nothing
     assert set(base["untrained"]["code_semantics"]) == {"c2", "c3", "c4", "c5"}
     assert 0 <= base["untrained"]["disentanglement"]["mig"] <= 1
+
+
+def test_every_metric_group_the_config_names_has_one_registry_entry():
+    from typing import get_args
+
+    from infogan.config import MetricGroup
+    from infogan.metrics.evaluate import METRIC_GROUPS
+
+    assert list(METRIC_GROUPS) == list(get_args(MetricGroup))

@@ -15,7 +15,7 @@ from infogan import data as datasets
 from infogan.config import RunConfig, load_config_file
 from infogan.errors import ConfigError
 from infogan.helpers import ProgressFn, progress_to_stderr, write_text_atomic
-from infogan.metrics.evaluate import data_to_evaluate_on, evaluate_model, evaluation_data, summary_lines
+from infogan.metrics.evaluate import data_to_evaluate_on, evaluate_model, evaluation_data
 from infogan.models import GenerativeModel
 from infogan.training.averaging import average_run
 from infogan.training.checkpoint import load_checkpoint, read_manifest
@@ -199,6 +199,4 @@ def _finish(run: Run, progress: ProgressFn) -> None:
     )
     metrics = run.evaluate(progress=progress)
     write_text_atomic(run.dir.eval, json.dumps(metrics, indent=1))
-    for line in summary_lines(metrics):
-        progress(line)
     progress(f"evaluation written to {run.dir.eval}")

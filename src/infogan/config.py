@@ -76,6 +76,8 @@ def config_differences(saved: Any, here: Any, prefix: str = "") -> list[tuple[st
     return [] if saved == here else [(prefix.rstrip("."), saved, here)]
 
 
+# The metric groups `infogan eval` computes, by name; each name has one entry in metrics.evaluate.METRIC_GROUPS,
+# which says what it computes and when it applies (a test checks the two agree).
 MetricGroup = Literal["codes", "quality", "semantics", "disentanglement"]
 
 

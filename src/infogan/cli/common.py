@@ -29,3 +29,43 @@ def parse_codes(items: list[str] | None) -> dict[str, float]:
         if not sep or not name.strip():
             raise ConfigError(f"bad --code '{item}': expected NAME=VALUE, e.g. --code c1=3 or --code c2=0.5")
     return codes
+
+
+def summary_lines(m: dict[str, Any]) -> list[str]:
+    """A human-readable summary of an evaluation result (eval.json)."""
+    lines = [f"step {m['step']}, {m['dataset']} ({m['split']} split)"]
+    for name, entry in m.get("codes", {}).items():
+        line = f"  {name} ({entry['type']}"
+        line += f", K={entry['k']})" if "k" in entry else f", {entry['prior']})"
+        line += f"  L_I {entry['mi_lower_bound']:.4f} nats (H(c) {entry['entropy']:.4f})"
+        if "mi_lower_bound_batch_stats" in entry:
+            line += f" [batch statistics: {entry['mi_lower_bound_batch_stats']:.4f}]"
+        if "accuracy" in entry:
+            line += f"  accuracy {entry['accuracy']:.4f}"
+        lines.append(line)
+        if "usage" in entry:
+            lines.append(
+                f"    real images per category: {min(entry['usage']):.3f}-{max(entry['usage']):.3f} "
+                f"(usage entropy {entry['usage_entropy']:.4f} of {entry['entropy']:.4f})"
+            )
+    if "fid" in m:
+        f = m["features"]
+        lines.append(
+            f"  FID {m['fid']:.3f}  KID {m['kid']:.4g} ± {m['kid_std']:.2g}  precision {m['precision']:.3f}  "
+            f"recall {m['recall']:.3f}  ({f['network']} features, {f['n_fake']} generated vs {f['n_real']} real)"
+        )
+    for name, entry in m.get("code_semantics", {}).items():
+        lines.append(f"  {name} controls {entry['property']} (Spearman {entry['spearman']:+.3f})")
+    if "conditional_accuracy" in m:
+        lines.append(
+            f"  conditional accuracy {m['conditional_accuracy']:.3f} (generated images of each requested label)"
+        )
+    # "heldout": the key's spelling in eval.json files written before it became "held_out"
+    for key, value in m.get("held_out", m.get("heldout", {})).items():
+        lines.append(f"  held-out {key} {value:.3f}")
+    if "disentanglement" in m:
+        d = m["disentanglement"]
+        lines.append("  " + "  ".join(f"{k} {v:.3f}" for k, v in d.items() if isinstance(v, float)))
+    lines += [f"  note: {n}" for n in m.get("notes", [])]
+    lines.append("  seconds: " + ", ".join(f"{k} {v}" for k, v in m.get("timings", {}).items()))
+    return lines

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import typer
 
 from infogan.cli import app
-from infogan.config import EvalConfig, validate_as
+from infogan.cli.common import summary_lines
+from infogan.config import EvalConfig, MetricGroup, validate_as
 from infogan.errors import ConfigError
 from infogan.helpers import progress_to_stderr, write_text_atomic
 
-GROUPS = ("codes", "quality", "semantics", "disentanglement")
+# The metric groups' names, as the config allows them; metrics/evaluate.py's METRIC_GROUPS says what each computes.
+GROUPS: tuple[str, ...] = get_args(MetricGroup)
 
 
 def _eval_overrides(cfg: EvalConfig, values: dict[str, Any]) -> EvalConfig:
@@ -46,7 +48,7 @@ def evaluate(
     metrics: str | None = typer.Option(
         None,
         "--metrics",
-        help="Comma-separated groups: codes, quality, semantics, disentanglement [default: all that apply].",
+        help=f"Comma-separated groups: {', '.join(GROUPS)} [default: all that apply].",
     ),
     mi_samples: int | None = typer.Option(
         None, "--mi-samples", help="Generated samples for L_I [default: the run's, 10,000]."
@@ -79,7 +81,6 @@ def evaluate(
     """Evaluate a run: L_I and accuracy per code, FID/KID/precision/recall, what each continuous code controls,
     and disentanglement scores on data with known factors. Progress goes to stderr."""
     from infogan.api import load_run
-    from infogan.metrics.evaluate import summary_lines
 
     loaded = load_run(run, device=device)
     loaded.config.eval = _eval_overrides(

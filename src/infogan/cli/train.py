@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import time
@@ -11,9 +12,10 @@ from types import FrameType
 import typer
 
 from infogan.cli import app
-from infogan.cli.common import data_root_option
+from infogan.cli.common import data_root_option, summary_lines
 from infogan.config import RESUMABLE_TRAIN_KEYS, apply_overrides, load_preset
 from infogan.errors import ConfigError
+from infogan.helpers import progress_to_stderr
 
 # `--resume` alone means "latest" (see infogan.cli.main); `--resume auto` resumes only when there is a run.
 RESUME_WHEN = ("latest", "auto")
@@ -132,3 +134,6 @@ def train(
             signal.signal(sig, handler)
     if stop.signal is not None and run.step < cfg.train.steps:
         raise typer.Exit(128 + stop.signal)
+    if run.step == run.config.train.steps and run.dir.eval.is_file():
+        for line in summary_lines(json.loads(run.dir.eval.read_text())):
+            progress_to_stderr(line)

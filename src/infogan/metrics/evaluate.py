@@ -15,6 +15,7 @@ from torch import Tensor
 
 from infogan import data as datasets
 from infogan.config import DataConfig, EvalConfig
+from infogan.config import MetricGroup as MetricGroupName
 from infogan.data import ImageTensorDataset, Split
 from infogan.data.ground_truth import GroundTruthData
 from infogan.errors import ConfigError
@@ -147,6 +148,111 @@ class _Timer:
         return out
 
 
+@dataclass
+class Evaluation:
+    """One evaluation in progress: what the metric groups read, and what they leave for the later ones (the
+    quality group's feature network and reference features, which the baselines reuse)."""
+
+    model: GenerativeModel
+    data: EvalData
+    cfg: EvalConfig
+    progress: ProgressFn
+    timer: _Timer
+    notes: list[str]
+    reference: _Reference | None = None
+
+
+@dataclass(frozen=True)
+class MetricGroup:
+    """A group of metrics `infogan eval --metrics` names.
+
+    Attributes:
+        what: one line for help texts.
+        skip: why the group does not apply to this model and data, or None when it does.
+        run: computes the group; returns the keys it adds to the result.
+    """
+
+    what: str
+    skip: Callable[[GenerativeModel, EvalData], str | None]
+    run: Callable[[Evaluation], dict[str, Any]]
+
+
+def _codes(ev: Evaluation) -> dict[str, Any]:
+    model, data, cfg = ev.model, ev.data, ev.cfg
+    assert isinstance(model, InfoGAN)
+    labelled = data.held_out.labels is not None and bool(model.latent.categorical)
+    accuracy = f", accuracy on {len(data.held_out)} labelled images" if labelled else ""
+    ev.progress(f"eval: L_I from {cfg.mi_samples} generated samples{accuracy}")
+    return dict(ev.timer.run("codes", lambda: evaluate_codes(model, data.held_out, cfg)))
+
+
+def _quality_group(ev: Evaluation) -> dict[str, Any]:
+    model, data, cfg = ev.model, ev.data, ev.cfg
+    ev.reference = reference = ev.timer.run("features", lambda: _reference(data, cfg, ev.progress))
+    if reference is None:
+        ev.notes.append(
+            f"quality: {data.held_out.name} has no labels for a feature classifier; use inception"
+        )
+        return {}
+    out = dict(ev.timer.run("quality", lambda: _quality(model, reference, data, cfg, ev.progress)))
+    if model.conditional_code is not None and isinstance(reference.extract.net, FeatureClassifier):
+        classifier = reference.extract.net
+        out["conditional_accuracy"] = ev.timer.run(
+            "conditional", lambda: _conditional_accuracy(model, classifier, data, cfg)
+        )
+    return out
+
+
+def _semantics_group(ev: Evaluation) -> dict[str, Any]:
+    cfg = ev.cfg
+    ev.progress(f"eval: code semantics ({cfg.semantics_draws} draws x {cfg.semantics_steps} values per code)")
+    return {"code_semantics": ev.timer.run("semantics", lambda: _semantics(ev.model, cfg))}
+
+
+def _disentanglement_group(ev: Evaluation) -> dict[str, Any]:
+    truth = ev.data.ground_truth
+    assert truth is not None
+    scores = ev.timer.run("disentanglement", lambda: _disentanglement(ev.model, truth, ev.cfg, ev.progress))
+    return {"disentanglement": scores}
+
+
+def _no_encoder(model: GenerativeModel, data: EvalData) -> str | None:
+    if data.ground_truth is None:
+        return f"{data.held_out.name} has no known factors (use the shapes dataset)"
+    if model.represent(data.held_out.images[:2]) is None:
+        return "this model has no encoder or Q network to read codes from"
+    return None
+
+
+# The groups by the names config.MetricGroup allows, in the order they run and appear in eval.json.
+METRIC_GROUPS: dict[MetricGroupName, MetricGroup] = {
+    "codes": MetricGroup(
+        "L_I per code against H(c); categorical accuracy on labelled held-out images",
+        lambda model, data: (
+            None
+            if isinstance(model, InfoGAN)
+            else "L_I and categorical accuracy apply to InfoGAN models only"
+        ),
+        _codes,
+    ),
+    "quality": MetricGroup(
+        "FID, KID, precision and recall (and a conditional GAN's conditional accuracy)",
+        lambda model, data: None,
+        _quality_group,
+    ),
+    "semantics": MetricGroup(
+        "which image property each continuous code controls",
+        lambda model, data: None if model.latent.continuous else "the model has no continuous code to sweep",
+        _semantics_group,
+    ),
+    "disentanglement": MetricGroup(
+        "MIG, DCI, SAP and the FactorVAE score on data with known factors",
+        _no_encoder,
+        _disentanglement_group,
+    ),
+}
+
+
 def evaluate_model(
     model: GenerativeModel,
     data: EvalData,
@@ -155,7 +261,7 @@ def evaluate_model(
     baselines: bool = False,
     progress: ProgressFn = lambda _: None,
 ) -> dict[str, Any]:
-    """Every metric group of `cfg.metrics` that applies to `model` and `data`.
+    """Every metric group of `cfg.metrics` (see `METRIC_GROUPS`) that applies to `model` and `data`.
 
     Args:
         model: a trained model (InfoGAN for the code metrics and disentanglement).
@@ -174,60 +280,28 @@ def evaluate_model(
             f"dataset {data.held_out.name} has images of shape {data.held_out.shape}, the model makes "
             f"{model.image_shape}"
         )
-    timer, notes, out = _Timer(), list[str](), dict[str, Any]()
-    groups = set(cfg.metrics)
-    infogan = model if isinstance(model, InfoGAN) else None
-    if "codes" in groups and infogan is None:
-        notes.append("codes: L_I and categorical accuracy apply to InfoGAN models only")
-    if "codes" in groups and infogan is not None:
-        labelled = data.held_out.labels is not None and bool(infogan.latent.categorical)
-        accuracy = f", accuracy on {len(data.held_out)} labelled images" if labelled else ""
-        progress(f"eval: L_I from {cfg.mi_samples} generated samples{accuracy}")
-        out.update(timer.run("codes", lambda: evaluate_codes(infogan, data.held_out, cfg)))
-    reference: _Reference | None = None
-    if "quality" in groups:
-        reference = timer.run("features", lambda: _reference(data, cfg, progress))
-        if reference is None:
-            notes.append(
-                f"quality: {data.held_out.name} has no labels for a feature classifier; use inception"
-            )
+    ev = Evaluation(model, data, cfg, progress, _Timer(), [])
+    out: dict[str, Any] = {}
+    for name, group in METRIC_GROUPS.items():
+        if name not in cfg.metrics:
+            continue
+        reason = group.skip(model, data)
+        if reason is not None:
+            ev.notes.append(f"{name}: {reason}")
         else:
-            ref = reference
-            out.update(timer.run("quality", lambda: _quality(model, ref, data, cfg, progress)))
-            if model.conditional_code is not None and isinstance(ref.extract.net, FeatureClassifier):
-                classifier = ref.extract.net
-                out["conditional_accuracy"] = timer.run(
-                    "conditional", lambda: _conditional_accuracy(model, classifier, data, cfg)
-                )
-    if "semantics" in groups and not model.latent.continuous:
-        notes.append("semantics: the model has no continuous code to sweep")
-    if "semantics" in groups and model.latent.continuous:
-        progress(
-            f"eval: code semantics ({cfg.semantics_draws} draws x {cfg.semantics_steps} values per code)"
-        )
-        out["code_semantics"] = timer.run("semantics", lambda: _semantics(model, cfg))
-    truth = data.ground_truth
-    if "disentanglement" in groups and truth is None:
-        notes.append(f"disentanglement: {data.held_out.name} has no known factors (use the shapes dataset)")
-    if "disentanglement" in groups and truth is not None:
-        if model.represent(data.held_out.images[:2]) is not None:
-            out["disentanglement"] = timer.run(
-                "disentanglement", lambda: _disentanglement(model, truth, cfg, progress)
-            )
-        else:
-            notes.append("disentanglement: this model has no encoder or Q network to read codes from")
-    held_out = timer.run("held_out", lambda: model.held_out_metrics(data.held_out.images, cfg.batch_size))
+            out.update(group.run(ev))
+    held_out = ev.timer.run("held_out", lambda: model.held_out_metrics(data.held_out.images, cfg.batch_size))
     if held_out:
         out["held_out"] = held_out
     else:  # the model has no held-out metrics of its own
-        del timer.seconds["held_out"]
+        del ev.timer.seconds["held_out"]
     if baselines:
-        out["baselines"] = timer.run(
-            "baselines", lambda: _baselines(model, data, cfg, out, reference, progress)
+        out["baselines"] = ev.timer.run(
+            "baselines", lambda: _baselines(model, data, cfg, out, ev.reference, progress)
         )
-    out["timings"] = timer.seconds
-    if notes:
-        out["notes"] = notes
+    out["timings"] = ev.timer.seconds
+    if ev.notes:
+        out["notes"] = ev.notes
     return out
 
 
@@ -354,43 +428,3 @@ def _baselines(
         entry["disentanglement"] = _disentanglement(untrained, data.ground_truth, cfg, progress)
     out["untrained"] = entry
     return out
-
-
-def summary_lines(m: dict[str, Any]) -> list[str]:
-    """A human-readable summary of an evaluation result."""
-    lines = [f"step {m['step']}, {m['dataset']} ({m['split']} split)"]
-    for name, entry in m.get("codes", {}).items():
-        line = f"  {name} ({entry['type']}"
-        line += f", K={entry['k']})" if "k" in entry else f", {entry['prior']})"
-        line += f"  L_I {entry['mi_lower_bound']:.4f} nats (H(c) {entry['entropy']:.4f})"
-        if "mi_lower_bound_batch_stats" in entry:
-            line += f" [batch statistics: {entry['mi_lower_bound_batch_stats']:.4f}]"
-        if "accuracy" in entry:
-            line += f"  accuracy {entry['accuracy']:.4f}"
-        lines.append(line)
-        if "usage" in entry:
-            lines.append(
-                f"    real images per category: {min(entry['usage']):.3f}-{max(entry['usage']):.3f} "
-                f"(usage entropy {entry['usage_entropy']:.4f} of {entry['entropy']:.4f})"
-            )
-    if "fid" in m:
-        f = m["features"]
-        lines.append(
-            f"  FID {m['fid']:.3f}  KID {m['kid']:.4g} ± {m['kid_std']:.2g}  precision {m['precision']:.3f}  "
-            f"recall {m['recall']:.3f}  ({f['network']} features, {f['n_fake']} generated vs {f['n_real']} real)"
-        )
-    for name, entry in m.get("code_semantics", {}).items():
-        lines.append(f"  {name} controls {entry['property']} (Spearman {entry['spearman']:+.3f})")
-    if "conditional_accuracy" in m:
-        lines.append(
-            f"  conditional accuracy {m['conditional_accuracy']:.3f} (generated images of each requested label)"
-        )
-    # "heldout": the key's spelling in eval.json files written before it became "held_out"
-    for key, value in m.get("held_out", m.get("heldout", {})).items():
-        lines.append(f"  held-out {key} {value:.3f}")
-    if "disentanglement" in m:
-        d = m["disentanglement"]
-        lines.append("  " + "  ".join(f"{k} {v:.3f}" for k, v in d.items() if isinstance(v, float)))
-    lines += [f"  note: {n}" for n in m.get("notes", [])]
-    lines.append("  seconds: " + ", ".join(f"{k} {v}" for k, v in m.get("timings", {}).items()))
-    return lines
