@@ -1,14 +1,14 @@
 import pytest
 import torch
 
-from infogan.config import dump_config, load_preset, preset_names, validate
+from infogan.config import config_differences, dump_config, load_preset, preset_names, validate
 from infogan.errors import ConfigError
 from infogan.models.infogan import InfoGANConfig
 
 
-def test_presets_load_and_mnist_is_the_paper_setup():
-    assert {"mnist", "digits"} <= set(preset_names())
-    cfg = load_preset("mnist")
+def test_presets_load_and_mnist_paper_is_the_paper_setup():
+    assert {"mnist", "mnist-paper", "digits"} <= set(preset_names())
+    cfg = load_preset("mnist-paper")
     assert isinstance(cfg.model, InfoGANConfig)
     assert cfg.model.latent.noise == 62 and cfg.model.latent.codes == ["cat:10", "uniform:2"]
     assert cfg.model.latent.noise_prior == "uniform"
@@ -16,6 +16,17 @@ def test_presets_load_and_mnist_is_the_paper_setup():
     assert cfg.model.lambda_cat == 1.0 and cfg.model.lambda_cont < 1.0
     assert cfg.train.batch_size == 128 and cfg.train.steps == 5000
     assert cfg.data.name == "mnist" and cfg.data.fallback == "mnist-sample"
+    assert cfg.model.consistency.weight == 0 and cfg.model.augment == []
+
+
+def test_mnist_is_the_paper_setup_plus_the_consistency_term():
+    paper, default = load_preset("mnist-paper"), load_preset("mnist")
+    differences = config_differences(paper.model_dump(mode="json"), default.model_dump(mode="json"))
+    assert [(key, now) for key, _, now in differences] == [
+        ("model.consistency.shear", 0.3),
+        ("model.consistency.weight", 3.0),
+        ("preset", "mnist"),
+    ]
 
 
 def test_overrides_parse_yaml_values():

@@ -15,7 +15,9 @@ from infogan.helpers import progress_to_stderr
 @app.command("mi-experiment")
 def mi_experiment(
     run_dir: Path = typer.Option(..., "--run-dir", help="Folder for both arms, the figure and result.json."),
-    preset: str = typer.Option("mnist", "--preset", "-p", help="An InfoGAN preset [default: mnist]."),
+    preset: str = typer.Option(
+        "mnist-paper", "--preset", "-p", help="An InfoGAN preset [default: mnist-paper, the paper's setup]."
+    ),
     dataset: str | None = typer.Option(None, "--dataset", help="Dataset name [default: the preset's]."),
     data_root: str | None = data_root_option(),
     steps: int | None = typer.Option(None, "--steps", help="Updates per arm [default: the preset's]."),
