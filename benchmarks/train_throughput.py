@@ -1,7 +1,7 @@
-"""Training throughput of the paper's MNIST InfoGAN (images/s at batch 128) on random data held in memory.
+"""Training throughput of the MNIST InfoGAN (images/s at batch 128) on random data held in memory.
 
-Prints one JSON line. Usage: python benchmarks/train_throughput.py [--steps N] [--warmup N] [--batch-size B]
-[--threads T]. The FLOP count per image is measured once with torch's FLOP counter over a whole train_step. The
+Prints one JSON line. Usage: python benchmarks/train_throughput.py [--preset mnist|mnist-paper] [--steps N]
+[--warmup N] [--batch-size B] [--threads T] [--set key=value ...]. The FLOP count per image is measured once with torch's FLOP counter over a whole train_step. The
 loop's per-step guard (every loss and gradient finite, `nonfinite_in_step`) is timed on its own and reported as a
 share of the step time.
 """
@@ -22,8 +22,25 @@ from infogan.models import build_model
 from infogan.training.loop import BatchSchedule, nonfinite_in_step
 
 
+def cpu_name() -> str:
+    """The CPU's model name and its vector extensions that matter for speed (Linux; 'unknown' elsewhere)."""
+    try:
+        info = open("/proc/cpuinfo").read()  # noqa: SIM115
+    except OSError:
+        return "unknown"
+    name = next(
+        (line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?"
+    )
+    flags = next(
+        (line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []
+    )
+    wanted = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
+    return f"{name} ({', '.join(f for f in wanted if f in flags) or 'no AVX2'})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--preset", default="mnist", help="mnist (with the consistency term) or mnist-paper")
     parser.add_argument("--steps", type=int, default=80)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=128)
@@ -32,7 +49,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    cfg = load_preset("mnist", [f"train.batch_size={args.batch_size}", *args.overrides])
+    cfg = load_preset(args.preset, [f"train.batch_size={args.batch_size}", *args.overrides])
     torch.manual_seed(0)
     model = build_model(cfg.model, (1, 28, 28))
     model.seed(0)
@@ -60,7 +77,9 @@ def main() -> None:
         json.dumps(
             {
                 "benchmark": "train_throughput",
-                "model": "infogan-mnist",
+                "model": "infogan",
+                "preset": args.preset,
+                "cpu": cpu_name(),
                 "batch_size": args.batch_size,
                 "threads": torch.get_num_threads(),
                 "steps": args.steps,
