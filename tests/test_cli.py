@@ -166,8 +166,49 @@ def test_unwritable_output_is_one_line(trained, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
     result = invoke("sample", str(trained[0]), "-o", str(blocker / "x.png"))
-    assert result.returncode == 2 and result.stderr.startswith("error: File exists: "), result.stderr
-    assert result.stderr.count("\n") == 1
+    assert result.returncode == 2 and result.stderr.startswith("error: -o "), result.stderr
+    assert "is a file, not a folder" in result.stderr and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ("sample", "is a folder; give a file name, e.g. -o"),
+        ("traverse", "is a folder; give a file name"),
+        ("reconstruct", "is a folder; give a file name"),
+        ("eval", "is a folder; give a file name"),
+        ("report", "is a folder; give a file name"),
+    ],
+)
+def test_an_output_folder_is_refused_before_any_work(trained, tmp_path, command, message, monkeypatch):
+    import infogan.api
+
+    def never(*args, **kwargs):
+        raise AssertionError("the run was loaded before the output was checked")
+
+    monkeypatch.setattr(infogan.api, "load_run", never)
+    result = invoke(command, str(trained[0]), "-o", str(tmp_path))
+    assert result.returncode == 2 and message in result.stderr and result.stderr.count("\n") == 1, (
+        result.stderr
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "given", "written"),
+    [("sample", "grid", "grid.png"), ("traverse", "figure", "figure.png"), ("report", "page", "page.html")],
+)
+def test_an_output_without_a_suffix_gets_one_and_the_message_names_it(
+    trained, tmp_path, command, given, written
+):
+    result = invoke(command, str(trained[0]), "-o", str(tmp_path / given))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / written).is_file() and not (tmp_path / given).exists()
+    assert str(tmp_path / written) in result.stderr
+
+
+def test_an_output_of_another_type_is_refused(trained, tmp_path):
+    result = invoke("sample", str(trained[0]), "-o", str(tmp_path / "grid.html"))
+    assert result.returncode == 2 and "must end in .png, .jpg, .jpeg" in result.stderr
 
 
 def test_eval_on_a_dataset_of_another_image_size_is_refused(trained):

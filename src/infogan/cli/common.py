@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -15,6 +18,31 @@ def data_root_option(help: str = "Folder holding the dataset's files.") -> Any:
     """`--data-root DIR`, read from the environment variable INFOGAN_DATA_ROOT when not given, so a machine's data
     folder can be set once for every command that starts from a preset."""
     return typer.Option(None, "--data-root", envvar=DATA_ROOT_ENV, show_envvar=True, help=help)
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")  # sample grids (written by Pillow)
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")  # traversal figures (written by matplotlib)
+
+
+def output_file(path: Path, suffixes: Sequence[str] = (), option: str = "-o") -> Path:
+    """The file an output option names, checked before any work is done, so that a bad path costs seconds, not an
+    evaluation: not a folder, in a folder that exists (or can be created) and is writable. A name without a suffix
+    gets the first of `suffixes`; another suffix than those is refused. Returns the path that will be written."""
+    if path.is_dir():
+        example = path / f"out{suffixes[0] if suffixes else '.json'}"
+        raise ConfigError(f"{option} {path} is a folder; give a file name, e.g. {option} {example}")
+    if suffixes and not path.suffix:
+        path = path.with_name(path.name + suffixes[0])
+    elif suffixes and path.suffix.lower() not in suffixes:
+        raise ConfigError(f"{option} {path}: the file must end in {', '.join(suffixes)}")
+    folder = path.parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ConfigError(f"{option} {path}: {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"{option} {path}: cannot write in {folder} (permission denied)")
+    return path
 
 
 def parse_codes(items: list[str] | None) -> dict[str, float]:

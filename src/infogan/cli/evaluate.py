@@ -9,7 +9,7 @@ from typing import Any, get_args
 import typer
 
 from infogan.cli import app
-from infogan.cli.common import summary_lines
+from infogan.cli.common import output_file, summary_lines
 from infogan.config import EvalConfig, MetricGroup, validate_as
 from infogan.errors import ConfigError
 from infogan.helpers import progress_to_stderr, write_text_atomic
@@ -82,6 +82,8 @@ def evaluate(
     and disentanglement scores on data with known factors. Progress goes to stderr."""
     from infogan.api import load_run
 
+    if output is not None:
+        output = output_file(output)
     loaded = load_run(run, device=device)
     loaded.config.eval = _eval_overrides(
         loaded.config.eval,

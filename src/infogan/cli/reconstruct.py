@@ -8,6 +8,7 @@ import torch
 import typer
 
 from infogan.cli import app
+from infogan.cli.common import IMAGE_SUFFIXES, output_file
 from infogan.viz.grids import save_grid
 
 
@@ -25,6 +26,7 @@ def reconstruct(
     their reconstructions."""
     from infogan.api import load_run
 
+    output = output_file(output, IMAGE_SUFFIXES)
     loaded = load_run(run, device=device)
     x, recon = loaded.reconstruct(n)
     rows = []

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from infogan.cli import app
+from infogan.cli.common import output_file
 from infogan.helpers import write_text_atomic
 
 
@@ -27,6 +28,7 @@ def report(
     from infogan.viz.run_record import find_run
 
     run_dir = find_run(run)  # a path that is not a run directory fails here, before any evaluation
+    output = output_file(output or run_dir.path / "report.html", (".html", ".htm"))
     if evaluate:
         from infogan.api import load_run
 
@@ -34,7 +36,6 @@ def report(
         typer.echo(f"evaluating {run_dir.path} at step {loaded.step}", err=True)
         write_text_atomic(run_dir.eval, json.dumps(loaded.evaluate(), indent=1))
     text = build_report(run_dir.path)
-    output = output or run_dir.path / "report.html"
     output.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(output, text)
     typer.echo(f"wrote the report of {run_dir.path} to {output} ({len(text) / 1e6:.1f} MB)", err=True)

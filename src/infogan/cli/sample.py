@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from infogan.cli import app
-from infogan.cli.common import parse_codes
+from infogan.cli.common import IMAGE_SUFFIXES, output_file, parse_codes
 from infogan.errors import ConfigError
 from infogan.models import GenerativeModel
 from infogan.viz.grids import save_grid
@@ -34,6 +34,7 @@ def sample(
     """Write a grid of n samples, optionally with some codes fixed or, for a conditional model, one class."""
     from infogan.api import load_run
 
+    output = output_file(output, IMAGE_SUFFIXES)
     codes = parse_codes(code)
     loaded = load_run(run, device=device)
     if label is not None:

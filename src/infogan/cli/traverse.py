@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from infogan.cli import app
+from infogan.cli.common import FIGURE_SUFFIXES, output_file
 from infogan.errors import ConfigError
 
 
@@ -36,6 +37,7 @@ def traverse(
     """Sweep one code left to right with everything else fixed along each row."""
     from infogan.api import load_run
 
+    output = output_file(output, FIGURE_SUFFIXES)
     loaded = load_run(run, device=device)
     spec = loaded.model.latent
     if code is None:
