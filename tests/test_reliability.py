@@ -454,11 +454,42 @@ def test_resume_auto_starts_then_continues_and_refuses_another_config(tmp_path):
     assert other.returncode == 2
     assert other.stderr.strip().splitlines()[-1] == (
         f"error: cannot resume {run_dir}: it was started with model.latent.noise 4, this command gives 5; "
-        "only train.checkpoint_every, train.collapse_check, train.keep_last, train.log_every, train.max_retries, "
-        "train.on_nonfinite, train.sample_every, train.steps may change"
+        "a resumed run keeps its config (the step budget, the logging and checkpoint schedule, threads, device "
+        "and where the data is may change)"
     )
     bad = invoke("train", "--run-dir", run_dir, "--resume", "sometimes")
     assert bad.stderr.strip() == "error: --resume takes no value or 'auto', got 'sometimes'"
+
+
+def test_resume_takes_flags_that_change_nothing_and_one_command_serves_both_modes(tmp_path):
+    run_dir = str(tmp_path / "run")
+    sets = [f"--set={s}" for s in TINY if not s.startswith("train.")]
+    started = invoke(
+        "train", "--preset", "digits", *sets, "--run-dir", run_dir, "--steps", "3", "--set", "train.threads=1"
+    )
+    assert started.returncode == 0, started.stderr
+    # the values the run already has, typed again: the seed, the dataset, the device, the threads
+    same = ["--seed", "0", "--dataset", "digits", "--device", "cpu", "--set", "train.threads=1"]
+    again = invoke("train", "--run-dir", run_dir, "--resume", "--steps", "4", *same)
+    assert again.returncode == 0, again.stderr
+    assert load_run(run_dir).step == 4 and "note: train." not in again.stderr
+    # the command line that started it, with --resume auto, continues it (its threads were not given this time)
+    auto = invoke(
+        "train", "--preset", "digits", *sets, "--run-dir", run_dir, "--steps", "5", "--resume", "auto"
+    )
+    assert auto.returncode == 0, auto.stderr
+    assert load_run(run_dir).step == 5 and "note: train." not in auto.stderr
+    # other threads are allowed, with a note that the run no longer repeats bit for bit
+    threads = invoke("train", "--run-dir", run_dir, "--resume", "--steps", "6", "--set", "train.threads=2")
+    assert threads.returncode == 0, threads.stderr
+    assert "note: train.threads was 1 and is now 2: floating-point sums round differently" in threads.stderr
+    other = invoke("train", "--run-dir", run_dir, "--resume", "--preset", "mnist")
+    assert other.returncode == 2
+    assert other.stderr.strip() == (
+        f"error: cannot resume {run_dir} with --preset mnist: it was started with preset digits"
+    )
+    seed = invoke("train", "--run-dir", run_dir, "--resume", "--seed", "7")
+    assert seed.returncode == 2 and "it was started with train.seed 0, this command gives 7" in seed.stderr
 
 
 def test_the_collapse_check_logs_its_figures_and_warns_only_on_collapse(tiny_config, tmp_path, monkeypatch):

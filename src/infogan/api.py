@@ -165,8 +165,8 @@ def train(
 ) -> Run:
     """Train a run into `run_dir`, or continue it from its newest checkpoint with `resume`.
 
-    A new run needs a run directory that holds no run yet. On resume, `cfg` must be the run's own config (only
-    the step budget and the logging schedule may differ). When training completes, the run is evaluated
+    A new run needs a run directory that holds no run yet. On resume, `cfg` must be the run's own config but for
+    the keys `config.RESUMABLE_KEYS` names (the budget and schedules, threads, device, where the data is). When training completes, the run is evaluated
     (eval.json) and a traversal figure is written for each code.
 
     Returns:

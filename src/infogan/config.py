@@ -53,19 +53,33 @@ class TrainConfig(StrictModel):
     collapse_check: bool = True
 
 
-# Train keys a resumed run may change: the budget and bookkeeping, none of which alters the updates themselves.
-RESUMABLE_TRAIN_KEYS = frozenset(
+# Keys a resumed run may change: the budget and bookkeeping, where the work runs, and where the data is found. None
+# changes what an update computes, but threads and device change how floating-point sums round, so a run continued
+# on other threads or another device is no longer bit for bit the uninterrupted one (docs/reliability.md).
+RESUMABLE_KEYS = frozenset(
     {
-        "steps",
-        "log_every",
-        "sample_every",
-        "checkpoint_every",
-        "keep_last",
-        "on_nonfinite",
-        "max_retries",
-        "collapse_check",
+        *(
+            f"train.{key}"
+            for key in (
+                "steps",
+                "log_every",
+                "sample_every",
+                "checkpoint_every",
+                "keep_last",
+                "on_nonfinite",
+                "max_retries",
+                "collapse_check",
+                "threads",
+                "device",
+            )
+        ),
+        "data.root",
+        "data.fallback",
+        "data.download",
     }
 )
+# Of those, the ones after which a continued run rounds differently from an uninterrupted one.
+ROUNDING_KEYS = frozenset({"train.threads", "train.device"})
 
 
 def config_differences(saved: Any, here: Any, prefix: str = "") -> list[tuple[str, Any, Any]]:

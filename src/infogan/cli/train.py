@@ -13,7 +13,7 @@ import typer
 
 from infogan.cli import app
 from infogan.cli.common import data_root_option, summary_lines
-from infogan.config import RESUMABLE_TRAIN_KEYS, apply_overrides, load_preset
+from infogan.config import apply_overrides, load_preset
 from infogan.errors import ConfigError
 from infogan.helpers import progress_to_stderr
 
@@ -44,8 +44,8 @@ class _StopFlag:
 
 @app.command()
 def train(
-    preset: str = typer.Option(
-        "mnist", "--preset", "-p", help="Preset name (see `infogan presets`) or a YAML file."
+    preset: str | None = typer.Option(
+        None, "--preset", "-p", help="Preset name (see `infogan presets`) or a YAML file [default: mnist]."
     ),
     dataset: str | None = typer.Option(None, "--dataset", help="Dataset name (see `infogan datasets`)."),
     data_root: str | None = data_root_option(),
@@ -106,20 +106,23 @@ def train(
             raise ConfigError(
                 f"--resume{' auto' if resume == 'auto' else ''} needs --run-dir DIR, the run to continue"
             )
-    if resume == "latest":
-        assert run_dir is not None
-        allowed = tuple(f"train.{key}=" for key in RESUMABLE_TRAIN_KEYS)
-        changed = [s.partition("=")[0] for s in sets if not s.startswith(allowed)]
-        if changed:
-            raise ConfigError(
-                f"a resumed run keeps its config; cannot change {', '.join(changed)} "
-                f"(only {', '.join(sorted('train.' + k for k in RESUMABLE_TRAIN_KEYS))})"
-            )
+    resuming = resume == "latest" or (
+        resume == "auto" and run_dir is not None and (run_dir / "config.yaml").exists()
+    )
+    if (
+        resuming
+    ):  # the run's own config, with the values this command gives; api.train refuses changes it cannot take
         from infogan.training.run_dir import RunDir, saved_config
 
-        cfg = apply_overrides(saved_config(RunDir(run_dir)), sets)
-    else:  # a new run, or `--resume auto`: the command line's config, checked against the run's when it exists
-        cfg = load_preset(preset, sets)
+        assert run_dir is not None
+        saved = saved_config(RunDir(run_dir))
+        if preset is not None and preset != saved.preset:
+            raise ConfigError(
+                f"cannot resume {run_dir} with --preset {preset}: it was started with preset {saved.preset}"
+            )
+        cfg = apply_overrides(saved, sets)
+    else:
+        cfg = load_preset(preset or "mnist", sets)
         if run_dir is None:
             run_dir = Path("runs") / f"{cfg.preset}-{time.strftime('%Y%m%d-%H%M%S')}"
     from infogan.api import train as train_run
@@ -127,7 +130,6 @@ def train(
     stop = _StopFlag()
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        resuming = resume == "latest" or (resume == "auto" and (run_dir / "config.yaml").is_file())
         run = train_run(cfg, run_dir, resume=resuming, should_stop=stop.requested)
     finally:
         for sig, handler in previous.items():

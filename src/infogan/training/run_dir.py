@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from infogan.config import RESUMABLE_TRAIN_KEYS, RunConfig, config_differences, load_config_file
+from infogan.config import RESUMABLE_KEYS, ROUNDING_KEYS, RunConfig, config_differences, load_config_file
 from infogan.errors import CheckpointError, ConfigError
 from infogan.helpers import ProgressFn
 from infogan.training.checkpoint import list_checkpoints, read_manifest
@@ -105,19 +105,21 @@ def saved_config(run: RunDir) -> RunConfig:
 
 def resume_point(run: RunDir, cfg: RunConfig, progress: ProgressFn) -> Path | None:
     """The checkpoint a run resumes from (None: it has none yet and starts from step 0), after checking that
-    `cfg` is the run's own config up to the keys a resumed run may change (`RESUMABLE_TRAIN_KEYS`) and that its
-    step budget is not behind the checkpoint."""
+    `cfg` has the run's own values everywhere but the keys a resumed run may change (`RESUMABLE_KEYS`) and that
+    its step budget is not behind the checkpoint."""
     saved = saved_config(run)
+    differences = config_differences(saved.model_dump(mode="json"), cfg.model_dump(mode="json"))
     changed = [
         (key, was, now)
-        for key, was, now in config_differences(saved.model_dump(mode="json"), cfg.model_dump(mode="json"))
-        if key.split(".")[0] in ("model", "data")
-        or (key.startswith("train.") and key.split(".")[1] not in RESUMABLE_TRAIN_KEYS)
+        for key, was, now in differences
+        if key not in RESUMABLE_KEYS and key.split(".")[0] in ("preset", "model", "data", "train")
     ]
     if changed:
         what = ", ".join(f"{key} {was!r}, this command gives {now!r}" for key, was, now in changed[:3])
-        keys = ", ".join(sorted(f"train.{k}" for k in RESUMABLE_TRAIN_KEYS))
-        raise ConfigError(f"cannot resume {run.path}: it was started with {what}; only {keys} may change")
+        raise ConfigError(
+            f"cannot resume {run.path}: it was started with {what}; a resumed run keeps its config "
+            "(the step budget, the logging and checkpoint schedule, threads, device and where the data is may change)"
+        )
     checkpoint = run.latest_checkpoint()
     manifest = read_manifest(checkpoint) if checkpoint else None
     done = int(manifest["step"]) if manifest else 0
@@ -128,4 +130,10 @@ def resume_point(run: RunDir, cfg: RunConfig, progress: ProgressFn) -> Path | No
         if checkpoint
         else f"{run.path} has no complete checkpoint; starting it from step 0"
     )
+    for key, was, now in differences:
+        if key in ROUNDING_KEYS and checkpoint is not None:
+            progress(
+                f"note: {key} was {was!r} and is now {now!r}: floating-point sums round differently, so the run "
+                "continues as it would have, but not bit for bit"
+            )
     return checkpoint
