@@ -417,6 +417,28 @@ def test_a_read_only_run_directory_is_refused(tiny_config, tmp_path, monkeypatch
         train(tiny_config, tmp_path / "run", progress=quiet)
 
 
+def test_a_missing_data_root_is_refused_even_where_the_preset_downloads_and_never_created(tmp_path):
+    # the mnist preset downloads and falls back to the sample: a mistyped root must not be created nor replaced
+    missing = tmp_path / "typo" / "data"
+    result = invoke("train", "--data-root", str(missing), "--run-dir", str(tmp_path / "r"), "--steps", "1")
+    assert result.returncode == 2 and result.stderr.strip() == f"error: data root {missing} does not exist"
+    assert not (tmp_path / "typo").exists() and not (tmp_path / "r").exists()
+
+
+def test_a_missing_image_folder_or_eval_data_root_is_one_line(tmp_path, tiny_config):
+    folder = invoke("train", "--dataset", f"folder:{tmp_path / 'none'}", "--run-dir", str(tmp_path / "r"))
+    assert folder.returncode == 2, folder.stderr
+    assert (
+        folder.stderr.strip() == f"error: image folder {tmp_path / 'none'} does not exist or is not a folder"
+    )
+    train(tiny_config, tmp_path / "run", progress=quiet)
+    result = invoke("eval", str(tmp_path / "run"), "--data-root", str(tmp_path / "nope"))
+    assert (
+        result.returncode == 2
+        and result.stderr.strip() == f"error: data root {tmp_path / 'nope'} does not exist"
+    )
+
+
 def test_missing_data_root_is_one_line_before_work(tmp_path):
     result = invoke(
         "train", "--preset", "digits", "--data-root", str(tmp_path / "nope"), "--run-dir", str(tmp_path / "r")

@@ -84,6 +84,8 @@ def evaluate(
 
     if output is not None:
         output = output_file(output)
+    if data_root is not None and not Path(data_root).expanduser().exists():
+        raise ConfigError(f"data root {data_root} does not exist")
     loaded = load_run(run, device=device)
     loaded.config.eval = _eval_overrides(
         loaded.config.eval,

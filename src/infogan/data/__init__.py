@@ -73,24 +73,24 @@ def resolve(cfg: DataConfig) -> tuple[DataConfig, str]:
     `cfg.fallback` if one is set. Returns the resolved config and one line saying what was chosen and why.
     """
     root = _root(cfg)
-    if root is not None and not root.exists() and not cfg.download:
+    if root is not None and not root.exists():  # a mistyped path is never created, nor silently replaced
         raise ConfigError(f"data root {root} does not exist")
     src = source(cfg.name, cfg)
-    reason = ""
+    failure: DataUnavailableError | None = None
     if not src.available(root) and cfg.download:
         try:
             src.load(root, "train", download=True)
         except DataUnavailableError as exc:
-            reason = f" ({exc})"
+            failure = exc
     if not src.available(root):
-        if not reason:  # the source's own message: where it looked and how to get the files
+        if failure is None:  # the source's own message: where it looked and how to get the files
             try:
                 src.load(root, "train")
             except DataUnavailableError as exc:
-                if cfg.fallback is None:
-                    raise
-                reason = f" ({exc})"
-        missing = f"{cfg.name} is not available{reason}"
+                failure = exc
+        if cfg.fallback is None:
+            raise failure or DataUnavailableError(f"dataset {cfg.name} is not available: {src.how_to_get}")
+        missing = f"{cfg.name} is not available" + (f" ({failure})" if failure else "")
         cfg = cfg.model_copy(update={"name": cfg.fallback, "fallback": None})
         src = source(cfg.name, cfg)
         if not src.available(_root(cfg)):
