@@ -285,11 +285,24 @@ def test_the_data_root_comes_from_infogan_data_root_unless_given(
     assert "INFOGAN_DATA_ROOT" in invoke("train", "--help").stdout
 
 
+def test_a_bad_value_names_only_the_flag_it_came_from_as_typed():
+    result = invoke("train", "--steps", "-5", "--set", "train.threads=1")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "error: bad config in --steps -5: train.steps: Input should be greater than or equal to 0 (got -5)"
+    )
+    section = invoke("train", "--set", "model.lipschitz=clip", "--set", "train.threads=1")
+    assert section.stderr.strip() == (
+        "error: bad config in --set model.lipschitz=clip: model: the wasserstein loss needs lipschitz clip or gp, "
+        "and clip/gp apply only to the wasserstein loss"
+    )
+
+
 def test_user_mistake_from_a_new_process_has_no_traceback():
     result = run_cli("train", "--set", "model.latent.codes=[cat:1]", "--set", "data.download=false")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip() == (
-        "error: bad config in --set model.latent.codes=[cat:1] data.download=false: "
+        "error: bad config in --set model.latent.codes=[cat:1]: "
         "model.latent.codes: bad latent code 'cat:1': a categorical code needs K >= 2 "
         "(got ['cat:1'])"
     )

@@ -180,7 +180,9 @@ def preset_text(name: str) -> str:
     return resource.read_text()
 
 
-def load_preset(name: str, overrides: Iterable[str] = ()) -> RunConfig:
+def load_preset(
+    name: str, overrides: Iterable[str] = (), typed: Mapping[str, str] | None = None
+) -> RunConfig:
     """Build a `RunConfig` from a preset (name or YAML path) and ``key.path=value`` overrides."""
     try:
         raw = yaml.safe_load(preset_text(name)) or {}
@@ -190,7 +192,7 @@ def load_preset(name: str, overrides: Iterable[str] = ()) -> RunConfig:
         raise ConfigError(f"preset {name} must be a YAML mapping")
     raw.setdefault("preset", Path(name).stem if name.endswith((".yaml", ".yml")) else name)
     cfg = validate(raw, f"preset {name}")
-    return apply_overrides(cfg, overrides)
+    return apply_overrides(cfg, overrides, typed)
 
 
 def validate(raw: Mapping[str, Any], where: str) -> RunConfig:
@@ -213,17 +215,22 @@ def validate_as(schema: type[Section], raw: Mapping[str, Any], where: str) -> Se
                 f"{loc}: {msg}"
                 + (
                     f" (got {err['input']!r})"
-                    if err["type"] != "missing" and err["type"] != "extra_forbidden"
+                    # a whole section (a check across its keys) is not worth echoing back
+                    if err["type"] not in ("missing", "extra_forbidden") and not isinstance(err["input"], Mapping)
                     else ""
                 )
             )
         raise ConfigError(f"bad config in {where}: " + "; ".join(problems)) from None
 
 
-def apply_overrides(cfg: RunConfig, overrides: Iterable[str]) -> RunConfig:
+def apply_overrides(
+    cfg: RunConfig, overrides: Iterable[str], typed: Mapping[str, str] | None = None
+) -> RunConfig:
     """Apply ``a.b=value`` overrides (values parsed as YAML) and re-validate.
 
-    Every key must already exist in the resolved config, so a typo is an error rather than a silent no-op.
+    Every key must already exist in the resolved config, so a typo is an error rather than a silent no-op. A bad
+    value is reported with the overrides it comes from only, as the user typed them: `typed` maps a key to the
+    command-line flag that set it (e.g. ``{"train.steps": "--steps -5"}``); other keys show as ``--set a.b=v``.
     """
     overrides = list(overrides)
     if not overrides:
@@ -248,7 +255,25 @@ def apply_overrides(cfg: RunConfig, overrides: Iterable[str]) -> RunConfig:
             node[parts[-1]] = yaml.safe_load(text) if text.strip() else None
         except yaml.YAMLError:
             node[parts[-1]] = text
-    return validate(raw, "--set " + " ".join(overrides))
+    try:
+        return validate(raw, "the command line")
+    except ConfigError as exc:
+        raise ConfigError(
+            str(exc).replace("the command line", _culprits(str(exc), overrides, typed or {}), 1)
+        ) from None
+
+
+def _culprits(message: str, overrides: list[str], typed: Mapping[str, str]) -> str:
+    """The overrides a validation message is about (those whose key, or a section holding it, it names), as the
+    user typed them; all of them when it names none."""
+    pairs = [(item.partition("=")[0].strip(), item) for item in overrides]
+
+    def named(key: str) -> bool:
+        parts = key.split(".")
+        return any(f"{'.'.join(parts[:n])}:" in message for n in range(len(parts), 0, -1))
+
+    chosen = [pair for pair in pairs if named(pair[0])] or pairs
+    return ", ".join(dict.fromkeys(typed.get(key, f"--set {item}") for key, item in chosen))
 
 
 def load_config_file(path: Path) -> RunConfig:

@@ -82,23 +82,23 @@ def train(
     """Train a model. With no options: InfoGAN on MNIST as in the paper (full MNIST if found, else the
     5,000-digit sample that installs with infogan)."""
     sets = list(overrides or [])
-    sets += [
-        f"{key}={value}"
-        for key, value in (
-            ("train.steps", steps),
-            ("train.seed", seed),
-            ("train.log_every", log_every),
-            ("train.checkpoint_every", checkpoint_every),
-            ("train.device", device),
-            ("data.root", data_root),
-            ("data.image_size", image_size),
-            ("data.channels", channels),
-            ("data.strict", True if strict else None),
-        )
-        if value is not None
+    flags = [
+        ("train.steps", "--steps", steps),
+        ("train.seed", "--seed", seed),
+        ("train.log_every", "--log-every", log_every),
+        ("train.checkpoint_every", "--checkpoint-every", checkpoint_every),
+        ("train.device", "--device", device),
+        ("data.root", "--data-root", data_root),
+        ("data.image_size", "--image-size", image_size),
+        ("data.channels", "--channels", channels),
+        ("data.strict", "--strict", True if strict else None),
     ]
+    sets += [f"{key}={value}" for key, _, value in flags if value is not None]
+    # how the user typed each key a flag sets, for error messages
+    typed = {key: f"{flag} {value}" if flag != "--strict" else flag for key, flag, value in flags}
     if dataset is not None:
         sets += [f"data.name={dataset}", "data.fallback=null"]
+        typed.update({"data.name": f"--dataset {dataset}", "data.fallback": f"--dataset {dataset}"})
     if resume is not None:
         if resume not in RESUME_WHEN:
             raise ConfigError(f"--resume takes no value or 'auto', got '{resume}'")
@@ -120,9 +120,9 @@ def train(
             raise ConfigError(
                 f"cannot resume {run_dir} with --preset {preset}: it was started with preset {saved.preset}"
             )
-        cfg = apply_overrides(saved, sets)
+        cfg = apply_overrides(saved, sets, typed)
     else:
-        cfg = load_preset(preset or "mnist", sets)
+        cfg = load_preset(preset or "mnist", sets, typed)
         if run_dir is None:
             run_dir = Path("runs") / f"{cfg.preset}-{time.strftime('%Y%m%d-%H%M%S')}"
     from infogan.api import train as train_run
