@@ -137,3 +137,14 @@ def test_with_codes_rejects_non_finite_values(value):
     for name in ("c1", "c2"):
         with pytest.raises(ConfigError, match="must be a finite number"):
             PAPER.with_codes(latent, {name: value})
+
+
+def test_rows_that_cannot_follow_a_code_say_why():
+    spec = LatentSpec.parse(4, ["cat:3", "uniform:2"])
+    values = torch.linspace(-1, 1, 5)
+    with pytest.raises(
+        ConfigError, match=r"rows cannot follow c3: it is a continuous code \(give c1 or noise\)"
+    ):
+        spec.traversal("c2", values, rows_by="c3")
+    with pytest.raises(ConfigError, match="rows cannot follow c1: it is the code being swept"):
+        spec.traversal("c1", torch.arange(3.0), rows_by="c1")

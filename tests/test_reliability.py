@@ -548,3 +548,43 @@ def test_an_impossible_image_size_is_refused_before_the_folder_is_read(tiny_conf
         ConfigError, match=rf"cannot build infogan for folder:{tmp_path}: image size must be a multiple"
     ):
         train(cfg, tmp_path / "run", progress=quiet)
+
+
+def test_a_damaged_newest_checkpoint_names_the_newest_intact_one_and_how_to_use_it(tmp_path):
+    run_dir = tmp_path / "run"
+    sets = [f"--set={s}" for s in TINY if not s.startswith("train.")]
+    done = invoke(
+        "train",
+        "--preset",
+        "digits",
+        *sets,
+        "--run-dir",
+        str(run_dir),
+        "--steps",
+        "4",
+        "--checkpoint-every",
+        "2",
+    )
+    assert done.returncode == 0, done.stderr
+    newest, intact = run_dir / "checkpoints" / "step-4", run_dir / "checkpoints" / "step-2"
+    weights = newest / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    result = invoke("sample", str(run_dir), "-o", str(tmp_path / "s.png"))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"error: {weights} is missing or does not match its manifest")
+    assert f"the newest intact checkpoint is {intact}: give that folder to the commands" in result.stderr
+    assert invoke("sample", str(intact), "-o", str(tmp_path / "s.png")).returncode == 0
+    resumed = invoke("train", "--run-dir", str(run_dir), "--resume", "--steps", "6")
+    assert resumed.returncode == 2 and f"the newest intact checkpoint is {intact}" in resumed.stderr
+    assert "(also for --resume)" in resumed.stderr
+
+
+def test_a_run_whose_only_checkpoint_has_an_empty_manifest_says_so(tmp_path, tiny_config):
+    train(tiny_config, tmp_path / "run", progress=quiet)
+    for folder in (tmp_path / "run" / "checkpoints").glob("step-*"):
+        (folder / "manifest.json").write_text("")
+    with pytest.raises(
+        CheckpointError,
+        match=r"has no complete checkpoint: step-3, step-6 in .* have no readable manifest\.json",
+    ):
+        load_run(tmp_path / "run")

@@ -13,13 +13,13 @@ from torch import Tensor
 
 from infogan import data as datasets
 from infogan.config import RunConfig, load_config_file
-from infogan.errors import ConfigError
+from infogan.errors import CheckpointError, ConfigError
 from infogan.helpers import ProgressFn, progress_to_stderr, write_text_atomic
 from infogan.metrics.evaluate import data_to_evaluate_on, evaluate_model, evaluation_data
 from infogan.models import GenerativeModel
 from infogan.training.averaging import average_run
 from infogan.training.checkpoint import load_checkpoint, read_manifest
-from infogan.training.run_dir import RunDir, check_run_dir, locate, resume_point
+from infogan.training.run_dir import RunDir, check_run_dir, intact_alternative, locate, resume_point
 from infogan.training.setup import build_for_run, check_buildable, prepare_trainer, resolve_device
 from infogan.viz.grids import SampleGrids
 from infogan.viz.traversal import Traversal, traversal_figure, traverse
@@ -104,7 +104,12 @@ def load_run(path: str | Path, *, device: str = "cpu") -> Run:
     run, checkpoint = locate(Path(path))
     cfg = load_config_file(run.config)
     model = build_for_run(cfg, resolve_device(device))
-    step, _ = load_checkpoint(checkpoint, model, with_state=False)
+    try:
+        step, _ = load_checkpoint(checkpoint, model, with_state=False)
+    except CheckpointError as exc:
+        if read_manifest(Path(path)) is not None:  # the user named this checkpoint: nothing else to suggest
+            raise
+        raise intact_alternative(run, checkpoint, model, exc) from exc
     model.eval()
     manifest = read_manifest(checkpoint) or {}
     return Run(run, cfg, model, step, manifest.get("averaged_steps"))
@@ -181,7 +186,12 @@ def train(
         progress(note)
     checkpoint = resume_point(run, cfg, progress) if resume else None
     trainer = prepare_trainer(cfg, run, progress=progress, should_stop=should_stop, callbacks=[SampleGrids()])
-    step = trainer.fit(checkpoint)
+    try:
+        step = trainer.fit(checkpoint)
+    except CheckpointError as exc:
+        if checkpoint is None:
+            raise
+        raise intact_alternative(run, checkpoint, trainer.model, exc) from exc
     result = Run(run, cfg, trainer.model, step)
     if step == cfg.train.steps:
         trainer.model.eval()

@@ -216,7 +216,8 @@ def validate_as(schema: type[Section], raw: Mapping[str, Any], where: str) -> Se
                 + (
                     f" (got {err['input']!r})"
                     # a whole section (a check across its keys) is not worth echoing back
-                    if err["type"] not in ("missing", "extra_forbidden") and not isinstance(err["input"], Mapping)
+                    if err["type"] not in ("missing", "extra_forbidden")
+                    and not isinstance(err["input"], Mapping)
                     else ""
                 )
             )

@@ -268,8 +268,12 @@ class LatentSpec:
         n_cols = values.numel()
         if rows_by is not None:
             row_code = self.code(rows_by)
-            if not row_code.is_categorical or row_code == swept:
-                raise ConfigError(f"rows can follow a categorical code other than {code}, not {rows_by}")
+            if not row_code.is_categorical:
+                others = [c.name for c in self.categorical if c != swept]
+                choice = f"give {' or '.join(others)} or noise" if others else "give noise"
+                raise ConfigError(f"rows cannot follow {rows_by}: it is a continuous code ({choice})")
+            if row_code == swept:
+                raise ConfigError(f"rows cannot follow {rows_by}: it is the code being swept")
             rows = row_code.k
             base = self.sample(1, generator=generator, device=device)
             base = Latent(*(t.expand(rows, -1).clone() for t in (base.z, base.c_cat, base.c_cont)))

@@ -14,7 +14,8 @@ from pathlib import Path
 from infogan.config import RESUMABLE_KEYS, ROUNDING_KEYS, RunConfig, config_differences, load_config_file
 from infogan.errors import CheckpointError, ConfigError
 from infogan.helpers import ProgressFn
-from infogan.training.checkpoint import list_checkpoints, read_manifest
+from infogan.models import GenerativeModel
+from infogan.training.checkpoint import checkpoints_by_step, list_checkpoints, load_checkpoint, read_manifest
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,36 @@ def locate(path: Path) -> tuple[RunDir, Path]:
         )
     checkpoint = run.latest_checkpoint()
     if checkpoint is None:
-        raise CheckpointError(f"run directory {path} has no complete checkpoint yet")
+        broken = sorted(p.name for p in run.checkpoints.glob("step-*") if p.is_dir())
+        if broken:
+            raise CheckpointError(
+                f"run directory {path} has no complete checkpoint: {', '.join(broken)} in {run.checkpoints} "
+                f"{'has' if len(broken) == 1 else 'have'} no readable manifest.json (a save that was interrupted, "
+                "or a damaged file)"
+            )
+        raise CheckpointError(f"run directory {path} has no checkpoint yet")
     return run, checkpoint
+
+
+def intact_alternative(
+    run: RunDir, damaged: Path, model: GenerativeModel, error: CheckpointError
+) -> CheckpointError:
+    """`error` (raised loading the checkpoint `damaged`), extended with the newest older checkpoint that passes
+    every check of `load_checkpoint` (loaded into `model` to find out) and how to use it."""
+    found = checkpoints_by_step(run.checkpoints)
+    older = [
+        path for step, path in sorted(found.items(), reverse=True) if path != damaged and step < max(found)
+    ]
+    for path in older:
+        try:
+            load_checkpoint(path, model, with_state=False)
+        except CheckpointError:
+            continue
+        return CheckpointError(
+            f"{error}; the newest intact checkpoint is {path}: give that folder to the commands that load a model, "
+            f"or move {damaged.name} out of {run.checkpoints} to make it the newest (also for --resume)"
+        )
+    return error
 
 
 def check_run_dir(run: RunDir, resume: bool) -> None:
