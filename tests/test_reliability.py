@@ -588,3 +588,23 @@ def test_a_run_whose_only_checkpoint_has_an_empty_manifest_says_so(tmp_path, tin
         match=r"has no complete checkpoint: step-3, step-6 in .* have no readable manifest\.json",
     ):
         load_run(tmp_path / "run")
+
+
+def test_zero_steps_is_refused_and_a_restart_from_step_0_drops_stale_tensorboard_files(tmp_path, tiny_config):
+    result = invoke("train", "--preset", "digits", "--steps", "0", "--run-dir", str(tmp_path / "zero"))
+    assert (
+        result.returncode == 2
+        and "--steps 0: train.steps: Input should be greater than or equal to 1" in (result.stderr)
+    )
+    assert not (tmp_path / "zero").exists()
+    from infogan.training.logging import MetricsLog
+
+    (tmp_path / "run").mkdir()
+    stale = tmp_path / "run" / "events.out.tfevents.1.host.1.0"
+    stale.write_bytes(b"an aborted start's events")
+    MetricsLog(tmp_path / "run", resume_step=None).close()
+    assert not stale.exists() and len(list((tmp_path / "run").glob("events.out.tfevents.*"))) == 1
+    resumed = tmp_path / "run" / "events.out.tfevents.2.host.1.0"
+    resumed.write_bytes(b"kept: a resume purges by step instead")
+    MetricsLog(tmp_path / "run", resume_step=5).close()
+    assert resumed.exists()

@@ -36,7 +36,7 @@ class DataConfig(StrictModel):
 class TrainConfig(StrictModel):
     """The training loop's budget and bookkeeping."""
 
-    steps: int = Field(5000, ge=0)
+    steps: int = Field(5000, ge=1)  # 0 would leave an untrained model without a checkpoint
     batch_size: int = Field(128, ge=2)  # batch norm needs two or more images per batch
     seed: int = 0
     device: str = "cpu"
