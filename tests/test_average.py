@@ -196,7 +196,18 @@ def test_the_cli_writes_a_checkpoint_that_eval_and_sample_take_and_training_leav
         "step": 4,
         "averaged_steps": [2, 4],
     }
-    assert invoke("sample", str(folder), "-n", "4", "-o", str(tmp_path / "s.png")).returncode == 0
+    sampled = invoke("sample", str(folder), "-n", "4", "-o", str(tmp_path / "s.png"))
+    assert sampled.returncode == 0 and "from the average of steps 2-4 to" in sampled.stderr
+    traversed = invoke("traverse", str(folder), "-o", str(tmp_path / "t.png"))
+    assert "at the average of steps 2-4 to" in traversed.stderr
+    assert invoke("eval", str(folder), "--metrics", "codes").stdout.startswith("the average of steps 2-4, ")
+    # a report is of the whole run: it says so, and --evaluate does not overwrite the run's eval.json with it
+    (run_dir / "eval.json").write_text('{"step": 6}')
+    reported = invoke("report", str(folder), "-o", str(tmp_path / "r.html"))
+    assert reported.returncode == 0 and f"note: a report covers the whole run {run_dir}" in reported.stderr
+    refused = invoke("report", str(folder), "--evaluate")
+    assert refused.returncode == 2 and f"to evaluate {folder}, use: infogan eval {folder}" in refused.stderr
+    assert (run_dir / "eval.json").read_text() == '{"step": 6}'
 
     # resuming reads the newest step checkpoint, and its pruning keeps the averaged one
     assert [p.name for p in list_checkpoints(run_dir / "checkpoints")] == ["step-2", "step-4", "step-6"]

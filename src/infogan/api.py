@@ -36,6 +36,13 @@ class Run:
     # The steps whose weights were averaged into this checkpoint (`average`), or None for a training checkpoint.
     averaged_steps: list[int] | None = None
 
+    @property
+    def where(self) -> str:
+        """Which weights these are, for people: ``step 300``, or ``the average of steps 150-300``."""
+        if self.averaged_steps:
+            return f"the average of steps {self.averaged_steps[0]}-{self.averaged_steps[-1]}"
+        return f"step {self.step}"
+
     def sample(self, n: int, *, codes: Mapping[str, float] | None = None, seed: int = 0) -> Tensor:
         """n images (n, C, H, W) in [-1, 1], repeatable for a seed, with the named codes fixed if given."""
         generator = torch.Generator(self.model.device).manual_seed(seed)

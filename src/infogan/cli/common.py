@@ -61,7 +61,9 @@ def parse_codes(items: list[str] | None) -> dict[str, float]:
 
 def summary_lines(m: dict[str, Any]) -> list[str]:
     """A human-readable summary of an evaluation result (eval.json)."""
-    lines = [f"step {m['step']}, {m['dataset']} ({m['split']} split)"]
+    averaged = m.get("averaged_steps")
+    where = f"the average of steps {averaged[0]}-{averaged[-1]}" if averaged else f"step {m['step']}"
+    lines = [f"{where}, {m['dataset']} ({m['split']} split)"]
     for name, entry in m.get("codes", {}).items():
         line = f"  {name} ({entry['type']}"
         line += f", K={entry['k']})" if "k" in entry else f", {entry['prior']})"

@@ -36,5 +36,5 @@ def reconstruct(
     grid = torch.cat([torch.cat([r, p]) for r, p in zip(rows, pad, strict=True)])
     save_grid(grid, output, nrow)
     typer.echo(
-        f"wrote {n} held-out images and their reconstructions from step {loaded.step} to {output}", err=True
+        f"wrote {n} held-out images and their reconstructions from {loaded.where} to {output}", err=True
     )

@@ -9,6 +9,7 @@ import typer
 
 from infogan.cli import app
 from infogan.cli.common import output_file
+from infogan.errors import ConfigError
 from infogan.helpers import write_text_atomic
 
 
@@ -28,12 +29,19 @@ def report(
     from infogan.viz.run_record import find_run
 
     run_dir = find_run(run)  # a path that is not a run directory fails here, before any evaluation
+    if run_dir.path != run:
+        if evaluate:
+            raise ConfigError(
+                f"--evaluate evaluates the newest checkpoint of the run into {run_dir.eval}; to evaluate {run}, "
+                f"use: infogan eval {run} -o FILE"
+            )
+        typer.echo(f"note: a report covers the whole run {run_dir.path}, not only {run.name}", err=True)
     output = output_file(output or run_dir.path / "report.html", (".html", ".htm"))
     if evaluate:
         from infogan.api import load_run
 
         loaded = load_run(run, device=device)
-        typer.echo(f"evaluating {run_dir.path} at step {loaded.step}", err=True)
+        typer.echo(f"evaluating {run_dir.path} at {loaded.where}", err=True)
         write_text_atomic(run_dir.eval, json.dumps(loaded.evaluate(), indent=1))
     text = build_report(run_dir.path)
     output.parent.mkdir(parents=True, exist_ok=True)

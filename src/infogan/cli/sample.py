@@ -41,7 +41,7 @@ def sample(
         codes[label_code(loaded.model, label)] = label
     images = loaded.sample(n, codes=codes, seed=seed)
     save_grid(images, output, nrow or math.ceil(math.sqrt(n)))
-    typer.echo(f"wrote {n} samples from step {loaded.step} to {output}", err=True)
+    typer.echo(f"wrote {n} samples from {loaded.where} to {output}", err=True)
 
 
 def label_code(model: GenerativeModel, label: int) -> str:

@@ -62,4 +62,4 @@ def traverse(
     )
     output.parent.mkdir(parents=True, exist_ok=True)
     traversal_figure(t).savefig(output)
-    typer.echo(f"wrote the traversal of {code} at step {loaded.step} to {output}", err=True)
+    typer.echo(f"wrote the traversal of {code} at {loaded.where} to {output}", err=True)

@@ -21,7 +21,9 @@ class MetricsLog:
             write_text_atomic(self.path, "".join(line + "\n" for line in kept))
         elif resume_step is None:
             self.path.write_text("")
-        if resume_step is None:  # a run starting from step 0: the event files of an earlier start would duplicate it
+        if (
+            resume_step is None
+        ):  # a run starting from step 0: the event files of an earlier start would duplicate it
             for stale in run_path.glob("events.out.tfevents.*"):
                 stale.unlink()
         self._file = self.path.open("a")
