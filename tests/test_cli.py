@@ -361,3 +361,33 @@ def test_reconstruct_needs_a_model_with_an_encoder(trained, tmp_path):
         result.stderr.strip()
         == "error: this infogan run has no encoder to reconstruct with; reconstruct applies to vae runs"
     )
+
+
+def test_the_summary_prints_baselines_and_no_false_ceilings_negative_zeros_or_empty_lines():
+    from infogan.cli.common import summary_lines
+
+    result = {
+        "step": 3,
+        "dataset": "digits",
+        "split": "test",
+        "codes": {
+            "c1": {
+                "type": "categorical",
+                "k": 2,
+                "entropy": 0.6931,
+                "mi_lower_bound": 0.6,
+                "usage": [0.5, 0.5],
+                "usage_entropy": -1e-12,
+            },
+            "c2": {"type": "continuous", "prior": "uniform", "entropy": 0.6931, "mi_lower_bound": 0.7151},
+        },
+        "baselines": {"held_out": {"fid": 8.9, "kid": 0.1, "precision": 0.9, "recall": 0.8}},
+        "notes": ["disentanglement: digits has no known factors (use the shapes dataset)"],
+        "timings": {},
+    }
+    lines = summary_lines(result)
+    assert "  c1 (categorical, K=2)  L_I 0.6000 nats (ceiling H(c) 0.6931)" in lines
+    assert "  c2 (continuous, uniform)  L_I 0.7151 nats" in lines  # a continuous code's entropy is no ceiling
+    assert "usage entropy 0.0000 of 0.6931" in lines[2]
+    assert "    held-out real images (the floor): fid 8.9, kid 0.1, precision 0.9, recall 0.8" in lines
+    assert not any(line.strip().startswith("seconds:") for line in lines)

@@ -67,7 +67,10 @@ def summary_lines(m: dict[str, Any]) -> list[str]:
     for name, entry in m.get("codes", {}).items():
         line = f"  {name} ({entry['type']}"
         line += f", K={entry['k']})" if "k" in entry else f", {entry['prior']})"
-        line += f"  L_I {entry['mi_lower_bound']:.4f} nats (H(c) {entry['entropy']:.4f})"
+        if entry["type"] == "categorical":
+            line += f"  L_I {entry['mi_lower_bound']:.4f} nats (ceiling H(c) {entry['entropy']:.4f})"
+        else:  # the prior's differential entropy is no ceiling: L_I grows as Q's predicted std shrinks
+            line += f"  L_I {entry['mi_lower_bound']:.4f} nats"
         if "mi_lower_bound_batch_stats" in entry:
             line += f" [batch statistics: {entry['mi_lower_bound_batch_stats']:.4f}]"
         if "accuracy" in entry:
@@ -76,7 +79,7 @@ def summary_lines(m: dict[str, Any]) -> list[str]:
         if "usage" in entry:
             lines.append(
                 f"    real images per category: {min(entry['usage']):.3f}-{max(entry['usage']):.3f} "
-                f"(usage entropy {entry['usage_entropy']:.4f} of {entry['entropy']:.4f})"
+                f"(usage entropy {max(entry['usage_entropy'], 0.0):.4f} of {entry['entropy']:.4f})"
             )
     if "fid" in m:
         f = m["features"]
@@ -96,6 +99,31 @@ def summary_lines(m: dict[str, Any]) -> list[str]:
     if "disentanglement" in m:
         d = m["disentanglement"]
         lines.append("  " + "  ".join(f"{k} {v:.3f}" for k, v in d.items() if isinstance(v, float)))
+    lines += _baseline_lines(m.get("baselines", {}))
     lines += [f"  note: {n}" for n in m.get("notes", [])]
-    lines.append("  seconds: " + ", ".join(f"{k} {v}" for k, v in m.get("timings", {}).items()))
+    if m.get("timings"):
+        lines.append("  seconds: " + ", ".join(f"{k} {v}" for k, v in m["timings"].items()))
+    return lines
+
+
+def _baseline_lines(baselines: dict[str, Any]) -> list[str]:
+    """`eval --baselines`: the real-data floor, the model at the floor's image count, and an untrained model."""
+    names = {
+        "held_out": "held-out real images (the floor)",
+        "model_at_held_out_count": "this model at that image count",
+        "untrained": "an untrained model (the ceiling)",
+    }
+    lines = ["  baselines:"] if baselines else []
+    for key, label in names.items():
+        entry = baselines.get(key)
+        if not entry:
+            continue
+        parts = [f"{k} {entry[k]:.4g}" for k in ("fid", "kid", "precision", "recall") if k in entry]
+        parts += [
+            f"{name} controls {e['property']} ({e['spearman']:+.2f})"
+            for name, e in entry.get("code_semantics", {}).items()
+        ]
+        scores = entry.get("disentanglement", {})
+        parts += [f"{k} {v:.3f}" for k, v in scores.items() if isinstance(v, float)]
+        lines.append(f"    {label}: {', '.join(parts) or 'nothing to compare'}")
     return lines
