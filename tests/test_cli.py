@@ -289,7 +289,7 @@ def test_a_bad_value_names_only_the_flag_it_came_from_as_typed():
     result = invoke("train", "--steps", "-5", "--set", "train.threads=1")
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "error: bad config in --steps -5: train.steps: Input should be greater than or equal to 0 (got -5)"
+        "error: bad config in --steps -5: train.steps: Input should be greater than or equal to 1 (got -5)"
     )
     section = invoke("train", "--set", "model.lipschitz=clip", "--set", "train.threads=1")
     assert section.stderr.strip() == (
@@ -391,3 +391,15 @@ def test_the_summary_prints_baselines_and_no_false_ceilings_negative_zeros_or_em
     assert "usage entropy 0.0000 of 0.6931" in lines[2]
     assert "    held-out real images (the floor): fid 8.9, kid 0.1, precision 0.9, recall 0.8" in lines
     assert not any(line.strip().startswith("seconds:") for line in lines)
+
+
+def test_loading_a_run_to_sample_imports_no_evaluation_or_plotting_library():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, infogan.cli, infogan.cli.sample; from infogan.api import load_run; "
+        "print(sorted(m for m in ('sklearn', 'scipy', 'matplotlib', 'torchmetrics') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

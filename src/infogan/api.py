@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
@@ -15,14 +15,16 @@ from infogan import data as datasets
 from infogan.config import RunConfig, load_config_file
 from infogan.errors import CheckpointError, ConfigError
 from infogan.helpers import ProgressFn, progress_to_stderr, write_text_atomic
-from infogan.metrics.evaluate import data_to_evaluate_on, evaluate_model, evaluation_data
 from infogan.models import GenerativeModel
-from infogan.training.averaging import average_run
 from infogan.training.checkpoint import load_checkpoint, read_manifest
 from infogan.training.run_dir import RunDir, check_run_dir, intact_alternative, locate, resume_point
 from infogan.training.setup import build_for_run, check_buildable, prepare_trainer, resolve_device
-from infogan.viz.grids import SampleGrids
-from infogan.viz.traversal import Traversal, traversal_figure, traverse
+
+if TYPE_CHECKING:
+    from infogan.viz.traversal import Traversal
+
+# The evaluation (scipy, scikit-learn), averaging and figure modules are imported where they are used, so that
+# loading a run to sample from it does not pay for them.
 
 
 @dataclass
@@ -59,6 +61,8 @@ class Run:
         seed: int = 0,
     ) -> Traversal:
         """A traversal of `code` (see `infogan.viz.traversal.traverse`); defaults come from the run's eval config."""
+        from infogan.viz.traversal import traverse
+
         generator = torch.Generator(self.model.device).manual_seed(seed)
         return traverse(
             self.model,
@@ -92,6 +96,8 @@ class Run:
     ) -> dict[str, Any]:
         """Evaluate with the run's eval config (see `infogan.metrics.evaluate.evaluate_model`), against the run's
         dataset or `dataset` (which must have the same image shape)."""
+        from infogan.metrics.evaluate import data_to_evaluate_on, evaluate_model, evaluation_data
+
         data_cfg = data_to_evaluate_on(self.config.data, dataset, data_root)
         need_reference = "quality" in self.config.eval.metrics
         data = evaluation_data(data_cfg, self.config.eval.split, self.model.device, need_reference)
@@ -155,6 +161,8 @@ def average(
             batch.
         CheckpointError: fewer than two complete checkpoints in the range, or one of them fails its checks.
     """
+    from infogan.training.averaging import average_run
+
     run, cfg, model, steps = average_run(
         Path(path),
         first=first,
@@ -192,6 +200,8 @@ def train(
         cfg = cfg.model_copy(update={"data": data_cfg})
         progress(note)
     checkpoint = resume_point(run, cfg, progress) if resume else None
+    from infogan.viz.grids import SampleGrids
+
     trainer = prepare_trainer(cfg, run, progress=progress, should_stop=should_stop, callbacks=[SampleGrids()])
     try:
         step = trainer.fit(checkpoint)
@@ -208,6 +218,8 @@ def train(
 
 def _finish(run: Run, progress: ProgressFn) -> None:
     """Write the end-of-run products: a traversal figure per code and eval.json."""
+    from infogan.viz.traversal import traversal_figure
+
     for code in run.model.latent.codes:
         traversal_figure(run.traverse(code.name)).savefig(run.dir.traversal(code.name))
     progress(
