@@ -403,3 +403,10 @@ def test_loading_a_run_to_sample_imports_no_evaluation_or_plotting_library():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_version():
+    from infogan import __version__
+
+    result = invoke("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"infogan {__version__}"

@@ -18,6 +18,24 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+
+def _print_version(value: bool) -> None:
+    if value:
+        from infogan import __version__
+
+        typer.echo(f"infogan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print infogan's version and exit."
+    ),
+) -> None:
+    """Train, evaluate and explore InfoGAN and related generative models."""
+
+
 # Commands register themselves on `app` when imported.
 from infogan.cli import (  # noqa: E402, F401
     average,
