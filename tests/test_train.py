@@ -188,3 +188,13 @@ def test_failed_start_leaves_no_run_directory(tiny_config, tmp_path):
     with pytest.raises(ConfigError, match="fewer than the batch size"):
         train(cfg, tmp_path / "run", progress=quiet)
     assert not (tmp_path / "run").exists()
+
+
+def test_no_eval_skips_only_the_evaluation_at_the_end(tmp_path):
+    from .conftest import TINY, invoke
+
+    sets = [f"--set={s}" for s in TINY]
+    result = invoke("train", "--preset", "digits", *sets, "--run-dir", str(tmp_path / "r"), "--no-eval")
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "r" / "eval.json").exists() and (tmp_path / "r" / "traversal-c1.png").is_file()
+    assert f"not evaluated (train.evaluate is off): infogan eval {tmp_path / 'r'}" in result.stderr

@@ -217,11 +217,14 @@ def train(
 
 
 def _finish(run: Run, progress: ProgressFn) -> None:
-    """Write the end-of-run products: a traversal figure per code and eval.json."""
+    """Write the end-of-run products: a traversal figure per code and, unless `train.evaluate` is off, eval.json."""
     from infogan.viz.traversal import traversal_figure
 
     for code in run.model.latent.codes:
         traversal_figure(run.traverse(code.name)).savefig(run.dir.traversal(code.name))
+    if not run.config.train.evaluate:
+        progress(f"not evaluated (train.evaluate is off): infogan eval {run.dir.path}")
+        return
     progress(
         f"evaluating against {run.config.data.name} ({run.config.eval.split} split held out; "
         f"metric groups: {', '.join(run.config.eval.metrics)})"

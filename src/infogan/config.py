@@ -51,6 +51,8 @@ class TrainConfig(StrictModel):
     max_retries: int = Field(3, ge=0)
     # Check at every log step whether G's output still varies with z and with each code (a warning, not a stop).
     collapse_check: bool = True
+    # Evaluate the run when training ends (eval.json); `infogan eval RUN` does it later when this is off.
+    evaluate: bool = True
 
 
 # Keys a resumed run may change: the budget and bookkeeping, where the work runs, and where the data is found. None
@@ -69,6 +71,7 @@ RESUMABLE_KEYS = frozenset(
                 "on_nonfinite",
                 "max_retries",
                 "collapse_check",
+                "evaluate",
                 "threads",
                 "device",
             )

@@ -55,6 +55,11 @@ def train(
     channels: int | None = typer.Option(
         None, "--channels", help="Read an image folder as 1 (grey) or 3 (RGB) channels [default: 3]."
     ),
+    no_eval: bool = typer.Option(
+        False,
+        "--no-eval",
+        help="Do not evaluate the run when training ends (infogan eval RUN does it later).",
+    ),
     strict: bool = typer.Option(
         False, "--strict", help="Stop at bad files in an image folder instead of skipping and listing them."
     ),
@@ -92,10 +97,13 @@ def train(
         ("data.image_size", "--image-size", image_size),
         ("data.channels", "--channels", channels),
         ("data.strict", "--strict", True if strict else None),
+        ("train.evaluate", "--no-eval", False if no_eval else None),
     ]
     sets += [f"{key}={value}" for key, _, value in flags if value is not None]
     # how the user typed each key a flag sets, for error messages
-    typed = {key: f"{flag} {value}" if flag != "--strict" else flag for key, flag, value in flags}
+    typed = {
+        key: flag if flag in ("--strict", "--no-eval") else f"{flag} {value}" for key, flag, value in flags
+    }
     if dataset is not None:
         sets += [f"data.name={dataset}", "data.fallback=null"]
         typed.update({"data.name": f"--dataset {dataset}", "data.fallback": f"--dataset {dataset}"})
