@@ -4,6 +4,7 @@ train -> sample -> traverse -> eval flow, the same `main()` in-process for the r
 import json
 
 import pytest
+import torch
 from PIL import Image
 
 from .conftest import TINY, invoke, run_cli
@@ -410,3 +411,35 @@ def test_version():
 
     result = invoke("--version")
     assert result.returncode == 0 and result.stdout.strip() == f"infogan {__version__}"
+
+
+def test_sample_grids_can_be_enlarged_and_captioned(trained, tmp_path):
+    from PIL import Image
+
+    plain, big, captioned = (tmp_path / f"{name}.png" for name in ("plain", "big", "captioned"))
+    assert invoke("sample", str(trained[0]), "-n", "4", "-o", str(plain)).returncode == 0
+    assert invoke("sample", str(trained[0]), "-n", "4", "-o", str(big), "--scale", "3").returncode == 0
+    assert invoke("sample", str(trained[0]), "-n", "4", "-o", str(captioned), "--labels").returncode == 0
+    w, h = Image.open(plain).size
+    # 2 x 2 images of 8 pixels with make_grid's 2-pixel padding around each: 2 + 2 * (8 + 2)
+    assert (w, h) == (22, 22) and Image.open(big).size == (2 + 2 * (24 + 2), 2 + 2 * (24 + 2))
+    cw, ch = Image.open(captioned).size
+    assert ch == h + 20 and cw > w  # a caption band, as wide as its text
+
+
+def test_save_grid_labels_each_row():
+    import tempfile
+    from pathlib import Path
+
+    from PIL import Image
+
+    from infogan.viz.grids import save_grid
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "g.png"
+        save_grid(torch.zeros(4, 1, 8, 8), path, 2, row_labels=["real", "reconstructed"])
+        labelled = Image.open(path)
+        assert labelled.size[1] == 22 and labelled.size[0] > 22 + 40
+        # the margin holds dark text pixels, the grid starts after it
+        margin = labelled.crop((0, 0, labelled.size[0] - 22, 22)).convert("L")
+        assert margin.getextrema()[0] < 100

@@ -20,6 +20,8 @@ def reconstruct(
     n: int = typer.Option(32, "-n", min=1, help="Number of held-out images."),
     output: Path = typer.Option(Path("reconstructions.png"), "--output", "-o", help="PNG file to write."),
     nrow: int = typer.Option(8, "--nrow", min=1, help="Images per row."),
+    scale: int = typer.Option(1, "--scale", min=1, max=16, help="Enlarge each image this many times."),
+    labels: bool = typer.Option(False, "--labels", help="Label the rows (real, reconstructed) and the grid."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
 ) -> None:
     """Write a grid of the first n held-out images of the run's dataset, each row of originals followed by a row of
@@ -34,7 +36,9 @@ def reconstruct(
         rows += [x[start : start + nrow], recon[start : start + nrow]]
     pad = [torch.full_like(x[:1], -1.0).expand(nrow - len(r), *x.shape[1:]) for r in rows]
     grid = torch.cat([torch.cat([r, p]) for r, p in zip(rows, pad, strict=True)])
-    save_grid(grid, output, nrow)
+    row_labels = ["real", "reconstructed"] * (len(rows) // 2) if labels else None
+    caption = f"{loaded.dir.path.name}: {loaded.where}" if labels else None
+    save_grid(grid, output, nrow, scale=scale, caption=caption, row_labels=row_labels)
     typer.echo(
         f"wrote {n} held-out images and their reconstructions from {loaded.where} to {output}", err=True
     )

@@ -29,6 +29,10 @@ def sample(
     ),
     nrow: int | None = typer.Option(None, "--nrow", min=1, help="Images per row [default: sqrt(n)]."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the latent draws."),
+    scale: int = typer.Option(1, "--scale", min=1, max=16, help="Enlarge each image this many times."),
+    labels: bool = typer.Option(
+        False, "--labels", help="Write a caption (run, step, seed, fixed codes) above."
+    ),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
 ) -> None:
     """Write a grid of n samples, optionally with some codes fixed or, for a conditional model, one class."""
@@ -40,7 +44,11 @@ def sample(
     if label is not None:
         codes[label_code(loaded.model, label)] = label
     images = loaded.sample(n, codes=codes, seed=seed)
-    save_grid(images, output, nrow or math.ceil(math.sqrt(n)))
+    fixed = ", ".join(f"{k}={v:g}" for k, v in codes.items())
+    caption = f"{loaded.dir.path.name}: {loaded.where}, seed {seed}" + (f", {fixed}" if fixed else "")
+    save_grid(
+        images, output, nrow or math.ceil(math.sqrt(n)), scale=scale, caption=caption if labels else None
+    )
     typer.echo(f"wrote {n} samples from {loaded.where} to {output}", err=True)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +24,48 @@ def image_grid(images: Tensor, nrow: int, padding: int = 2) -> Tensor:
     return make_grid(to_unit(images.detach().cpu()), nrow=nrow, padding=padding, pad_value=1.0)
 
 
-def save_grid(images: Tensor, path: Path, nrow: int) -> None:
-    """Write a grid of (B, C, H, W) images in [-1, 1] to a PNG file."""
-    from torchvision.utils import save_image
+def save_grid(
+    images: Tensor,
+    path: Path,
+    nrow: int,
+    *,
+    scale: int = 1,
+    caption: str | None = None,
+    row_labels: Sequence[str] | None = None,
+) -> None:
+    """Write a grid of (B, C, H, W) images in [-1, 1] to an image file.
 
+    Args:
+        scale: each image enlarged this many times (nearest neighbour: pixels stay sharp).
+        caption: a line of text above the grid.
+        row_labels: a label left of each row of the grid.
+    """
+    from PIL import Image, ImageDraw, ImageFont
+
+    if scale > 1:
+        images = torch.nn.functional.interpolate(
+            images.detach().cpu().float(), scale_factor=scale, mode="nearest"
+        )
+    grid = image_grid(images, nrow)  # (C, H', W') in [0, 1]
+    pixels = (grid.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
+    picture = Image.fromarray(pixels.squeeze(2) if pixels.shape[2] == 1 else pixels).convert("RGB")
+    if caption or row_labels:
+        font = ImageFont.load_default()
+        line = 14  # the default font's line height, with room
+        left = 6 + max((int(font.getlength(label)) for label in row_labels or []), default=0)
+        top = line + 6 if caption else 0
+        width = max(picture.width + (left if row_labels else 0), int(font.getlength(caption or "")) + 8)
+        framed = Image.new("RGB", (width, picture.height + top), "white")
+        framed.paste(picture, (left if row_labels else 0, top))
+        draw = ImageDraw.Draw(framed)
+        if caption:
+            draw.text((4, 3), caption, fill="black", font=font)
+        cell = images.shape[-2] + 2  # make_grid's padding of 2 between images
+        for i, label in enumerate(row_labels or []):
+            draw.text((3, top + 2 + i * cell + cell // 2 - line // 2), label, fill="black", font=font)
+        picture = framed
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_image(to_unit(images.detach().cpu()), str(path), nrow=nrow, padding=2, pad_value=1.0)
+    picture.save(path)
 
 
 def preview_latent(
