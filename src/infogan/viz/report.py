@@ -7,18 +7,16 @@ file can be mailed or archived on its own and a browser reports any reference th
 
 from __future__ import annotations
 
-import base64
 import html
-import io
-import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
 
 from infogan.helpers import format_duration
+from infogan.viz.html import figure, flatten, fmt, page, png_img, table
 from infogan.viz.plots import (
     CodeCurve,
     confusion_figure,
@@ -29,31 +27,12 @@ from infogan.viz.plots import (
 )
 from infogan.viz.run_record import RunRecord, code_entries, code_label, lookup, metric_series, read_run
 
-CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 _QUALITY_KEYS = ("fid", "kid", "kid_std", "precision", "recall", "features")
 _SECTION_TITLES = {
     "code_semantics": "What each continuous code controls",
     "disentanglement": "Disentanglement",
     "timings": "Evaluation timings",
 }
-_STYLE = """
-body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2330;
-       max-width: 1120px; margin: 0 auto; padding: 24px 32px 64px; background: #fff; }
-h1 { font-size: 1.7em; margin-bottom: 0.2em; } h2 { border-bottom: 2px solid #dde3ee; padding-bottom: 4px;
-     margin-top: 2em; } h3 { margin: 1.2em 0 0.4em; }
-nav { margin: 0.6em 0 1em; } nav a { margin-right: 1em; color: #2856b6; text-decoration: none; }
-table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.93em; }
-th, td { border: 1px solid #d5dbe5; padding: 3px 10px; text-align: left; vertical-align: top; }
-th { background: #eef2f8; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-tr:nth-child(even) td { background: #f8f9fc; }
-pre { background: #f4f6fa; border: 1px solid #d5dbe5; padding: 10px 14px; font-size: 0.85em; overflow-x: auto; }
-figure { display: inline-block; margin: 0 24px 18px 0; vertical-align: top; }
-figure img { max-width: 100%; height: auto; border: 1px solid #e3e7ee; }
-img.pixels { image-rendering: pixelated; }
-figcaption { font-size: 0.88em; color: #4a5468; margin-top: 4px; }
-p.note { background: #fff7e0; border-left: 4px solid #f0b429; padding: 8px 12px; }
-p.hint { color: #4a5468; font-size: 0.9em; }
-"""
 
 
 def build_report(run_dir: Path) -> str:
@@ -68,84 +47,29 @@ def build_report(run_dir: Path) -> str:
 # --- formatting ------------------------------------------------------------------------------------------------
 
 
-def _fmt(value: Any) -> str:
-    """A value for a table cell: 4 significant digits for floats, thousands separators for integers."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:.4g}" if math.isfinite(value) else str(value)
-    if value is None:
-        return "n/a"
-    if isinstance(value, list):
-        if len(value) <= 12 and all(not isinstance(v, list | dict) for v in value):
-            return ", ".join(_fmt(v) for v in value)
-        return f"[{len(value)} values]"
-    return str(value)
-
-
-def _cell(value: Any, tag: str = "td") -> str:
-    numeric = isinstance(value, int | float) and not isinstance(value, bool)
-    return f"<{tag}{' class=num' if numeric else ''}>{html.escape(_fmt(value))}</{tag}>"
-
-
-def _table(headers: Sequence[str] | None, rows: Iterable[Sequence[Any]]) -> str:
-    head = "<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in headers) + "</tr>\n" if headers else ""
-    body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>\n" for row in rows)
-    return f"<table>\n{head}{body}</table>\n"
-
-
-def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in data.items():
-        if isinstance(value, Mapping):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
 def _kv_table(data: Mapping[str, Any]) -> str:
-    return _table(["name", "value"], _flatten(data).items())
+    return table(["name", "value"], flatten(data).items())
 
 
 def _dict_table(data: Mapping[str, Any], first: str) -> str:
     """A table of any mapping: one row per entry of a mapping of mappings (columns: their keys), else name/value."""
     if not data or not all(isinstance(v, Mapping) for v in data.values()):
         return _kv_table(data)
-    flat = {name: _flatten(entry) for name, entry in data.items()}
+    flat = {name: flatten(entry) for name, entry in data.items()}
     columns = list(dict.fromkeys(key for entry in flat.values() for key in entry))
     labels = [c.rsplit(".", 1)[-1] for c in columns]
     if len(set(labels)) < len(labels):  # short names would collide: keep the full paths
         labels = columns
-    return _table(
-        [first, *labels], ([name, *(entry.get(c) for c in columns)] for name, entry in flat.items())
-    )
-
-
-def _png_img(data: bytes, alt: str, *, pixels: bool = False, max_width: int | None = None) -> str:
-    """An <img> with the PNG inlined; small image grids are scaled up by a whole factor to stay crisp."""
-    from PIL import Image
-
-    width, _ = Image.open(io.BytesIO(data)).size
-    shown = width * max(1, 360 // width) if pixels else min(width, max_width or width)
-    uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-    css = ' class="pixels"' if pixels else ""
-    return f'<img{css} src="{uri}" width="{shown}" alt="{html.escape(alt)}">'
-
-
-def _figure(img: str, caption: str) -> str:
-    return f"<figure>{img}<figcaption>{html.escape(caption)}</figcaption></figure>\n"
+    return table([first, *labels], ([name, *(entry.get(c) for c in columns)] for name, entry in flat.items()))
 
 
 def _fig_img(fig: Figure, alt: str) -> str:
-    return _png_img(figure_png(fig), alt)
+    return png_img(figure_png(fig), alt)
 
 
 def _file_figure(path: Path, caption: str, *, pixels: bool) -> str:
     try:  # figures (not pixel grids) at most half the page wide, so two sit side by side
-        return _figure(_png_img(path.read_bytes(), caption, pixels=pixels, max_width=520), caption)
+        return figure(png_img(path.read_bytes(), caption, pixels=pixels, max_width=520), caption)
     except (OSError, ValueError) as exc:  # PIL raises a ValueError subclass for a file that is not an image
         return f'<p class="note">{html.escape(f"{path.name} could not be read: {exc}")}</p>\n'
 
@@ -170,16 +94,16 @@ def _header(record: RunRecord) -> str:
         ("model", lookup(cfg, "model", "name")),
         ("dataset", lookup(cfg, "data", "name")),
         ("preset", cfg.get("preset")),
-        ("latent", f"noise {latent.get('noise')}, codes {_fmt(latent.get('codes'))}" if latent else None),
+        ("latent", f"noise {latent.get('noise')}, codes {fmt(latent.get('codes'))}" if latent else None),
         ("step reached", reached),
     ]
     if record.metrics and isinstance(record.metrics[-1].get("elapsed_s"), int | float):
         rows.append(("training time", format_duration(record.metrics[-1]["elapsed_s"])))
     if ev:
         rows.append(
-            ("evaluated", f"step {_fmt(ev.get('step'))} on {ev.get('split')} split of {ev.get('dataset')}")
+            ("evaluated", f"step {fmt(ev.get('step'))} on {ev.get('split')} split of {ev.get('dataset')}")
         )
-    return _table(None, rows)
+    return table(None, rows)
 
 
 def _training(record: RunRecord) -> Section | None:
@@ -192,9 +116,9 @@ def _training(record: RunRecord) -> Section | None:
         return None
     body = '<p class="hint">From metrics.jsonl: one point per log step.</p>\n'
     if losses:
-        body += _figure(_fig_img(loss_figure(losses), "training losses"), "Losses per log step.")
+        body += figure(_fig_img(loss_figure(losses), "training losses"), "Losses per log step.")
     if others:
-        body += _figure(_fig_img(scalars_figure(others), "other logged values"), "Other logged values.")
+        body += figure(_fig_img(scalars_figure(others), "other logged values"), "Other logged values.")
     return "Training", body
 
 
@@ -235,7 +159,7 @@ def _codes_table(entries: Mapping[str, Mapping[str, Any]]) -> str:
         kind = e.get("k", e.get("prior"))
         rows.append([name, e.get("type"), kind, h, li, ratio, e.get("accuracy"), *(e.get(k) for k in extra)])
     headers = ["code", "type", "K / prior", "H(c) [nats]", "L_I eval [nats]", "L_I / H(c)", "accuracy"]
-    return _table([*headers, *extra], rows) + (
+    return table([*headers, *extra], rows) + (
         '<p class="hint">L_I is the paper\'s lower bound on the mutual information I(c; G(z, c)) (Eq. 5). For a '
         "categorical code H(c) = ln K is its ceiling; for a continuous code H(c) is a differential entropy and "
         "I(c; G(z, c)) has no finite ceiling, so only L_I is shown.</p>\n"
@@ -244,7 +168,7 @@ def _codes_table(entries: Mapping[str, Mapping[str, Any]]) -> str:
 
 def _confusions(record: RunRecord, entries: Mapping[str, Mapping[str, Any]]) -> str:
     body = ""
-    n_eval = _fmt(lookup(record.evaluation, "n_eval"))
+    n_eval = fmt(lookup(record.evaluation, "n_eval"))
     for name, e in entries.items():
         if not isinstance(e.get("confusion"), list) or not e["confusion"]:
             continue
@@ -254,7 +178,7 @@ def _confusions(record: RunRecord, entries: Mapping[str, Mapping[str, Any]]) -> 
         if isinstance(acc, int | float):
             caption += f", accuracy {acc:.4g} (error {100 * (1 - acc):.3g}%)"
         fig = confusion_figure(e["confusion"], mapping, name)
-        body += _figure(_fig_img(fig, f"confusion matrix of {name}"), caption)
+        body += figure(_fig_img(fig, f"confusion matrix of {name}"), caption)
     return body
 
 
@@ -267,7 +191,7 @@ def _usage_table(entries: Mapping[str, Mapping[str, Any]]) -> str:
     if not rows:
         return ""
     headers = ["code", "share of held-out real images per category", "usage entropy [nats]", "H(c) [nats]"]
-    return _table(headers, rows) + (
+    return table(headers, rows) + (
         '<p class="hint">Where Q puts held-out real images, no labels needed: an even split has usage entropy '
         "H(c) = ln K; a merged or unused category lowers it.</p>\n"
     )
@@ -281,7 +205,7 @@ def _codes(record: RunRecord) -> Section | None:
     curves = _code_curves(record, entries)
     if curves:
         caption = "L_I per code over training (minibatch estimates); the star is the evaluation."
-        body += _figure(_fig_img(mi_figure(curves), "L_I per code"), caption)
+        body += figure(_fig_img(mi_figure(curves), "L_I per code"), caption)
     return "Latent codes", body + _confusions(record, entries)
 
 
@@ -358,10 +282,10 @@ def _eval_sections(record: RunRecord) -> list[Section]:
         if isinstance(value, Mapping) and value and key not in ("codes", *_QUALITY_KEYS):
             title = _SECTION_TITLES.get(key, key.replace("_", " ").capitalize())
             if key == "timings":
-                table = _table(["part", "seconds"], _flatten(value).items())
+                shown = table(["part", "seconds"], flatten(value).items())
             else:
-                table = _dict_table(value, "code" if key == "code_semantics" else "name")
-            sections.append((title, table))
+                shown = _dict_table(value, "code" if key == "code_semantics" else "name")
+            sections.append((title, shown))
     return sections
 
 
@@ -386,10 +310,4 @@ def render_report(record: RunRecord) -> str:
     body = "".join(
         f'<section id="{_anchor(t)}">\n<h2>{html.escape(t)}</h2>\n{b}</section>\n' for t, b in sections
     )
-    return (
-        "<!doctype html>\n<html lang=en>\n<head>\n<meta charset=utf-8>\n"
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
-        f"<h1>{html.escape(title)}</h1>\n{_header(record)}<nav>{nav}</nav>\n{body}</body>\n</html>\n"
-    )
+    return page(title, f"<h1>{html.escape(title)}</h1>\n{_header(record)}<nav>{nav}</nav>\n{body}")
