@@ -22,14 +22,8 @@ import numpy as np
 from infogan import data as datasets
 from infogan.api import load_run
 from infogan.config import load_config_file
-from infogan.experiments.sweep import (
-    aggregate,
-    agreement_matrix,
-    categorical_assignments,
-    medoid,
-    run_row,
-    selection_images,
-)
+from infogan.experiments.compare import aggregate, run_row
+from infogan.experiments.sweep import agreement_matrix, categorical_assignments, medoid, selection_images
 from infogan.metrics.cluster_accuracy import categorical_predictions, cluster_accuracy
 from infogan.training.checkpoint import checkpoints_by_step
 
@@ -92,9 +86,7 @@ def main() -> None:
     runs = run_dirs(args.paths)
     rows: list[dict[str, Any]] = []
     for run in runs:
-        row: dict[str, Any] = {"benchmark": "mnist_seeds", "run": str(run)}
-        row["seed"] = load_config_file(run / "config.yaml").train.seed
-        row.update(run_row(run))
+        row: dict[str, Any] = {"benchmark": "mnist_seeds", **run_row(run), "run": str(run)}
         curve = accuracy_curve(run)
         row["curve"] = curve
         first = next((step for step, acc in curve if acc >= args.target), None)

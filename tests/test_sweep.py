@@ -6,13 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from infogan.experiments.sweep import (
-    aggregate,
-    agreement_matrix,
-    medoid,
-    parallel_plan,
-    slant_and_width,
-)
+from infogan.experiments.compare import aggregate, slant_and_width
+from infogan.experiments.sweep import agreement_matrix, medoid, parallel_plan
 
 from .conftest import TINY, run_cli
 

@@ -39,6 +39,7 @@ def _options(
 # Commands register themselves on `app` when imported.
 from infogan.cli import (  # noqa: E402, F401
     average,
+    compare,
     datasets,
     evaluate,
     mi_experiment,

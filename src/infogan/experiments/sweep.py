@@ -12,9 +12,7 @@ where the dataset has them, only score the runs (`accuracy` in each run's eval.j
 from __future__ import annotations
 
 import json
-import math
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -28,6 +26,7 @@ import torch
 from sklearn.metrics import adjusted_mutual_info_score
 
 from infogan.errors import ConfigError
+from infogan.experiments.compare import aggregate, run_row, runs_table
 from infogan.helpers import ProgressFn, format_duration, write_text_atomic
 
 # Real training images whose categories the runs are compared on (a fixed random subset of the training split).
@@ -134,73 +133,6 @@ def _last_line(path: Path, startswith: str = "") -> str:
     return lines[-1] if lines else "no output yet"
 
 
-# --- the table ---------------------------------------------------------------------------------------------------
-def run_row(run_dir: Path) -> dict[str, Any]:
-    """One run's figures from its eval.json: accuracy and L_I per code, sample quality, and what each continuous
-    code controls (the property with the largest |rho|, and the best |rho| of slant and of width)."""
-    evaluation = json.loads((run_dir / "eval.json").read_text())
-    codes = evaluation.get("codes", {})
-    row: dict[str, Any] = {
-        "step": evaluation.get("step"),
-        "accuracy": {name: c["accuracy"] for name, c in codes.items() if "accuracy" in c},
-        "mi": {name: c["mi_lower_bound"] for name, c in codes.items()},
-    }
-    quality = evaluation.get("quality", {})
-    row.update({k: quality[k] for k in ("fid", "kid", "precision", "recall") if k in quality})
-    semantics = evaluation.get("code_semantics", {})
-    if semantics:
-        row["controls"] = {
-            name: {"property": e["property"], "spearman": e["spearman"]} for name, e in semantics.items()
-        }
-        row.update(slant_and_width(semantics))
-    return row
-
-
-def slant_and_width(semantics: dict[str, Any]) -> dict[str, Any]:
-    """The pair of different continuous codes (a, b) maximising min(|rho(a, slant)|, |rho(b, width)|): how well
-    one code reads as slant and another as width, the paper's Fig. 2 (c, d) finding. Empty with fewer than two
-    continuous codes."""
-    names = list(semantics)
-    pairs = [(a, b) for a in names for b in names if a != b]
-    if not pairs:
-        return {}
-
-    def rho(code: str, prop: str) -> float:
-        value = semantics[code]["table"].get(prop)
-        return abs(value) if value is not None and math.isfinite(value) else 0.0
-
-    a, b = max(pairs, key=lambda p: min(rho(p[0], "slant"), rho(p[1], "width")))
-    return {"slant": {"code": a, "rho": rho(a, "slant")}, "width": {"code": b, "rho": rho(b, "width")}}
-
-
-def numeric_leaves(row: dict[str, Any], prefix: str = "") -> dict[str, float]:
-    """The numbers of a row, by dotted key (e.g. ``accuracy.c1``, ``slant.rho``)."""
-    out: dict[str, float] = {}
-    for key, value in row.items():
-        if isinstance(value, dict):
-            out.update(numeric_leaves(value, f"{prefix}{key}."))
-        elif isinstance(value, int | float) and not isinstance(value, bool) and key not in ("seed", "step"):
-            out[f"{prefix}{key}"] = float(value)
-    return out
-
-
-def aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    """Mean, standard deviation (n - 1), min, median and max of every number the rows share."""
-    leaves = [numeric_leaves(r) for r in rows]
-    keys = [k for k in leaves[0] if all(k in leaf for leaf in leaves)] if leaves else []
-    out = {}
-    for key in keys:
-        values = [leaf[key] for leaf in leaves]
-        out[key] = {
-            "mean": statistics.fmean(values),
-            "std": statistics.stdev(values) if len(values) > 1 else 0.0,
-            "min": min(values),
-            "median": statistics.median(values),
-            "max": max(values),
-        }
-    return out
-
-
 # --- label-free selection ----------------------------------------------------------------------------------------
 def categorical_assignments(run_dir: Path, images: torch.Tensor) -> dict[str, np.ndarray]:
     """Each categorical code's category (argmax of Q) for images (N, C, H, W) in [-1, 1], from the run's newest
@@ -295,36 +227,18 @@ def link_best(sweep_dir: Path, target: Path) -> None:
 
 def table_lines(result: dict[str, Any]) -> list[str]:
     """The sweep as text: one line per run, then mean, std, min and median, then the pick."""
-    rows = result["runs"]
-    columns = [k for k in numeric_leaves(rows[0]) if k in result["summary"]]
-    shown = [c for c in columns if not c.startswith(("controls.", "kid"))]
-    width = max(9, *(len(c) for c in shown))
-    agreed = "agreement" in rows[0]
-    lines = [
-        "seed   "
-        + " ".join(f"{c:>{width}s}" for c in shown)
-        + ("  agreement" if agreed else "")
-        + "  controls"
-    ]
-    for row in rows:
-        leaves = numeric_leaves(row)
-        controls = ", ".join(
-            f"{name} {e['property']} ({e['spearman']:+.2f})" for name, e in row.get("controls", {}).items()
-        )
-        agreement = f"  {row['agreement']:>9.3f}" if agreed else ""
-        lines.append(
-            f"{row['seed']:<6d} "
-            + " ".join(f"{leaves[c]:>{width}.4f}" for c in shown)
-            + f"{agreement}  {controls}"
-        )
-    for stat in ("mean", "std", "min", "median"):
-        values = " ".join(f"{result['summary'][c][stat]:>{width}.4f}" for c in shown)
-        lines.append(f"{stat:<6s} {values}")
+    lines = runs_table(
+        result["runs"],
+        label=lambda row: str(row["seed"]),
+        heading="seed",
+        summary=result["summary"],
+        extra=("agreement",),
+    )
     if result["missing"]:
         lines.append(f"not finished: seeds {', '.join(map(str, result['missing']))}")
     pick = result.get("pick")
     if pick is not None:
-        row = next(r for r in rows if r["seed"] == pick["seed"])
+        row = next(r for r in result["runs"] if r["seed"] == pick["seed"])
         lines.append(
             f"label-free pick: seed {pick['seed']} (mean AMI with the other runs {row['agreement']:.3f}), "
             f"linked as best"

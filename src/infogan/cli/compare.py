@@ -1,0 +1,56 @@
+"""`infogan compare`: runs side by side, in the terminal and as an HTML page."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from infogan.cli import app
+from infogan.cli.common import output_file
+from infogan.errors import CheckpointError
+from infogan.helpers import write_text_atomic
+
+
+@app.command()
+def compare(
+    runs: list[Path] = typer.Argument(..., help="Run directories (each evaluated: with an eval.json)."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Also write an HTML page: the table and each run's samples side by side."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the comparison as one JSON object."),
+) -> None:
+    """One table of the runs' key figures (accuracy and L_I per code, FID, precision, recall, slant and width
+    codes, what each continuous code controls, steps, training minutes), then mean, std, min and median over the
+    runs of each setup (runs whose configs differ only in seed and bookkeeping)."""
+    from infogan.experiments.compare import compare as compare_runs
+    from infogan.experiments.compare import runs_table
+
+    if output is not None:
+        output = output_file(output, (".html", ".htm"))
+    for run in runs:
+        if not (run / "config.yaml").is_file():
+            raise CheckpointError(f"{run} is not a run directory (no config.yaml)")
+        if not (run / "eval.json").is_file():
+            raise CheckpointError(f"{run} has no eval.json: evaluate it first with infogan eval {run}")
+    result = compare_runs(runs)
+    if as_json:
+        typer.echo(json.dumps(result))
+    else:
+        summaries = {group["setup"]: group["summary"] for group in result["setups"]}
+        by_setup: dict[str, list[dict[str, Any]]] = {}
+        for row in result["runs"]:
+            by_setup.setdefault(row["setup"], []).append(row)
+        for i, (setup, members) in enumerate(by_setup.items()):
+            typer.echo(
+                f"{'' if i == 0 else chr(10)}setup {setup}: {len(members)} run{'s' if len(members) > 1 else ''}"
+            )
+            for line in runs_table(members, label=lambda row: row["run"], summary=summaries.get(setup)):
+                typer.echo(line)
+    if output is not None:
+        from infogan.viz.compare_page import render_compare
+
+        write_text_atomic(output, render_compare(result))
+        typer.echo(f"wrote the comparison to {output}", err=True)

@@ -1,0 +1,70 @@
+"""infogan compare: runs side by side, grouped by setup, in the terminal and as a self-contained page."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from infogan.api import train
+from infogan.config import load_preset
+
+from .conftest import TINY, invoke
+
+
+def quiet(_: str) -> None:
+    pass
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("compare")
+    made = []
+    for name, extra in (
+        ("a", ["train.seed=0"]),
+        ("b", ["train.seed=1", "train.threads=1"]),
+        ("c", ["model.lambda_cont=0.5"]),
+    ):
+        train(load_preset("digits", [*TINY, "eval.metrics=[codes]", *extra]), folder / name, progress=quiet)
+        made.append(folder / name)
+    return made
+
+
+def test_runs_of_one_setup_are_summarised_together(runs):
+    result = invoke("compare", *map(str, runs), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    setups = {row["run"]: row["setup"] for row in data["runs"]}
+    assert setups["a"] == setups["b"] != setups["c"]  # seed and threads do not make another setup
+    (group,) = data["setups"]
+    assert group["runs"] == ["a", "b"]
+    accuracy = [row["accuracy"]["c1"] for row in data["runs"][:2]]
+    assert group["summary"]["accuracy.c1"]["mean"] == pytest.approx(sum(accuracy) / 2)
+    text = invoke("compare", *map(str, runs)).stdout.splitlines()
+    assert text[0].startswith(f"setup {setups['a']}: 2 runs") and text[1].split()[:2] == [
+        "run",
+        "accuracy.c1",
+    ]
+    assert [line.split()[0] for line in text[2:8]] == ["a", "b", "mean", "std", "min", "median"]
+    assert any(line.startswith(f"setup {setups['c']}: 1 run") for line in text)
+
+
+def test_the_page_has_the_table_and_every_runs_samples_inlined(runs, tmp_path):
+    result = invoke("compare", *map(str, runs), "-o", str(tmp_path / "cmp"))
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "cmp.html").read_text()
+    assert "Content-Security-Policy" in page and page.count("<figure>") == 3
+    assert not re.search(r'src="(?!data:)', page)  # nothing loaded from elsewhere
+    assert "Per setup" in page
+
+
+def test_a_run_without_an_evaluation_is_one_line(runs, tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "config.yaml").write_text((runs[0] / "config.yaml").read_text())
+    result = invoke("compare", str(runs[0]), str(tmp_path / "empty"))
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        == f"error: {tmp_path / 'empty'} has no eval.json: evaluate it first with infogan eval {tmp_path / 'empty'}"
+    )
