@@ -443,3 +443,19 @@ def test_save_grid_labels_each_row():
         # the margin holds dark text pixels, the grid starts after it
         margin = labelled.crop((0, 0, labelled.size[0] - 22, 22)).convert("L")
         assert margin.getextrema()[0] < 100
+
+
+def test_long_loops_report_the_time_left_at_most_every_few_seconds(monkeypatch):
+    from infogan import helpers
+
+    clock = iter([0.0, 1.0, 6.0, 7.0, 12.5])  # start, then one reading per call
+    monkeypatch.setattr(helpers.time, "monotonic", lambda: next(clock))
+    lines: list[str] = []
+    eta = helpers.Eta("eval: L_I", 10_000, lines.append, unit=" samples")
+    for done in (1_000, 5_000, 6_000, 10_000):
+        eta(done)
+    # nothing in the first 5 s; at 6 s, 5,000 of 10,000 done: as long again to go; then again 6.5 s later
+    assert lines == [
+        "eval: L_I: 5,000/10,000 samples (0m06s so far, about 0m06s left)",
+        "eval: L_I: 10,000/10,000 samples (0m12s so far, about 0m00s left)",
+    ]

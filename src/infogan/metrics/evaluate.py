@@ -81,7 +81,9 @@ def evaluation_data(cfg: DataConfig, split: Split, device: torch.device, need_re
     )
 
 
-def evaluate_codes(model: InfoGAN, data: ImageTensorDataset | None, cfg: EvalConfig) -> dict[str, Any]:
+def evaluate_codes(
+    model: InfoGAN, data: ImageTensorDataset | None, cfg: EvalConfig, progress: ProgressFn | None = None
+) -> dict[str, Any]:
     """L_I for each code of `model`; for categorical codes, how Q spreads the real images of `data` over the
     categories and, where `data` is labelled, Hungarian-matched accuracy.
 
@@ -91,7 +93,9 @@ def evaluate_codes(model: InfoGAN, data: ImageTensorDataset | None, cfg: EvalCon
     generator = torch.Generator(model.device).manual_seed(cfg.seed)
     # Also with Q's batch norm on batch statistics, as in training: eval mode's running averages mix D's real and
     # fake passes and can misstate Q on generated batches (docs/evaluation.md).
-    mi, mi_batch = mi_lower_bounds_both(model, cfg.mi_samples, batch_size=cfg.batch_size, generator=generator)
+    mi, mi_batch = mi_lower_bounds_both(
+        model, cfg.mi_samples, batch_size=cfg.batch_size, generator=generator, progress=progress
+    )
     codes: dict[str, dict[str, Any]] = {}
     for code in model.latent.codes:
         entry: dict[str, Any] = {"type": "categorical" if code.is_categorical else "continuous"}
@@ -183,7 +187,7 @@ def _codes(ev: Evaluation) -> dict[str, Any]:
     labelled = data.held_out.labels is not None and bool(model.latent.categorical)
     accuracy = f", accuracy on {len(data.held_out)} labelled images" if labelled else ""
     ev.progress(f"eval: L_I from {cfg.mi_samples} generated samples{accuracy}")
-    return dict(ev.timer.run("codes", lambda: evaluate_codes(model, data.held_out, cfg)))
+    return dict(ev.timer.run("codes", lambda: evaluate_codes(model, data.held_out, cfg, ev.progress)))
 
 
 def _quality_group(ev: Evaluation) -> dict[str, Any]:
@@ -330,7 +334,9 @@ def _quality(
 ) -> dict[str, Any]:
     progress(f"eval: FID/KID/precision/recall on {cfg.fid_samples} generated images")
     generator = torch.Generator(model.device).manual_seed(cfg.seed)
-    fake = generate_images(model, cfg.fid_samples, batch_size=cfg.batch_size, generator=generator)
+    fake = generate_images(
+        model, cfg.fid_samples, batch_size=cfg.batch_size, generator=generator, progress=progress
+    )
     result = reference.score(fake, cfg)
     result["features"]["reference"] = f"{data.held_out.name} train split"
     return result

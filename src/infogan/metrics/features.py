@@ -25,7 +25,7 @@ from torch import Tensor, nn
 
 from infogan.data import ImageTensorDataset
 from infogan.errors import ConfigError
-from infogan.helpers import ProgressFn
+from infogan.helpers import Eta, ProgressFn
 
 FEATURE_DIM = 128
 CACHE_VERSION = 1
@@ -114,14 +114,14 @@ def train_classifier(
     net.to(train.images.device).train()
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
     generator = torch.Generator().manual_seed(seed)
+    eta = Eta("feature classifier", steps, progress or (lambda _: None), unit=" steps")
     for step in range(1, steps + 1):
         idx = torch.randint(len(train), (batch_size,), generator=generator).to(train.images.device)
         loss = nn.functional.cross_entropy(net.logits(train.images[idx]), train.labels[idx])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        if progress is not None and (step % 200 == 0 or step == steps):
-            progress(f"feature classifier: step {step}/{steps}, loss {loss.item():.4f}")
+        eta(step)
     return net.eval()
 
 

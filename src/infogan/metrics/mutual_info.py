@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import torch
 
+from infogan.helpers import Eta, ProgressFn
 from infogan.models.infogan import InfoGAN
 
 
@@ -31,10 +32,17 @@ def mi_lower_bounds(
 
 
 def mi_lower_bounds_both(
-    model: InfoGAN, n_samples: int, *, batch_size: int = 500, generator: torch.Generator | None = None
+    model: InfoGAN,
+    n_samples: int,
+    *,
+    batch_size: int = 500,
+    generator: torch.Generator | None = None,
+    progress: ProgressFn | None = None,
 ) -> tuple[dict[str, float], dict[str, float]]:
     """`mi_lower_bounds` in eval mode and with batch statistics, from the same generated images (one G pass)."""
-    in_eval_mode, with_batch_stats = _mi_lower_bounds(model, n_samples, batch_size, generator, (False, True))
+    in_eval_mode, with_batch_stats = _mi_lower_bounds(
+        model, n_samples, batch_size, generator, (False, True), progress
+    )
     return in_eval_mode, with_batch_stats
 
 
@@ -45,9 +53,11 @@ def _mi_lower_bounds(
     batch_size: int,
     generator: torch.Generator | None,
     batch_stats: tuple[bool, ...],
+    progress: ProgressFn | None = None,
 ) -> list[dict[str, float]]:
     totals = [{c.name: 0.0 for c in model.latent.codes} for _ in batch_stats]
     done = 0
+    eta = Eta("eval: L_I", n_samples, progress or (lambda _: None), unit=" samples")
     while done < n_samples:
         n = min(batch_size, n_samples - done)
         latent = model.latent.sample(n, generator=generator, device=model.device)
@@ -56,4 +66,5 @@ def _mi_lower_bounds(
             for name, nll in model.q_nll(x, latent, batch_stats=mode).items():
                 total[name] += float(nll) * n
         done += n
+        eta(done)
     return [{c.name: c.entropy - t[c.name] / n_samples for c in model.latent.codes} for t in totals]

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from infogan.helpers import Eta, ProgressFn
 from infogan.metrics.features import FeatureExtractor
 from infogan.metrics.fid import fid_kid
 from infogan.metrics.precision_recall import precision_recall
@@ -16,12 +17,19 @@ from infogan.models.base import GenerativeModel
 
 @torch.no_grad()
 def generate_images(
-    model: GenerativeModel, n: int, *, batch_size: int = 500, generator: torch.Generator | None = None
+    model: GenerativeModel,
+    n: int,
+    *,
+    batch_size: int = 500,
+    generator: torch.Generator | None = None,
+    progress: ProgressFn | None = None,
 ) -> Tensor:
     """n images (n, C, H, W) in [-1, 1] from the prior, on the CPU, generated in batches."""
     out = []
+    eta = Eta("eval: generating", n, progress or (lambda _: None), unit=" images")
     for start in range(0, n, batch_size):
         out.append(model.sample(min(batch_size, n - start), generator=generator).cpu())
+        eta(start + len(out[-1]))
     return torch.cat(out)
 
 

@@ -19,7 +19,7 @@ from torch import Tensor, nn
 from infogan import data as datasets
 from infogan.config import EvalConfig, RunConfig, load_config_file
 from infogan.errors import CheckpointError, ConfigError
-from infogan.helpers import ProgressFn
+from infogan.helpers import Eta, ProgressFn
 from infogan.latent import Code
 from infogan.metrics.mutual_info import mi_lower_bounds
 from infogan.models import GenerativeModel
@@ -35,7 +35,9 @@ MI_DROP_WARNING = 0.05
 
 
 @torch.no_grad()
-def average_weights(model: GenerativeModel, checkpoints: list[Path]) -> None:
+def average_weights(
+    model: GenerativeModel, checkpoints: list[Path], progress: ProgressFn | None = None
+) -> None:
     """Load into `model` the mean of the checkpoints' floating-point tensors.
 
     Args:
@@ -44,7 +46,9 @@ def average_weights(model: GenerativeModel, checkpoints: list[Path]) -> None:
             last one's.
     """
     total: dict[str, Tensor] = {}
-    for path in checkpoints:
+    eta = Eta("averaging", len(checkpoints), progress or (lambda _: None), unit=" checkpoints")
+    for i, path in enumerate(checkpoints, 1):
+        eta(i - 1)
         load_checkpoint(path, model, with_state=False)
         for key, value in model.state_dict().items():
             if value.is_floating_point():
@@ -60,7 +64,9 @@ def batch_norms(model: GenerativeModel) -> list[nn.modules.batchnorm._BatchNorm]
 
 
 @torch.no_grad()
-def recompute_norm_statistics(model: GenerativeModel, images: Tensor, batch_size: int) -> int:
+def recompute_norm_statistics(
+    model: GenerativeModel, images: Tensor, batch_size: int, progress: ProgressFn | None = None
+) -> int:
     """Recompute `model`'s batch-norm statistics as the mean over one `calibration_step` per full batch of `images`.
 
     Args:
@@ -90,8 +96,10 @@ def recompute_norm_statistics(model: GenerativeModel, images: Tensor, batch_size
             m.reset_running_stats()
             m.momentum = None  # a cumulative mean over the batches
         model.train()
+        eta = Eta("batch-norm statistics", n, progress or (lambda _: None), unit=" images")
         for i in range(0, n, batch_size):
             model.calibration_step(images[i : i + batch_size])
+            eta(i + batch_size)
     except BaseException:
         for m, state in zip(norms, saved, strict=True):
             m.load_state_dict(state)
@@ -201,10 +209,10 @@ def average_run(
         calibration_images(cfg, n_calibration, model.device) if has_norms and model.can_recalibrate else None
     )
     progress(f"averaging {len(steps)} checkpoints, steps {steps[0]} to {steps[-1]}")
-    average_weights(model, [found[s] for s in steps])
+    average_weights(model, [found[s] for s in steps], progress)
     if images is not None:
         model.seed(cfg.train.seed)
-        layers = recompute_norm_statistics(model, images, cfg.train.batch_size)
+        layers = recompute_norm_statistics(model, images, cfg.train.batch_size, progress)
         used = len(images) // cfg.train.batch_size * cfg.train.batch_size
         progress(f"batch-norm statistics of {layers} layers recomputed over {used} training images")
     elif has_norms:
