@@ -24,6 +24,7 @@ from infogan.api import load_run
 from infogan.config import load_config_file
 from infogan.experiments.compare import aggregate, run_row
 from infogan.experiments.sweep import agreement_matrix, categorical_assignments, medoid, selection_images
+from infogan.helpers import cpu_name
 from infogan.metrics.cluster_accuracy import categorical_predictions, cluster_accuracy
 from infogan.training.checkpoint import checkpoints_by_step
 
@@ -47,7 +48,8 @@ def accuracy_curve(run: Path, code: str = "c1") -> list[tuple[int, float]]:
     for step, folder in sorted(checkpoints_by_step(run / "checkpoints").items()):
         model = load_run(folder).model
         pred = categorical_predictions(model.infer_codes, held_out.images, code)
-        curve.append((step, cluster_accuracy(pred, held_out.labels, int(pred.max()) + 1).accuracy))
+        k = model.latent.code(code).k
+        curve.append((step, cluster_accuracy(pred, held_out.labels, k).accuracy))
     return curve
 
 
@@ -104,6 +106,7 @@ def main() -> None:
     summary: dict[str, Any] = {
         "benchmark": "mnist_seeds",
         "runs": len(rows),
+        "cpu": cpu_name(),
         "summary": aggregate(rows),
         "pick": {"run": rows[pick]["run"], "accuracy": accuracy[pick], "best": max(accuracy)},
         "targets": {

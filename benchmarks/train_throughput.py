@@ -18,24 +18,9 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from infogan.config import load_preset
 from infogan.data.base import ImageTensorDataset
+from infogan.helpers import cpu_name
 from infogan.models import build_model
 from infogan.training.loop import BatchSchedule, nonfinite_in_step
-
-
-def cpu_name() -> str:
-    """The CPU's model name and its vector extensions that matter for speed (Linux; 'unknown' elsewhere)."""
-    try:
-        info = open("/proc/cpuinfo").read()  # noqa: SIM115
-    except OSError:
-        return "unknown"
-    name = next(
-        (line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?"
-    )
-    flags = next(
-        (line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []
-    )
-    wanted = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
-    return f"{name} ({', '.join(f for f in wanted if f in flags) or 'no AVX2'})"
 
 
 def main() -> None:

@@ -68,3 +68,19 @@ class Eta:
             f"{self.what}: {done:,}/{self.total:,}{self.unit} ({format_duration(spent)} so far, "
             f"about {format_duration(left)} left)"
         )
+
+
+def cpu_name() -> str:
+    """The CPU's model name and its vector extensions that matter for speed (Linux; 'unknown' elsewhere)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "unknown"
+    name = next(
+        (line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?"
+    )
+    flags = next(
+        (line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []
+    )
+    wanted = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
+    return f"{name} ({', '.join(f for f in wanted if f in flags) or 'no AVX2'})"
