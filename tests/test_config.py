@@ -49,7 +49,7 @@ def test_overrides_parse_yaml_values():
         ("train.stepz=3", r"unknown key 'train.stepz' \(keys under train: steps, "),
         ("model.lambda_kat=1", "unknown key 'model.lambda_kat'"),
         ("nothing", "expected key.path=value"),
-        ("train.steps=-1", "train.steps: Input should be greater than or equal to 0"),
+        ("train.steps=-1", "train.steps: Input should be greater than or equal to 1"),
         ("train.steps=many", "train.steps: Input should be a valid integer"),
         ("model.adversarial=hinged", "model.adversarial: Input should be 'minimax', 'non-saturating', "),
         ("model.name=vae2", "unknown model 'vae2'"),
