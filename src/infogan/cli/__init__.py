@@ -42,6 +42,7 @@ from infogan.cli import (  # noqa: E402, F401
     compare,
     datasets,
     evaluate,
+    explore,
     mi_experiment,
     presets,
     reconstruct,

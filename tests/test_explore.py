@@ -1,0 +1,311 @@
+"""infogan explore: the HTTP API over a tiny trained run, bad input (4xx, never 5xx), the host check, generated
+requests, and the page in a real browser (Debian's chromium driven by Playwright)."""
+
+from __future__ import annotations
+
+import io
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi", reason="the explore extra is not installed: pip install -e '.[explore]'")
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from infogan.api import train
+from infogan.config import load_preset
+from infogan.explore.server import create_app
+from infogan.explore.session import load_sessions, same_dials
+
+from .conftest import TINY
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def quiet(_: str) -> None:
+    pass
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("explore")
+    made = []
+    for name, extra in (("a", []), ("b", ["train.seed=1"])):
+        train(
+            load_preset("digits", [*TINY, "eval.metrics=[codes,semantics]", *extra]),
+            folder / name,
+            progress=quiet,
+        )
+        made.append(folder / name)
+    return made
+
+
+@pytest.fixture(scope="module")
+def client(runs):
+    return TestClient(create_app(load_sessions(runs, "cpu"), ["testserver", "127.0.0.1"]))
+
+
+def png(response) -> Image.Image:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "image/png"
+    return Image.open(io.BytesIO(response.content))
+
+
+def test_the_runs_describe_their_dials_and_facts(client):
+    info = client.get("/api/runs").json()
+    assert info["side_by_side"] and info["note"] is None
+    run = info["runs"][0]
+    assert [(c["name"], c["kind"]) for c in run["codes"]] == [
+        ("c1", "categorical"),
+        ("c2", "uniform"),
+        ("c3", "uniform"),
+    ]
+    assert run["codes"][0]["k"] == 10 and run["codes"][1]["prior"] == [-1.0, 1.0]
+    assert "mi_lower_bound" in run["codes"][0] and "controls" in run["codes"][1]  # from eval.json
+    assert run["can_infer"] and run["image_shape"] == [1, 8, 8]
+
+
+def test_an_image_follows_the_dials(client):
+    base = png(client.post("/api/image", json={"seed": 3, "codes": {"c1": 2, "c2": -1.5}}))
+    assert base.size == (8, 8)
+    again = client.post("/api/image", json={"seed": 3, "codes": {"c1": 2, "c2": -1.5}}).content
+    moved = client.post("/api/image", json={"seed": 3, "codes": {"c1": 2, "c2": 1.5}}).content
+    other = client.post("/api/image", json={"seed": 4, "codes": {"c1": 2, "c2": -1.5}}).content
+    assert again == client.post("/api/image", json={"seed": 3, "codes": {"c1": 2, "c2": -1.5}}).content
+    assert moved != again and other != again
+    raw = client.post("/api/image", json={"seed": 3, "codes": {"c1": 2, "c2": -1.5}, "format": "raw"})
+    assert raw.headers["x-shape"] == "8,8" and len(raw.content) == 64
+    assert raw.content == base.tobytes()
+    assert png(client.post("/api/image", json={"seed": 3, "scale": 4})).size == (32, 32)
+
+
+def test_a_grid_and_a_gif_of_a_traversal(client):
+    grid = png(client.post("/api/grid", json={"code": "c2", "rows": 10, "columns": 5}))
+    assert grid.size == (2 + 5 * 10, 2 + 10 * 10)  # 8-pixel images, 2 pixels apart; rows follow c1
+    noise = png(client.post("/api/grid", json={"code": "c2", "rows_by": None, "rows": 3, "columns": 4}))
+    assert noise.size == (2 + 4 * 10, 2 + 3 * 10)
+    gif = client.post("/api/grid", json={"code": "c3", "columns": 6, "format": "gif"})
+    assert gif.status_code == 200 and gif.headers["content-type"] == "image/gif"
+    assert Image.open(io.BytesIO(gif.content)).n_frames == 6 + 4  # there and back
+
+
+def test_a_drawn_image_is_read_and_rendered(client):
+    drawing = Image.new("L", (280, 280), 0)
+    drawing.paste(255, (120, 40, 160, 240))  # a white bar on black, like MNIST
+    out = io.BytesIO()
+    drawing.save(out, format="PNG")
+    result = client.post(
+        "/api/infer", files={"file": ("d.png", out.getvalue(), "image/png")}, data={"seed": "5"}
+    )
+    assert result.status_code == 200, result.text
+    body = result.json()
+    probabilities = body["codes"]["c1"]["probabilities"]
+    assert len(probabilities) == 10 and abs(sum(probabilities) - 1) < 1e-3
+    assert body["values"]["c1"] == body["codes"]["c1"]["category"] == probabilities.index(max(probabilities))
+    assert body["rendering"].startswith("data:image/png;base64,") and "c2" in body["values"]
+
+
+@pytest.mark.parametrize(
+    ("path", "payload", "status", "reason"),
+    [
+        (
+            "/api/image",
+            {"codes": {"c2": float("inf")}},
+            422,
+            "codes: Value error, code c2 must be a finite number",
+        ),
+        ("/api/image", {"codes": {"c2": 11}}, 422, "within -10..10"),
+        ("/api/image", {"codes": {"c1": 10}}, 400, "code c1 is categorical with 10 values"),
+        ("/api/image", {"codes": {"c9": 0}}, 400, "unknown code 'c9'"),
+        ("/api/image", {"seed": -1}, 422, "seed: Input should be greater than or equal to 0"),
+        ("/api/image", {"run": 1, "seed": 2**40}, 422, "seed: Input should be less than or equal to"),
+        ("/api/image", {"path": "/etc/passwd"}, 422, "path: Extra inputs are not permitted"),
+        ("/api/grid", {"code": "c2", "rows": 33}, 422, "rows: Input should be less than or equal to 32"),
+        ("/api/grid", {"code": "c2", "low": 1, "high": -1}, 400, "the range must rise"),
+        ("/api/grid", {"code": "c2", "rows_by": "c3"}, 400, "rows cannot follow c3: it is a continuous code"),
+    ],
+)
+def test_bad_requests_are_a_4xx_with_one_line(client, path, payload, status, reason):
+    import json
+
+    response = client.post(
+        path, content=json.dumps(payload, allow_nan=True), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == status and reason in response.json()["detail"], response.text
+    assert "\n" not in response.json()["detail"]
+
+
+def test_uploads_that_are_not_images_or_too_large_are_refused(client):
+    assert (
+        client.post("/api/infer", files={"file": ("x.png", b"not an image", "image/png")}).status_code == 400
+    )
+    big = client.post("/api/infer", files={"file": ("x.png", b"0" * 2_000_001, "image/png")})
+    assert big.status_code == 413 and "larger than 2,000,000 bytes" in big.json()["detail"]
+    bomb = io.BytesIO()
+    Image.new("L", (5000, 4000)).save(bomb, format="PNG")  # 20 M pixels in a small file
+    response = client.post("/api/infer", files={"file": ("b.png", bomb.getvalue(), "image/png")})
+    assert response.status_code == 413 and "pixels" in response.json()["detail"]
+
+
+def test_a_foreign_host_header_is_refused(client):
+    assert client.get("/api/runs", headers={"host": "evil.example"}).status_code == 400
+    assert client.get("/api/runs", headers={"host": "127.0.0.1:8000"}).status_code == 200
+
+
+def test_runs_whose_latents_differ_get_a_note_instead_of_shared_dials(runs, tmp_path):
+    train(
+        load_preset("digits", [*TINY, "model.latent.codes=[cat:5]", "eval.metrics=[codes]"]),
+        tmp_path / "c",
+        progress=quiet,
+    )
+    a, c = load_sessions([runs[0], tmp_path / "c"], "cpu")
+    assert "the dials drive the first run only" in (same_dials(a, c) or "")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    path=st.sampled_from(["/api/image", "/api/grid"]),
+    body=st.dictionaries(
+        st.sampled_from(
+            [
+                "run",
+                "seed",
+                "codes",
+                "code",
+                "rows_by",
+                "rows",
+                "columns",
+                "low",
+                "high",
+                "format",
+                "scale",
+                "x",
+            ]
+        ),
+        st.one_of(
+            st.integers(min_value=-(2**64), max_value=2**64),
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.text(max_size=8),
+            st.none(),
+            st.dictionaries(
+                st.text(max_size=4),
+                st.floats(allow_nan=True) | st.integers() | st.text(max_size=3),
+                max_size=3,
+            ),
+            st.lists(st.integers(), max_size=3),
+        ),
+        max_size=6,
+    ),
+)
+def test_generated_requests_never_get_a_5xx(client, path, body):
+    import json
+
+    response = client.post(
+        path, content=json.dumps(body, allow_nan=True), headers={"content-type": "application/json"}
+    )
+    assert response.status_code < 500, (body, response.text)
+
+
+# --- the page in a real browser ------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def served(runs):
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(load_sessions(runs[:1], "cpu"), ["127.0.0.1", "localhost"]), log_level="warning"
+        )
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def changed(page, selector: str, attribute: str, old: str | None, timeout: float = 10.0) -> str:
+    """Wait until an attribute differs from `old` (polled from here: the page's content policy forbids the
+    evaluated strings of Playwright's wait_for_function)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = page.get_attribute(selector, attribute)
+        if value is not None and value != old:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"{selector} {attribute} did not change from {old}")
+
+
+@pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="chromium not found at /usr/bin/chromium; apt-get install chromium"
+)
+def test_the_page_moves_with_its_dials_and_reads_a_drawing(served):
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        page = browser.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(served)
+        page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+        first = page.get_attribute("#image-0", "src")
+        page.locator("input[type=range][data-code=c2]").fill("1.5")  # moves the slider, firing input events
+        moved = changed(page, "#image-0", "src", first)
+        page.click("button[data-code=c1][data-value='4']")
+        changed(page, "#image-0", "src", moved)
+        assert page.get_attribute("button[data-code=c1][data-value='4']", "class") == "on"
+        box = page.locator("#canvas").bounding_box()
+        assert box is not None
+        page.mouse.move(box["x"] + 140, box["y"] + 40)
+        page.mouse.down()
+        page.mouse.move(box["x"] + 140, box["y"] + 240, steps=12)
+        page.mouse.up()
+        page.click("#read")
+        page.wait_for_selector("#inferred .inferred-code[data-code=c1]", timeout=10_000)
+        assert page.inner_text("#inferred .inferred-code[data-code=c1]").startswith("c1 = ")
+        page.click("#grid-draw")
+        assert changed(page, "#grid-image", "src", None).startswith("blob:")
+        browser.close()
+    assert errors == []
+
+
+def test_explore_refuses_three_runs_and_says_how_to_get_the_extra(runs, monkeypatch):
+    from .conftest import invoke
+
+    assert (
+        "one run, or two to compare" in invoke("explore", *map(str, [*runs, runs[0]]), "--no-browser").stderr
+    )
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_uvicorn(name, *args, **kwargs):
+        if name == "uvicorn":
+            raise ImportError("No module named 'uvicorn'", name="uvicorn")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_uvicorn)
+    result = invoke("explore", str(runs[0]), "--no-browser")
+    assert result.returncode == 2 and 'pip install -e ".[explore]"' in result.stderr
