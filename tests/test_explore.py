@@ -309,3 +309,46 @@ def test_explore_refuses_three_runs_and_says_how_to_get_the_extra(runs, monkeypa
     monkeypatch.setattr(builtins, "__import__", no_uvicorn)
     result = invoke("explore", str(runs[0]), "--no-browser")
     assert result.returncode == 2 and 'pip install -e ".[explore]"' in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("preset", "overrides", "dials"),
+    [
+        (
+            "gan",
+            ["data.name=digits", "model.latent.noise=4", "model.g_hidden=[16]", "model.d_hidden=[16]"],
+            [],
+        ),
+        (
+            "cgan",
+            ["data.name=mnist-sample", "model.noise=4", "model.backbone=dcgan", "model.width=4"],
+            [("c1", "categorical")],
+        ),
+        (
+            "vae",
+            ["data.name=digits", "model.latent_dim=12", "model.hidden=[16]"],
+            [(f"c{i}", "normal") for i in range(1, 11)],
+        ),
+    ],
+)
+def test_every_model_of_the_family_gets_its_dials(tmp_path, preset, overrides, dials):
+    from infogan.explore.server import warm_up
+
+    sets = [*overrides, "data.fallback=null", "data.download=false", "train.steps=2", "train.batch_size=8"]
+    sets += ["eval.metrics=[codes]", "eval.mi_samples=16", "eval.fid_samples=16", "eval.semantics_draws=4"]
+    train(load_preset(preset, sets), tmp_path / preset, progress=quiet)
+    sessions = load_sessions([tmp_path / preset], "cpu")
+    warm_up(sessions)
+    client = TestClient(create_app(sessions, ["testserver"]))
+    run = client.get("/api/runs").json()["runs"][0]
+    assert [(c["name"], c["kind"]) for c in run["codes"]] == dials
+    if preset == "cgan":
+        assert run["codes"][0]["role"] == "label"
+    if preset == "vae":
+        assert run["hidden_codes"] == 2 and run["can_infer"]
+    codes = {dials[0][0]: 1} if dials else {}
+    assert client.post("/api/image", json={"seed": 2, "codes": codes}).status_code == 200
+    drawing = io.BytesIO()
+    Image.new("L", (28, 28), 0).save(drawing, format="PNG")
+    read = client.post("/api/infer", files={"file": ("d.png", drawing.getvalue(), "image/png")})
+    assert read.status_code == (200 if preset == "vae" else 400), read.text

@@ -73,6 +73,9 @@ def explore(
     from infogan.explore.session import load_sessions
 
     sessions = load_sessions(list(runs), device)
+    from infogan.explore.server import warm_up
+
+    warm_up(sessions)
     sock = bind(host, port)
     bound_port = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host

@@ -76,6 +76,19 @@ class GridRequest(Dials):
     scale: int = Field(1, ge=1, le=8)
 
 
+def warm_up(sessions: list[Session]) -> None:
+    """One image and one small grid per run, so that the first request a user makes does not also pay for
+    imports (torchvision's grid) and first-call allocations (about 3 s on a 2-core CPU)."""
+    for s in sessions:
+        _png(s.image(0, {}))
+        first = s.model.latent.codes[0].name if s.model.latent.codes else None
+        if first is not None:
+            images, columns = s.grid(
+                first, seed=0, codes={}, columns=2, rows=2, value_range=(-1, 1), rows_by=None
+            )
+            _png_grid(images, columns, 1)
+
+
 def create_app(sessions: list[Session], allowed_hosts: list[str]) -> FastAPI:
     """The app serving `sessions` (one run, or two driven by the same dials); requests whose Host header is not
     one of `allowed_hosts` are refused (DNS rebinding)."""

@@ -29,7 +29,6 @@ async function post(path, body) {
 
 function measured(code) {
   const parts = [];
-  if (code.controls) parts.push(`${code.controls} (rho ${Number(code.rho).toFixed(2)})`);
   if (typeof code.mi_lower_bound === "number") {
     const ceiling = code.kind === "categorical" ? ` of H(c) ${code.entropy.toFixed(2)}` : "";
     parts.push(`L_I ${code.mi_lower_bound.toFixed(3)}${ceiling}`);
