@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from infogan.errors import InfoganError
 
 if TYPE_CHECKING:
-    from infogan.api import Run, average, load_run, train
+    from infogan.api import Run, average, load, load_run, train
     from infogan.config import RunConfig, load_preset, preset_names
     from infogan.latent import LatentSpec
 
@@ -26,6 +26,7 @@ __all__ = [
     "Run",
     "RunConfig",
     "average",
+    "load",
     "load_preset",
     "load_run",
     "preset_names",
@@ -38,6 +39,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "Run": "infogan.api",
     "average": "infogan.api",
+    "load": "infogan.api",
     "load_run": "infogan.api",
     "train": "infogan.api",
     "RunConfig": "infogan.config",

@@ -15,6 +15,7 @@ from infogan import data as datasets
 from infogan.config import RunConfig, load_config_file
 from infogan.errors import CheckpointError, ConfigError
 from infogan.helpers import ProgressFn, progress_to_stderr, write_text_atomic
+from infogan.latent import Latent
 from infogan.models import GenerativeModel
 from infogan.training.checkpoint import load_checkpoint, read_manifest
 from infogan.training.run_dir import RunDir, check_run_dir, intact_alternative, locate, resume_point
@@ -49,6 +50,45 @@ class Run:
         """n images (n, C, H, W) in [-1, 1], repeatable for a seed, with the named codes fixed if given."""
         generator = torch.Generator(self.model.device).manual_seed(seed)
         return self.model.sample(n, codes=codes, generator=generator)
+
+    def generate(
+        self,
+        codes: Mapping[str, float] | None = None,
+        *,
+        noise: Tensor | None = None,
+        n: int = 1,
+        seed: int = 0,
+    ) -> Tensor:
+        """Images (n, C, H, W) in [-1, 1] for the given codes, each other input drawn from `seed`; `noise` (n, noise
+        size), if given, is the incompressible noise z itself (n is then its first dimension)."""
+        if noise is not None:
+            n = noise.shape[0]
+        generator = torch.Generator(self.model.device).manual_seed(seed)
+        latent = self.model.latent.sample(n, generator=generator, device=self.model.device)
+        if noise is not None:
+            if tuple(noise.shape) != tuple(latent.z.shape):
+                raise ConfigError(
+                    f"noise must have shape (n, {self.model.latent.noise}), got {tuple(noise.shape)}"
+                )
+            latent = Latent(noise.to(latent.z), latent.c_cat, latent.c_cont)
+        if codes:
+            latent = self.model.latent.with_codes(latent, codes)
+        return self.model.generate(latent)
+
+    def encode(self, images: Tensor) -> dict[str, Tensor]:
+        """What the model reads off images (B, C, H, W) in [-1, 1]: for InfoGAN, each categorical code's
+        probabilities (B, K) and each continuous code's mean (B,); for a VAE, each latent's mean (B,)."""
+        x = images.to(self.model.device)
+        infer = getattr(self.model, "infer_codes", None)
+        if infer is not None:
+            return {
+                name: post["logits"].softmax(dim=1) if "logits" in post else post["mean"]
+                for name, post in infer(x).items()
+            }
+        means = self.model.represent(x)
+        if means is None:
+            raise ConfigError(f"a {self.config.model.name} has no Q network or encoder to read images with")
+        return {code.name: means[:, i] for i, code in enumerate(self.model.latent.codes)}
 
     def traverse(
         self,
@@ -110,6 +150,11 @@ class Run:
             "split": self.config.eval.split,
             **result,
         }
+
+
+def load(path: str | Path, *, device: str = "cpu") -> Run:
+    """`load_run`: a run (or a checkpoint in one), ready to `generate`, `encode`, `sample` and `traverse`."""
+    return load_run(path, device=device)
 
 
 def load_run(path: str | Path, *, device: str = "cpu") -> Run:

@@ -43,6 +43,7 @@ from infogan.cli import (  # noqa: E402, F401
     datasets,
     evaluate,
     explore,
+    export,
     mi_experiment,
     presets,
     reconstruct,
