@@ -14,6 +14,7 @@ import argparse
 import itertools
 import json
 import statistics
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +86,14 @@ def main() -> None:
     parser.add_argument("paths", nargs="+", type=Path)
     parser.add_argument("--target", type=float, default=0.95)
     args = parser.parse_args()
-    runs = run_dirs(args.paths)
+    runs = []
+    for run in run_dirs(args.paths):
+        if (run / "eval.json").is_file():
+            runs.append(run)
+        else:
+            print(f"skipped {run}: no eval.json (unfinished, or trained with --no-eval)", file=sys.stderr)
+    if not runs:
+        raise SystemExit("no evaluated runs")
     rows: list[dict[str, Any]] = []
     for run in runs:
         row: dict[str, Any] = {"benchmark": "mnist_seeds", **run_row(run), "run": str(run)}
