@@ -1,0 +1,61 @@
+"""Mixed precision: `train.precision` bf16 trains and resumes on CPU, fp16 is refused off CUDA, and the loss
+scaler's path through `GenerativeModel.update` takes the same step as the unscaled one."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from infogan.api import load_run, train
+from infogan.config import apply_overrides
+from infogan.errors import ConfigError
+from infogan.training.precision import Precision
+
+from .test_models import batch, tiny_model
+
+
+def quiet(_: str) -> None:
+    pass
+
+
+def test_fp16_is_refused_off_cuda_with_one_line():
+    with pytest.raises(ConfigError, match="fp16 needs a CUDA device"):
+        Precision("fp16", torch.device("cpu"))
+
+
+def test_bf16_autocasts_the_forward_passes_and_fp32_does_not():
+    x = torch.randn(4, 8)
+    w = torch.randn(8, 3)
+    with Precision("bf16", torch.device("cpu")).autocast():
+        assert (x @ w).dtype == torch.bfloat16
+    with Precision("fp32", torch.device("cpu")).autocast():
+        assert (x @ w).dtype == torch.float32
+
+
+def test_a_bf16_run_trains_checkpoints_and_resumes_exactly(tiny_config, tmp_path):
+    cfg = apply_overrides(tiny_config, ["train.precision=bf16", "train.threads=1", "eval.metrics=[codes]"])
+    whole = train(cfg, tmp_path / "whole", progress=quiet)
+    assert whole.config.train.precision == "bf16"
+    assert all(torch.isfinite(p).all() for p in whole.model.parameters())
+    fp32 = train(apply_overrides(cfg, ["train.precision=fp32"]), tmp_path / "fp32", progress=quiet)
+    a, b = whole.model.state_dict(), fp32.model.state_dict()
+    assert any(not torch.equal(a[k], b[k]) for k in a)  # bf16 really changed the arithmetic
+
+    cut = apply_overrides(cfg, ["train.steps=3"])
+    train(cut, tmp_path / "cut", progress=quiet)
+    resumed = train(cfg, tmp_path / "cut", resume=True, progress=quiet)
+    c = resumed.model.state_dict()
+    assert all(torch.equal(a[k], c[k]) for k in a)
+    assert load_run(tmp_path / "cut").config.train.precision == "bf16"
+
+
+def test_loss_scaling_takes_the_unscaled_step():
+    # A scale that is a power of two is undone exactly, so the scaled update equals the plain one.
+    plain, scaled = tiny_model("infogan"), tiny_model("infogan")
+    scaled.grad_scaler = torch.amp.GradScaler("cpu", init_scale=2.0**10)
+    x = batch(seed=1)
+    for model in (plain, scaled):
+        model.train_step(x, 0)
+    assert scaled.grad_scaler.get_scale() == 2.0**10  # no overflow, so no step was skipped
+    a, b = plain.state_dict(), scaled.state_dict()
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
