@@ -18,6 +18,7 @@ from infogan.helpers import ProgressFn, progress_to_stderr, write_text_atomic
 from infogan.latent import Latent
 from infogan.models import GenerativeModel
 from infogan.training.checkpoint import load_checkpoint, read_manifest
+from infogan.training.distributed import init_world
 from infogan.training.run_dir import RunDir, check_run_dir, intact_alternative, locate, resume_point
 from infogan.training.setup import build_for_run, check_buildable, prepare_trainer, resolve_device
 
@@ -238,6 +239,10 @@ def train(
         The run, with the model as training left it (possibly stopped early by `should_stop`).
     """
     run = RunDir(Path(run_dir))
+    world = init_world(resolve_device(cfg.train.device))  # a torchrun launch: training/distributed.py
+    if not world.is_main:
+        progress = _quiet
+    cfg = cfg.model_copy(update={"train": cfg.train.model_copy(update={"world_size": world.size})})
     check_run_dir(run, resume)  # before any long work: a mistake here costs seconds, not a data scan
     check_buildable(cfg)
     if cfg.data.channels is None or not resume:  # a new run: pick the dataset (or its fallback) and its shape
@@ -245,9 +250,12 @@ def train(
         cfg = cfg.model_copy(update={"data": data_cfg})
         progress(note)
     checkpoint = resume_point(run, cfg, progress) if resume else None
+    world.barrier()  # every rank has checked the run directory before rank 0 writes to it
     from infogan.viz.grids import SampleGrids
 
-    trainer = prepare_trainer(cfg, run, progress=progress, should_stop=should_stop, callbacks=[SampleGrids()])
+    trainer = prepare_trainer(
+        cfg, run, progress=progress, should_stop=should_stop, callbacks=[SampleGrids()], world=world
+    )
     try:
         step = trainer.fit(checkpoint)
     except CheckpointError as exc:
@@ -255,10 +263,14 @@ def train(
             raise
         raise intact_alternative(run, checkpoint, trainer.model, exc) from exc
     result = Run(run, cfg, trainer.model, step)
-    if step == cfg.train.steps:
+    if step == cfg.train.steps and world.is_main:
         trainer.model.eval()
         _finish(result, progress)
     return result
+
+
+def _quiet(line: str) -> None:
+    """The progress printer of ranks other than 0 in a data-parallel run: rank 0 speaks for all."""
 
 
 def _finish(run: Run, progress: ProgressFn) -> None:

@@ -41,6 +41,13 @@ class TrainConfig(StrictModel):
     seed: int = 0
     device: str = "cpu"
     threads: int | None = Field(None, gt=0)
+    # Arithmetic of the training step's forward passes (training/precision.py); fp16 needs CUDA.
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    # Ranks of a data-parallel run, recorded from torchrun's environment (training/distributed.py), not set by
+    # hand: batch_size is per rank, the global batch is world_size x batch_size.
+    world_size: int = Field(1, ge=1)
+    # Batch norm over the global batch (PyTorch's SyncBatchNorm, CUDA only) instead of each rank's share.
+    sync_bn: bool = False
     log_every: int = Field(50, gt=0)
     sample_every: int = Field(500, gt=0)
     checkpoint_every: int = Field(1000, gt=0)
@@ -55,9 +62,10 @@ class TrainConfig(StrictModel):
     evaluate: bool = True
 
 
-# Keys a resumed run may change: the budget and bookkeeping, where the work runs, and where the data is found. None
-# changes what an update computes, but threads and device change how floating-point sums round, so a run continued
-# on other threads or another device is no longer bit for bit the uninterrupted one (docs/reliability.md).
+# Keys a resumed run may change: the budget and bookkeeping, where the work runs, and where the data is found. Threads
+# and device change only how floating-point sums round, so a run continued on other threads or another device is no
+# longer bit for bit the uninterrupted one (docs/reliability.md); the world size (torchrun's process count) changes
+# the global batch, which the trainer says when it resumes.
 RESUMABLE_KEYS = frozenset(
     {
         *(
@@ -74,6 +82,7 @@ RESUMABLE_KEYS = frozenset(
                 "evaluate",
                 "threads",
                 "device",
+                "world_size",
             )
         ),
         "data.root",

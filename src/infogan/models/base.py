@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import ClassVar, Literal
 
 import torch
@@ -138,6 +138,11 @@ class GenerativeModel(nn.Module, ABC):
         self.image_shape = image_shape
         self.rng = torch.Generator()
         self._optimizers: dict[str, torch.optim.Optimizer] | None = None
+        # Set by the trainer for fp16 training (training/precision.py): scales each loss before its backward pass.
+        self.grad_scaler: torch.amp.GradScaler | None = None
+        # Set by the trainer of a data-parallel run (training/distributed.py): averages the gradients of an
+        # optimiser's parameters over the ranks before it steps.
+        self.sync_gradients: Callable[[torch.optim.Optimizer], None] | None = None
 
     @property
     def device(self) -> torch.device:
@@ -157,6 +162,22 @@ class GenerativeModel(nn.Module, ABC):
     @abstractmethod
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         """Build the model's optimisers, by name (the names are used in checkpoints)."""
+
+    def update(self, opt: torch.optim.Optimizer, loss: Tensor) -> None:
+        """One optimiser step on `loss`: clear its gradients, backpropagate, step. Every model's updates go
+        through here, so fp16's loss scaling and a data-parallel run's gradient averaging apply to all of them."""
+        opt.zero_grad(set_to_none=True)
+        scaler = self.grad_scaler
+        device = self.device.type
+        # Autocast covers the forward passes only; backward runs each op in the type its forward used.
+        with torch.autocast(device, enabled=False) if torch.is_autocast_enabled(device) else nullcontext():
+            (loss if scaler is None else scaler.scale(loss)).backward()
+        if self.sync_gradients is not None:
+            self.sync_gradients(opt)
+        if scaler is None:
+            opt.step()
+        else:
+            scaler.step(opt)  # skipped when the scaled gradients overflowed
 
     @abstractmethod
     def train_step(self, batch: Batch, step: int) -> dict[str, Tensor]:

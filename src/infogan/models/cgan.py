@@ -161,16 +161,12 @@ class CGAN(AdversarialModel):
         d_real = self.D(self._augment(x_real), self.one_hot(y_real))
         d_fake = self.D(self._augment(x_fake.detach()), y_fake)
         d_loss = self.d_loss_fn(d_real, d_fake)
-        opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        opt_d.step()
+        self.update(opt_d, d_loss)
 
         # G step against the updated D; D is frozen so only G's parameters receive gradients.
         with frozen(self.D):
             g_loss = self.g_loss_fn(self.D(self._augment(x_fake), y_fake))
-            opt_g.zero_grad(set_to_none=True)
-            g_loss.backward()
-            opt_g.step()
+            self.update(opt_g, g_loss)
 
         logs = {
             "d_loss": d_loss,

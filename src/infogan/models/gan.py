@@ -120,16 +120,12 @@ class GAN(AdversarialModel):
             # D step: ascend V(D, G). Real and fake go through D separately so batch norm never mixes them.
             d_real, d_fake = self.D(self._augment(x_real)), self.D(self._augment(x_fake.detach()))
             d_loss = self.d_loss_fn(d_real, d_fake)
-            opt_d.zero_grad(set_to_none=True)
-            d_loss.backward()
-            opt_d.step()
+            self.update(opt_d, d_loss)
 
         # G step against the updated D; D is frozen so only G's parameters receive gradients.
         with frozen(self.trunk, self.d_head):
             g_loss = self.g_loss_fn(self.D(self._augment(x_fake)))
-            opt_g.zero_grad(set_to_none=True)
-            g_loss.backward()
-            opt_g.step()
+            self.update(opt_g, g_loss)
 
         # d_real / d_fake: D's mean confidence that real and fake images are real, in the last D step.
         logs = {

@@ -172,9 +172,7 @@ class InfoGAN(AdversarialModel):
                 )
             else:
                 g_loss_total = g_loss
-            opt_g.zero_grad(set_to_none=True)
-            g_loss_total.backward()
-            opt_g.step()
+            self.update(opt_g, g_loss_total)
 
         logs = {"d_loss": logs.pop("d_loss"), "g_loss": g_loss, **logs}
         for code in self.latent.codes:
@@ -204,9 +202,7 @@ class InfoGAN(AdversarialModel):
             agreement = self._real_agreement(x_real, h_real)
             logs.update({f"mi_real_{name}": mi for name, mi in agreement.items()})
             q_loss = q_loss - self.cfg.consistency.weight * torch.stack(list(agreement.values())).sum()
-        opt_d.zero_grad(set_to_none=True)
-        (d_loss + q_loss).backward()
-        opt_d.step()
+        self.update(opt_d, d_loss + q_loss)
         if self.cfg.lipschitz == "clip":
             clip_weights([*self.trunk.parameters(), *self.d_head.parameters()], self.cfg.clip)
         if self.cfg.adversarial == "wasserstein":

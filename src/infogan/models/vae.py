@@ -98,9 +98,7 @@ class VAE(GenerativeModel):
         opt = self.optimizers["vae"]
         reconstruction, kl = (t.mean() for t in self._elbo_terms(x_real, self.rng))
         loss = reconstruction + self.cfg.beta * kl
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        self.update(opt, loss)
         # The ELBO is reported with beta = 1 whatever beta trains with, so runs with different betas compare.
         logs = {"loss": loss, "elbo": -(reconstruction + kl), "reconstruction": reconstruction, "kl": kl}
         return {k: v.detach() for k, v in logs.items()}

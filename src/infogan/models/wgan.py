@@ -145,9 +145,7 @@ class WGAN(AdversarialModel):
                 gp = gradient_penalty(self.critic, x_real, x_fake, generator=self.rng)
                 d_loss = adv_loss + self.cfg.gp_lambda * gp
                 logs["gp"] = gp
-            opt_d.zero_grad(set_to_none=True)
-            d_loss.backward()
-            opt_d.step()
+            self.update(opt_d, d_loss)
             if self.cfg.lipschitz == "clip":
                 clip_weights(self.critic_parameters(), self.cfg.clip)
         # The estimate of W(P_r, P_g) (up to the Lipschitz constant) from the last critic step: the curve the
@@ -158,9 +156,7 @@ class WGAN(AdversarialModel):
         # G step on a fresh z; the critic is frozen, so only G's parameters receive gradients.
         with frozen(self.trunk, self.d_head):
             g_loss = self.g_loss_fn(self.critic(self._augment(self.G(self._noise(n)))))
-            opt_g.zero_grad(set_to_none=True)
-            g_loss.backward()
-            opt_g.step()
+            self.update(opt_g, g_loss)
         logs["g_loss"] = g_loss
         return {key: value.detach() for key, value in logs.items()}
 

@@ -22,7 +22,17 @@ from infogan.errors import ConfigError, InfoganError
 from infogan.helpers import ProgressFn
 from infogan.models import GenerativeModel
 from infogan.training.checkpoint import load_checkpoint, prune_checkpoints, save_checkpoint
+from infogan.training.distributed import (
+    StepFlags,
+    World,
+    all_equal,
+    broadcast_module,
+    gather_generator_states,
+    gradient_averager,
+    rank_seed,
+)
 from infogan.training.logging import MetricsLog, progress_line
+from infogan.training.precision import Precision
 from infogan.training.run_dir import RunDir
 
 
@@ -33,17 +43,23 @@ class TrainingDivergedError(InfoganError):
 class BatchSchedule:
     """Which images form the batch of each step: a fresh permutation per epoch, derived from (seed, epoch).
 
-    The order depends only on the step number, so a resumed run sees exactly the batches it would have seen.
+    The order depends only on the step number, so a resumed run sees exactly the batches it would have seen. In a
+    data-parallel run the global batch of a step is `world` x `batch_size` images and rank r takes the r-th share,
+    so N ranks together see exactly the batches one process with batch N x `batch_size` would.
     """
 
-    def __init__(self, n: int, batch_size: int, seed: int, device: torch.device) -> None:
-        if n < batch_size:
+    def __init__(
+        self, n: int, batch_size: int, seed: int, device: torch.device, *, rank: int = 0, world: int = 1
+    ) -> None:
+        if n < batch_size * world:
+            size = f"global batch size {batch_size * world} ({world} ranks x {batch_size})" if world > 1 else ""
             raise ConfigError(
-                f"the dataset has {n} training images, fewer than the batch size {batch_size}; "
+                f"the dataset has {n} training images, fewer than the {size or f'batch size {batch_size}'}; "
                 "lower train.batch_size"
             )
         self.n, self.batch_size, self.seed, self.device = n, batch_size, seed, device
-        self.per_epoch = n // batch_size  # the last partial batch of each epoch is dropped
+        self.offset, self.global_batch = rank * batch_size, batch_size * world
+        self.per_epoch = n // self.global_batch  # the last partial batch of each epoch is dropped
         self._epoch = -1
         self._perm = torch.empty(0, dtype=torch.long)
 
@@ -53,18 +69,23 @@ class BatchSchedule:
             g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
             self._perm = torch.randperm(self.n, generator=g).to(self.device)
             self._epoch = epoch
-        return self._perm[i * self.batch_size : (i + 1) * self.batch_size]
+        start = i * self.global_batch + self.offset
+        return self._perm[start : start + self.batch_size]
 
 
-def nonfinite_in_step(model: GenerativeModel, out: dict[str, Tensor]) -> str | None:
-    """What went non-finite in the step that produced `out`: its losses, then the gradients it left behind.
+def nonfinite_in_step(
+    model: GenerativeModel, out: dict[str, Tensor], *, gradients: bool = True
+) -> str | None:
+    """What went non-finite in the step that produced `out`: its losses, then (with `gradients`) the gradients it
+    left behind.
 
     One host sync per step. Gradients are those of each optimiser's last backward pass (every model clears them
     before its backward, not after), so a NaN gradient is caught in the step that made it, before it can spread
-    through the next update.
+    through the next update. Under fp16 the gradient scaler handles overflowing gradients itself (it skips that
+    optimiser step and lowers the scale), so only the losses are checked.
     """
     values = torch.stack([v.detach().float().reshape(()) for v in out.values()])
-    params = [(n, p) for n, p in model.named_parameters() if p.grad is not None]
+    params = [(n, p) for n, p in model.named_parameters() if p.grad is not None and gradients]
     norms = list(torch._foreach_norm([p.grad for _, p in params])) if params else []  # type: ignore[misc]
     if bool(torch.isfinite(torch.cat([values, torch.stack(norms)]) if norms else values).all()):
         return None
@@ -124,6 +145,8 @@ class Trainer:
         progress: receives one line per log step.
         should_stop: polled after every step; when it returns True the loop checkpoints and returns early.
         callbacks: called on the loop's events, in order.
+        world: this process's rank among the ranks of a data-parallel run (training/distributed.py); only rank 0
+            writes logs and checkpoints and runs the callbacks, every rank takes part in the per-step agreement.
     """
 
     def __init__(
@@ -136,9 +159,18 @@ class Trainer:
         progress: ProgressFn = print,
         should_stop: Callable[[], bool] = lambda: False,
         callbacks: Sequence[Callback] = (),
+        world: World = World(),
     ) -> None:
-        self.model, self.data, self.cfg, self.run = model, data, cfg, run
-        self.progress, self.should_stop, self.callbacks = progress, should_stop, list(callbacks)
+        self.model, self.data, self.cfg, self.run, self.world = model, data, cfg, run, world
+        self.progress, self.should_stop = progress, should_stop
+        self.callbacks = list(callbacks) if world.is_main else []
+        if world.distributed:
+            if cfg.on_nonfinite == "rollback":
+                raise ConfigError(
+                    "train.on_nonfinite rollback is not supported in a data-parallel run; use stop and --resume"
+                )
+            model.sync_gradients = gradient_averager(world)
+        self.flags = StepFlags(world, model.device)
         # Categorical codes' L_I, and their agreement on real images under the consistency term, are bounded by H(c).
         self.ceilings = {
             f"{prefix}{c.name}": c.entropy
@@ -147,43 +179,91 @@ class Trainer:
             for prefix in ("mi_", "mi_real_")
         }
         self.images_per_step = cfg.batch_size * model.real_batches_per_step
-        self.schedule = BatchSchedule(len(data), self.images_per_step, cfg.seed, model.device)
+        self.precision = Precision(cfg.precision, model.device)
+        model.grad_scaler = self.precision.scaler
+        self.schedule = BatchSchedule(
+            len(data), self.images_per_step, cfg.seed, model.device, rank=world.rank, world=world.size
+        )
 
     def fit(self, resume_from: Path | None = None) -> int:
         """Train from scratch or from a checkpoint; return the number of completed steps."""
         model, cfg = self.model, self.cfg
         step, self.state = load_checkpoint(resume_from, model) if resume_from else (0, {})
+        self.precision.load_state_dict(self.state.get("precision", {}))
+        if resume_from is not None:
+            self._note_world_change()
+        if self.world.distributed:
+            self._start_ranks(step, resume_from is not None)
         # The rollback target before the first checkpoint: the initial weights and (empty) optimiser state, copied
         # only when the policy can roll back.
         self.initial = _snapshot(model) if cfg.on_nonfinite == "rollback" and not resume_from else None
-        self.log = MetricsLog(self.run.path, resume_step=step if resume_from else None)
+        self.log = (
+            MetricsLog(self.run.path, resume_step=step if resume_from else None)
+            if self.world.is_main
+            else None
+        )
         self._start_window(step)
         for callback in self.callbacks:
             callback.on_fit_start(self, step)
         model.train()
         try:
             while step < cfg.steps:
-                out = model.train_step(self.data.batch(self.schedule.indices(step)), step)
-                problem = nonfinite_in_step(model, out)
-                if problem is not None:
-                    step = self._roll_back(f"{problem} became non-finite at step {step + 1}")
+                with self.precision.autocast():
+                    out = model.train_step(self.data.batch(self.schedule.indices(step)), step)
+                if self.precision.scaler is not None:
+                    self.precision.scaler.update()
+                problem = nonfinite_in_step(model, out, gradients=self.precision.scaler is None)
+                ranks, stop = self.flags.agree(problem is not None, self.should_stop())
+                if ranks:
+                    step = self._roll_back(self._where(problem, ranks, step + 1))
                     continue
-                self._accumulate(out)
                 step += 1
                 final = step == cfg.steps
-                if step % cfg.log_every == 0 or final:
-                    self._write_log(step)
+                if self.log is not None:
+                    self._accumulate(out)
+                    if step % cfg.log_every == 0 or final:
+                        self._write_log(step)
                 for callback in self.callbacks:
                     callback.on_step_end(step, final)
-                stop = self.should_stop()
                 if step % cfg.checkpoint_every == 0 or final or stop:
                     self._checkpoint(step)
                 if stop:
                     self.progress(f"stopped at step {step}; resume with --resume")
                     break
         finally:
-            self.log.close()
+            if self.log is not None:
+                self.log.close()
         return step
+
+    def _where(self, problem: str | None, ranks: list[int], step: int) -> str:
+        """What went non-finite at `step`, and on which rank(s) of a data-parallel run."""
+        if not self.world.distributed:
+            return f"{problem} became non-finite at step {step}"
+        if problem is not None:
+            return f"rank {self.world.rank}: {problem} became non-finite at step {step}"
+        return f"rank {', '.join(map(str, ranks))}: a loss or gradient became non-finite at step {step}"
+
+    def _note_world_change(self) -> None:
+        """Say so when a run continues on another number of ranks than wrote its checkpoint."""
+        before = len(self.state.get("rank_rngs", [None]))
+        if before != self.world.size and self.world.is_main:
+            self.progress(
+                f"note: the checkpoint was written by {before} rank(s) and training continues on "
+                f"{self.world.size}: the global batch is now {self.world.size} x {self.cfg.batch_size} images"
+                + (", and ranks other than 0 draw new latents" if self.world.distributed else "")
+            )
+
+    def _start_ranks(self, step: int, resumed: bool) -> None:
+        """Every rank starts from rank 0's weights and optimiser states, and with its own training generator:
+        restored from the checkpoint when it was written by as many ranks, else seeded from the seed and rank."""
+        world, model = self.world, self.model
+        broadcast_module(model)
+        saved = self.state.get("rank_rngs")
+        if resumed and saved is not None and len(saved) == world.size:
+            model.rng.set_state(saved[world.rank].cpu())
+            return
+        if world.rank > 0:
+            model.seed(rank_seed(self.cfg.seed, world.rank) + step)
 
     def _start_window(self, step: int) -> None:
         """Start timing at `step`: the ETA counts from here, images/s from the last log step."""
@@ -206,10 +286,12 @@ class Trainer:
         cfg, sums, count = self.cfg, self.state.get("sums", {}), self.state.get("count", 0)
         values = {k: float(v) / count for k, v in sums.items()}
         now = time.perf_counter()
-        ips = (step - self.window_step) * self.images_per_step / max(now - self.window_start, 1e-9)
+        images = (step - self.window_step) * self.images_per_step * self.world.size  # every rank's
+        ips = images / max(now - self.window_start, 1e-9)
         eta = (cfg.steps - step) * (now - self.started) / max(step - self.start, 1)
         extra = {k: v for callback in self.callbacks for k, v in callback.log_values(step).items()}
         elapsed = self.state.get("elapsed_s", 0.0) + now - self.started
+        assert self.log is not None  # rank 0 only
         self.log.write(step, {**values, **extra, "images_per_s": ips, "elapsed_s": elapsed})
         self.progress(progress_line(step, cfg.steps, values, ips, eta, self.ceilings))
         for callback in self.callbacks:
@@ -218,11 +300,24 @@ class Trainer:
         self.window_start, self.window_step = now, step
 
     def _checkpoint(self, step: int) -> None:
+        """Write a checkpoint (rank 0), with every rank's generator state in a data-parallel run; a collective
+        there, which also checks that the ranks still hold the same weights."""
+        if self.world.distributed:
+            rngs = gather_generator_states(self.model.rng, self.world)
+            total = torch.stack([p.detach().double().sum() for p in self.model.parameters()]).sum().reshape(1)
+            if not all_equal(total, self.world):
+                raise InfoganError(
+                    f"the ranks' weights differ at step {step}: data-parallel training went wrong"
+                )
+            if not self.world.is_main:
+                return
         state = {
             "sums": self.state.get("sums", {}),
             "count": self.state.get("count", 0),
             "elapsed_s": self._elapsed(),
             "retries": self.state.get("retries", 0),
+            "precision": self.precision.state_dict(),
+            **({"rank_rngs": rngs} if self.world.distributed else {}),
         }
         save_checkpoint(self.model, step, self.run.checkpoints, state)
         prune_checkpoints(self.run.checkpoints, self.cfg.keep_last)
@@ -246,7 +341,8 @@ class Trainer:
         elapsed = state.get("elapsed_s", self.state.get("elapsed_s", 0.0))
         self.state = {"sums": state.get("sums", {}), "count": state.get("count", 0), "elapsed_s": elapsed}
         self.state["retries"] = retries
-        self.log.close()
+        if self.log is not None:
+            self.log.close()
         self.log = MetricsLog(self.run.path, resume_step=step)
         self.progress(
             f"{where}; rolled back to step {step} and retrying with training seed "

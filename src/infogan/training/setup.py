@@ -13,6 +13,7 @@ from infogan.errors import ConfigError
 from infogan.helpers import ProgressFn, write_text_atomic
 from infogan.models import GenerativeModel, build_model
 from infogan.training.collapse import CollapseCheck
+from infogan.training.distributed import World, rank_device, rank_seed
 from infogan.training.loop import Callback, Trainer
 from infogan.training.run_dir import RunDir
 
@@ -66,19 +67,27 @@ def prepare_trainer(
     progress: ProgressFn,
     should_stop: Callable[[], bool],
     callbacks: Sequence[Callback] = (),
+    world: World = World(),
 ) -> Trainer:
     """Seed, build the model on its device, read the training split, and only then, with all of that known to
-    work, write the run directory's config.yaml; return the trainer for `Trainer.fit`, with the collapse detector
-    (when `cfg.train.collapse_check`) and then `callbacks`."""
-    device = resolve_device(cfg.train.device)
+    work, write the run directory's config.yaml (rank 0 of a data-parallel run); return the trainer for
+    `Trainer.fit`, with the collapse detector (when `cfg.train.collapse_check`) and then `callbacks`."""
+    device = rank_device(resolve_device(cfg.train.device), world)
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
-    torch.manual_seed(cfg.train.seed)
+    torch.manual_seed(cfg.train.seed)  # the same initial weights on every rank
     try:
         model = build_for_run(cfg, device)
     except ValueError as exc:  # a network that cannot be built for this image shape
         raise ConfigError(f"cannot build {cfg.model.name} for {cfg.data.name}: {exc}") from exc
-    model.seed(cfg.train.seed)
+    if cfg.train.sync_bn:
+        if device.type != "cuda":
+            raise ConfigError(
+                "train.sync_bn needs CUDA: PyTorch's SyncBatchNorm has no CPU implementation "
+                "(on CPU each rank normalises by its own share of the batch)"
+            )
+        model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    model.seed(rank_seed(cfg.train.seed, world.rank))
     train_data = datasets.build(cfg.data, "train").to(device)
     checks: list[Callback] = [CollapseCheck()] if cfg.train.collapse_check else []
     trainer = Trainer(
@@ -89,14 +98,19 @@ def prepare_trainer(
         progress=progress,
         should_stop=should_stop,
         callbacks=[*checks, *callbacks],
+        world=world,
     )
+    if not world.is_main:
+        return trainer
     try:
         run.path.mkdir(parents=True, exist_ok=True)
         write_text_atomic(run.config, dump_config(cfg))
     except OSError as exc:
         raise ConfigError(f"cannot write the run directory {run.path}: {exc.strerror}") from exc
+    ranks = f"{world.size} ranks x " if world.distributed else ""
     progress(
         f"run directory: {run.path} ({len(train_data)} training images, {cfg.train.steps} steps of "
-        f"{cfg.train.batch_size}, device {device}, {torch.get_num_threads()} threads)"
+        f"{ranks}{cfg.train.batch_size}, device {device}, {torch.get_num_threads()} threads"
+        f"{' per rank' if world.distributed else ''})"
     )
     return trainer

@@ -1,0 +1,158 @@
+"""Data-parallel training over the processes `torchrun` starts (torch.distributed; gloo on CPU, NCCL on CUDA).
+
+    torchrun --nproc-per-node N -m infogan train [options]
+
+Each of the N ranks holds a full copy of the model and trains on its own share of every global batch (N x
+`train.batch_size` images: `train.batch_size` is per rank) with latents from its own generator (seeded from the
+run's seed and the rank; rank 0 keeps the run's seed). Before every optimiser step the gradients are averaged over
+the ranks (one all-reduce per step of each optimiser, in `GenerativeModel.update`), so all ranks keep identical
+weights and optimiser states, and the step is the one a single process would take on the global batch, but for
+batch norm, which normalises by each rank's own share.
+
+The gradients are averaged here rather than by wrapping the networks in `DistributedDataParallel`: a model's
+update runs several forward and backward passes through shared networks (InfoGAN's G step backpropagates through a
+frozen D, a WGAN critic steps n times per G step), which DDP's one-forward-one-backward reducer does not follow
+(it reports "unused parameters" or averages the wrong pass). The averaging itself is the same all-reduce DDP
+performs.
+
+Only rank 0 writes the run directory: config.yaml, logs, sample grids, checkpoints (the same files as a
+single-process run, with every rank's generator state) and, at the end, eval.json. Every rank takes part in the
+per-step agreement (`StepFlags`), so a NaN on one rank, or SIGTERM, stops all of them at the same step.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+from torch import Tensor
+
+from infogan.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class World:
+    """This process's place among the data-parallel ranks; a single process is rank 0 of 1."""
+
+    rank: int = 0
+    size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.size > 1
+
+    def barrier(self) -> None:
+        """Wait until every rank gets here (nothing to wait for in a single process)."""
+        if self.distributed:
+            dist.barrier()
+
+
+def world_from_env() -> World:
+    """The world torchrun describes in the environment (RANK, WORLD_SIZE, LOCAL_RANK), or a single process."""
+    try:
+        size = int(os.environ.get("WORLD_SIZE", "1"))
+        rank = int(os.environ.get("RANK", "0"))
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+    except ValueError as exc:
+        raise ConfigError(
+            f"cannot read the torchrun environment (RANK, WORLD_SIZE, LOCAL_RANK): {exc}"
+        ) from exc
+    return World(rank, size, local) if size > 1 else World()
+
+
+def init_world(device: torch.device) -> World:
+    """Join the process group of a torchrun launch (once per process); a no-op for a single process."""
+    world = world_from_env()
+    if world.distributed and not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    return world
+
+
+def leave_world() -> None:
+    """Leave the process group, if this process joined one."""
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def rank_device(device: torch.device, world: World) -> torch.device:
+    """The device of this rank: for CUDA, the GPU numbered by the rank's place on its machine."""
+    if device.type == "cuda" and world.distributed:
+        torch.cuda.set_device(world.local_rank)
+        return torch.device("cuda", world.local_rank)
+    return device
+
+
+def rank_seed(seed: int, rank: int) -> int:
+    """The training generator's seed on `rank`: the run's seed on rank 0, distinct seeds on the others."""
+    return seed + 1_000_033 * rank
+
+
+def broadcast_module(module: torch.nn.Module) -> None:
+    """Give every rank rank 0's weights and buffers (they are equal already when all ranks seeded alike)."""
+    for tensor in module.state_dict().values():
+        dist.broadcast(tensor, 0)
+
+
+def gradient_averager(world: World) -> Callable[[torch.optim.Optimizer], None]:
+    """The `GenerativeModel.sync_gradients` of a data-parallel run: average the gradients of an optimiser's
+    parameters over the ranks, in one flat all-reduce."""
+
+    def average(opt: torch.optim.Optimizer) -> None:
+        grads = [p.grad for group in opt.param_groups for p in group["params"] if p.grad is not None]
+        if not grads:
+            return
+        flat = torch.cat([g.reshape(-1) for g in grads])
+        dist.all_reduce(flat)
+        flat /= world.size
+        offset = 0
+        for g in grads:
+            g.copy_(flat[offset : offset + g.numel()].view_as(g))
+            offset += g.numel()
+
+    return average
+
+
+class StepFlags:
+    """One all-reduce per step: which ranks saw a non-finite value, and whether any was asked to stop."""
+
+    def __init__(self, world: World, device: torch.device) -> None:
+        self.world, self.device = world, device
+
+    def agree(self, problem: bool, stop: bool) -> tuple[list[int], bool]:
+        """(the ranks that reported a problem, whether any rank asked to stop), the same on every rank."""
+        if not self.world.distributed:
+            return ([0] if problem else []), stop
+        flags = torch.zeros(self.world.size + 1, device=self.device)
+        flags[self.world.rank] = float(problem)
+        flags[-1] = float(stop)
+        dist.all_reduce(flags)
+        ranks = [r for r in range(self.world.size) if flags[r] > 0]
+        return ranks, bool(flags[-1] > 0)
+
+
+def gather_generator_states(generator: torch.Generator, world: World) -> list[Tensor]:
+    """Every rank's training-generator state, in rank order (collective: every rank must call it)."""
+    state = generator.get_state()
+    if not world.distributed:
+        return [state]
+    out = [torch.empty_like(state) for _ in range(world.size)]
+    dist.all_gather(out, state)
+    return out
+
+
+def all_equal(values: Tensor, world: World) -> bool:
+    """Whether every rank holds the same small tensor `values` (collective)."""
+    if not world.distributed:
+        return True
+    low, high = values.clone(), values.clone()
+    dist.all_reduce(low, op=dist.ReduceOp.MIN)
+    dist.all_reduce(high, op=dist.ReduceOp.MAX)
+    return bool(torch.equal(low, high))

@@ -1,0 +1,174 @@
+"""Data-parallel training with torchrun on CPU (gloo): sharding, gradient averaging, rank 0 alone writing, faults
+that stop every rank together, and resume. Each torchrun test has a timeout, so a hang fails instead of blocking."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from infogan.api import load_run
+from infogan.errors import ConfigError
+from infogan.training.checkpoint import list_checkpoints
+from infogan.training.loop import BatchSchedule
+
+from .conftest import TINY, invoke
+
+WORKER = Path(__file__).with_name("ddp_worker.py")
+SETS = [*TINY, "train.threads=1", "train.sample_every=1000000", "eval.metrics=[codes]"]
+TORCHRUN = shutil.which("torchrun") or str(Path(sys.executable).with_name("torchrun"))
+
+
+def torchrun(
+    run_dir: Path, *args: str, env: dict[str, str] | None = None, procs: int = 2, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    sets = [a for s in SETS for a in ("--set", s)]
+    command = [
+        TORCHRUN,
+        f"--nproc-per-node={procs}",
+        "--standalone",
+        str(WORKER),
+        "train",
+        "--preset",
+        "digits",
+        "--run-dir",
+        str(run_dir),
+        *sets,
+        *args,
+    ]
+    full_env = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=full_env, check=False)
+
+
+def weights(run_dir: Path) -> dict[str, torch.Tensor]:
+    return {k: v.clone() for k, v in load_run(run_dir).model.state_dict().items()}
+
+
+def test_ranks_share_each_global_batch_as_one_process_would():
+    one = BatchSchedule(100, 8, seed=3, device=torch.device("cpu"))
+    ranks = [BatchSchedule(100, 4, seed=3, device=torch.device("cpu"), rank=r, world=2) for r in range(2)]
+    for step in (0, 5, 11, 12, 30):  # 12 steps per epoch: across epoch boundaries too
+        assert torch.equal(one.indices(step), torch.cat([s.indices(step) for s in ranks]))
+    with pytest.raises(ConfigError, match="global batch size 200"):
+        BatchSchedule(100, 100, seed=0, device=torch.device("cpu"), rank=0, world=2)
+
+
+def test_a_single_process_refuses_sync_bn_on_cpu(tmp_path):
+    result = invoke(
+        "train",
+        "--preset",
+        "digits",
+        "--run-dir",
+        str(tmp_path / "r"),
+        *[a for s in [*SETS, "train.sync_bn=true"] for a in ("--set", s)],
+    )
+    assert result.returncode == 2
+    assert "sync_bn needs CUDA" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(not Path(TORCHRUN).exists(), reason="torchrun is not installed")
+def test_two_ranks_train_one_run_written_by_rank_0(tmp_path):
+    result = torchrun(tmp_path / "ddp")
+    assert result.returncode == 0, result.stderr[-3000:]
+    cfg = yaml.safe_load((tmp_path / "ddp" / "config.yaml").read_text())
+    assert cfg["train"]["world_size"] == 2 and cfg["train"]["batch_size"] == 16
+    assert result.stderr.count("run directory:") == 1  # rank 0 speaks for both
+    assert "2 ranks x 16" in result.stderr
+    lines = (tmp_path / "ddp" / "metrics.jsonl").read_text().splitlines()
+    assert len(lines) == 3  # steps 2, 4, 6, each once
+    assert [p.name for p in list_checkpoints(tmp_path / "ddp" / "checkpoints")] == ["step-3", "step-6"]
+    state = torch.load(tmp_path / "ddp" / "checkpoints" / "step-6" / "state.pt", weights_only=True)
+    rngs = state["loop"]["rank_rngs"]
+    assert len(rngs) == 2 and not torch.equal(rngs[0], rngs[1])  # each rank its own latents
+    assert (tmp_path / "ddp" / "eval.json").is_file()
+    # The checkpoint is an ordinary one: a single process loads it and can continue it (a note on the batch).
+    resumed = invoke(
+        "train",
+        "--run-dir",
+        str(tmp_path / "ddp"),
+        "--resume",
+        "--steps",
+        "8",
+        *[a for s in SETS for a in ("--set", s)],
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert (
+        "written by 2 rank(s) and training continues on 1: the global batch is now 1 x 16" in resumed.stderr
+    )
+
+
+@pytest.mark.skipif(not Path(TORCHRUN).exists(), reason="torchrun is not installed")
+def test_gradient_averaging_keeps_a_single_process_s_maths(tmp_path):
+    # Both ranks see the same images and latents: averaging their equal gradients must give exactly the single
+    # process's update (a missing division by the world size, or mismatched buffers, would not).
+    result = torchrun(tmp_path / "ddp", env={"INFOGAN_TEST_SAME_RANKS": "1"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    single = invoke(
+        "train",
+        "--preset",
+        "digits",
+        "--run-dir",
+        str(tmp_path / "one"),
+        *[a for s in SETS for a in ("--set", s)],
+    )
+    assert single.returncode == 0, single.stderr
+    a, b = weights(tmp_path / "ddp"), weights(tmp_path / "one")
+    assert max(float((a[k].double() - b[k].double()).abs().max()) for k in a) < 1e-6
+
+
+@pytest.mark.skipif(not Path(TORCHRUN).exists(), reason="torchrun is not installed")
+def test_a_nan_on_rank_1_stops_both_ranks_naming_rank_and_step(tmp_path):
+    result = torchrun(
+        tmp_path / "ddp", env={"INFOGAN_TEST_NAN_RANK": "1", "INFOGAN_TEST_NAN_STEP": "5"}, timeout=120
+    )
+    assert result.returncode != 0
+    assert "rank 1: loss d_loss became non-finite at step 5" in result.stderr
+    assert [p.name for p in list_checkpoints(tmp_path / "ddp" / "checkpoints")] == ["step-3"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path(TORCHRUN).exists(), reason="torchrun is not installed")
+def test_sigterm_to_the_launcher_checkpoints_and_resume_continues_exactly(tmp_path):
+    long = ["--steps", "400", "--checkpoint-every", "1000", "--log-every", "10"]
+    whole = torchrun(tmp_path / "whole", *long, "--no-eval")
+    assert whole.returncode == 0, whole.stderr[-3000:]
+    sets = [a for s in SETS for a in ("--set", s)]
+    command = [
+        TORCHRUN,
+        "--nproc-per-node=2",
+        "--standalone",
+        str(WORKER),
+        "train",
+        "--preset",
+        "digits",
+        "--run-dir",
+        str(tmp_path / "cut"),
+        *sets,
+        *long,
+        "--no-eval",
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    launcher = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+    assert launcher.stderr is not None
+    for line in launcher.stderr:
+        if line.startswith("step 50/"):
+            break
+    launcher.send_signal(signal.SIGTERM)
+    launcher.communicate(timeout=120)
+    checkpoints = list_checkpoints(tmp_path / "cut" / "checkpoints")
+    assert checkpoints, "SIGTERM left no checkpoint"
+    stopped = int(checkpoints[-1].name.removeprefix("step-"))
+    assert 50 <= stopped < 400
+    time.sleep(1)
+    resumed = torchrun(tmp_path / "cut", *long, "--no-eval", "--resume")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    a, b = weights(tmp_path / "whole"), weights(tmp_path / "cut")
+    assert all(torch.equal(a[k], b[k]) for k in a)
