@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from infogan.api import train
+from infogan.cli.explore import bind
 from infogan.config import load_preset
 from infogan.explore.server import create_app
 from infogan.explore.session import load_sessions, same_dials
@@ -211,14 +212,35 @@ def test_generated_requests_never_get_a_5xx(client, path, body):
     assert response.status_code < 500, (body, response.text)
 
 
+def test_connections_to_the_listening_socket_send_without_delay():
+    # Without TCP_NODELAY a response's body waits for the client's delayed ACK of its headers: ~40 ms per request.
+    import asyncio
+
+    async def accepted_nodelay() -> int:
+        seen: list[int] = []
+
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            seen.append(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        sock = bind("127.0.0.1", 0)
+        server = await asyncio.start_server(handle, sock=sock)
+        _, writer = await asyncio.open_connection(*sock.getsockname()[:2])
+        while not seen:
+            await asyncio.sleep(0.01)
+        writer.close()
+        server.close()
+        return seen[0]
+
+    assert asyncio.run(accepted_nodelay()) != 0
+
+
 # --- the page in a real browser ------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def served(runs):
     import uvicorn
 
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
+    sock = bind("127.0.0.1", 0)
     port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(
