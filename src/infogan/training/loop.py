@@ -52,7 +52,9 @@ class BatchSchedule:
         self, n: int, batch_size: int, seed: int, device: torch.device, *, rank: int = 0, world: int = 1
     ) -> None:
         if n < batch_size * world:
-            size = f"global batch size {batch_size * world} ({world} ranks x {batch_size})" if world > 1 else ""
+            size = (
+                f"global batch size {batch_size * world} ({world} ranks x {batch_size})" if world > 1 else ""
+            )
             raise ConfigError(
                 f"the dataset has {n} training images, fewer than the {size or f'batch size {batch_size}'}; "
                 "lower train.batch_size"
