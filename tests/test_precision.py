@@ -59,3 +59,34 @@ def test_loss_scaling_takes_the_unscaled_step():
     assert scaled.grad_scaler.get_scale() == 2.0**10  # no overflow, so no step was skipped
     a, b = plain.state_dict(), scaled.state_dict()
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+
+
+needs_cuda = pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA device (none on this machine)"
+)
+
+
+@needs_cuda
+def test_an_fp16_run_on_cuda_saves_its_scaler_and_resumes_exactly(tiny_config, tmp_path):
+    cfg = apply_overrides(tiny_config, ["train.precision=fp16", "train.device=cuda", "eval.metrics=[codes]"])
+    whole = train(cfg, tmp_path / "whole", progress=quiet)
+    state = torch.load(tmp_path / "whole" / "checkpoints" / "step-6" / "state.pt", weights_only=True)
+    assert "grad_scaler" in state["loop"]["precision"]
+    train(apply_overrides(cfg, ["train.steps=3"]), tmp_path / "cut", progress=quiet)
+    resumed = train(cfg, tmp_path / "cut", resume=True, progress=quiet)
+    a, b = whole.model.state_dict(), resumed.model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+@needs_cuda
+def test_a_run_trained_on_cuda_loads_and_samples_on_cpu(tiny_config, tmp_path):
+    run = train(
+        apply_overrides(tiny_config, ["train.device=cuda", "eval.metrics=[codes]"]),
+        tmp_path / "r",
+        progress=quiet,
+    )
+    on_cpu = load_run(tmp_path / "r", device="cpu")
+    assert on_cpu.model.device.type == "cpu"
+    a, b = run.model.state_dict(), on_cpu.model.state_dict()
+    assert all(torch.equal(a[k].cpu(), b[k]) for k in a)
+    assert on_cpu.sample(4).shape[0] == 4
