@@ -1,7 +1,8 @@
 """A torchrun worker for the data-parallel tests: `infogan train` with optional faults and test-only changes,
 chosen by environment variables, then the real command line.
 
-INFOGAN_TEST_NAN_RANK, INFOGAN_TEST_NAN_STEP: that rank's training step at that (1-based) step returns a NaN loss.
+INFOGAN_TEST_NAN_RANK, INFOGAN_TEST_NAN_STEP: that rank's real images at that (1-based) step are NaN, so its losses
+    and, once averaged, every rank's gradients become NaN.
 INFOGAN_TEST_SAME_RANKS=1: every rank draws the same latents and the same images (what a single process with the
     per-rank batch would), so the run must equal that single process: a check of the gradient averaging alone.
 """
@@ -23,8 +24,9 @@ if "INFOGAN_TEST_NAN_RANK" in os.environ and rank == int(os.environ["INFOGAN_TES
     original = InfoGAN.train_step
 
     def poisoned(self: InfoGAN, batch: dict[str, torch.Tensor], step: int) -> dict[str, torch.Tensor]:
-        out = original(self, batch, step)
-        return {**out, "d_loss": out["d_loss"] * float("nan")} if step + 1 == nan_step else out
+        if step + 1 == nan_step:
+            batch = {**batch, "x": batch["x"] * float("nan")}
+        return original(self, batch, step)
 
     InfoGAN.train_step = poisoned  # type: ignore[method-assign]
 

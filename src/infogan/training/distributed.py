@@ -121,7 +121,7 @@ def gradient_averager(world: World) -> Callable[[torch.optim.Optimizer], None]:
 
 
 class StepFlags:
-    """One all-reduce per step: which ranks saw a non-finite value, and whether any was asked to stop."""
+    """One all-reduce per step: which ranks saw a non-finite value, and whether any rank was asked to stop."""
 
     def __init__(self, world: World, device: torch.device) -> None:
         self.world, self.device = world, device
@@ -134,8 +134,7 @@ class StepFlags:
         flags[self.world.rank] = float(problem)
         flags[-1] = float(stop)
         dist.all_reduce(flags)
-        ranks = [r for r in range(self.world.size) if flags[r] > 0]
-        return ranks, bool(flags[-1] > 0)
+        return [r for r in range(self.world.size) if flags[r] > 0], bool(flags[-1] > 0)
 
 
 def gather_generator_states(generator: torch.Generator, world: World) -> list[Tensor]:

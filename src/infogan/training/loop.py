@@ -238,12 +238,16 @@ class Trainer:
         return step
 
     def _where(self, problem: str | None, ranks: list[int], step: int) -> str:
-        """What went non-finite at `step`, and on which rank(s) of a data-parallel run."""
+        """What went non-finite at `step`: on this rank, and on which ranks of a data-parallel run. Gradients are
+        averaged over the ranks, so a NaN on one rank reaches the others within the same step."""
         if not self.world.distributed:
             return f"{problem} became non-finite at step {step}"
-        if problem is not None:
-            return f"rank {self.world.rank}: {problem} became non-finite at step {step}"
-        return f"rank {', '.join(map(str, ranks))}: a loss or gradient became non-finite at step {step}"
+        here = f"rank {self.world.rank}: {problem or 'nothing'}"
+        reported = ", ".join(map(str, ranks))
+        return (
+            f"{here} became non-finite at step {step} (ranks reporting non-finite values: {reported}; gradients "
+            "are averaged over the ranks, so one rank's NaN reaches every rank within the step)"
+        )
 
     def _note_world_change(self) -> None:
         """Say so when a run continues on another number of ranks than wrote its checkpoint."""
