@@ -18,7 +18,7 @@ from infogan.helpers import ProgressFn, progress_to_stderr, write_text_atomic
 from infogan.latent import Latent
 from infogan.models import GenerativeModel
 from infogan.training.checkpoint import load_checkpoint, read_manifest
-from infogan.training.distributed import init_world
+from infogan.training.distributed import World, init_world
 from infogan.training.run_dir import RunDir, check_run_dir, intact_alternative, locate, resume_point
 from infogan.training.setup import build_for_run, check_buildable, prepare_trainer, resolve_device
 
@@ -228,18 +228,21 @@ def train(
     resume: bool = False,
     progress: ProgressFn = progress_to_stderr,
     should_stop: Callable[[], bool] = lambda: False,
+    world: World = World(),
 ) -> Run:
     """Train a run into `run_dir`, or continue it from its newest checkpoint with `resume`.
 
     A new run needs a run directory that holds no run yet. On resume, `cfg` must be the run's own config but for
-    the keys `config.RESUMABLE_KEYS` names (the budget and schedules, threads, device, where the data is). When training completes, the run is evaluated
-    (eval.json) and a traversal figure is written for each code.
+    the keys `config.RESUMABLE_KEYS` names (the budget and schedules, threads, device, where the data is). When
+    training completes, the run is evaluated (eval.json) and a traversal figure is written for each code.
+    `world` is this process's rank in a torchrun launch (`training.distributed.world_from_env(os.environ)`):
+    the ranks train one run data-parallel, and rank 0 alone writes it and evaluates it.
 
     Returns:
         The run, with the model as training left it (possibly stopped early by `should_stop`).
     """
     run = RunDir(Path(run_dir))
-    world = init_world(resolve_device(cfg.train.device))  # a torchrun launch: training/distributed.py
+    init_world(world, resolve_device(cfg.train.device))
     if not world.is_main:
         progress = _quiet
     cfg = cfg.model_copy(update={"train": cfg.train.model_copy(update={"world_size": world.size})})

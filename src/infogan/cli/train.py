@@ -135,20 +135,22 @@ def train(
         if run_dir is None:
             run_dir = Path("runs") / f"{cfg.preset}-{time.strftime('%Y%m%d-%H%M%S')}"
     from infogan.api import train as train_run
-    from infogan.training.distributed import leave_world
+    from infogan.training.distributed import leave_world, world_from_env
+
+    world = world_from_env(os.environ)  # set by torchrun; a single process otherwise
 
     stop = _StopFlag()
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        run = train_run(cfg, run_dir, resume=resuming, should_stop=stop.requested)
+        run = train_run(cfg, run_dir, resume=resuming, should_stop=stop.requested, world=world)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         leave_world()  # a torchrun launch's process group
     if stop.signal is not None and run.step < cfg.train.steps:
         raise typer.Exit(128 + stop.signal)
-    if os.environ.get("RANK", "0") != "0":
-        return  # a rank other than 0 of a data-parallel run: rank 0 reports
+    if not world.is_main:
+        return  # rank 0 reports for every rank of a data-parallel run
     if run.step == run.config.train.steps and run.dir.eval.is_file():
         for line in summary_lines(json.loads(run.dir.eval.read_text())):
             progress_to_stderr(line)

@@ -22,8 +22,7 @@ per-step agreement (`StepFlags`), so a NaN on one rank, or SIGTERM, stops all of
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import torch
@@ -55,12 +54,12 @@ class World:
             dist.barrier()
 
 
-def world_from_env() -> World:
-    """The world torchrun describes in the environment (RANK, WORLD_SIZE, LOCAL_RANK), or a single process."""
+def world_from_env(environ: Mapping[str, str]) -> World:
+    """The world torchrun describes in an environment (RANK, WORLD_SIZE, LOCAL_RANK), or a single process."""
     try:
-        size = int(os.environ.get("WORLD_SIZE", "1"))
-        rank = int(os.environ.get("RANK", "0"))
-        local = int(os.environ.get("LOCAL_RANK", "0"))
+        size = int(environ.get("WORLD_SIZE", "1"))
+        rank = int(environ.get("RANK", "0"))
+        local = int(environ.get("LOCAL_RANK", "0"))
     except ValueError as exc:
         raise ConfigError(
             f"cannot read the torchrun environment (RANK, WORLD_SIZE, LOCAL_RANK): {exc}"
@@ -68,12 +67,11 @@ def world_from_env() -> World:
     return World(rank, size, local) if size > 1 else World()
 
 
-def init_world(device: torch.device) -> World:
-    """Join the process group of a torchrun launch (once per process); a no-op for a single process."""
-    world = world_from_env()
+def init_world(world: World, device: torch.device) -> None:
+    """Join the process group of a torchrun launch (once per process; torch reads its rendezvous from the
+    environment torchrun sets); nothing for a single process."""
     if world.distributed and not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
-    return world
 
 
 def leave_world() -> None:
