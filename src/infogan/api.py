@@ -269,6 +269,7 @@ def train(
     if step == cfg.train.steps and world.is_main:
         trainer.model.eval()
         _finish(result, progress)
+    world.barrier()  # the other ranks wait for rank 0's evaluation, so that all leave the process group together
     return result
 
 

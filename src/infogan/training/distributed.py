@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 import torch
 import torch.distributed as dist
@@ -71,7 +72,11 @@ def init_world(world: World, device: torch.device) -> None:
     """Join the process group of a torchrun launch (once per process; torch reads its rendezvous from the
     environment torchrun sets); nothing for a single process."""
     if world.distributed and not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+        # Collectives time out after two hours, long enough for rank 0's evaluation at the end while the other
+        # ranks wait; a rank that fails is stopped sooner, by torchrun, which then stops the others.
+        dist.init_process_group(
+            backend="nccl" if device.type == "cuda" else "gloo", timeout=timedelta(hours=2)
+        )
 
 
 def leave_world() -> None:
