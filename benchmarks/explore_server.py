@@ -26,6 +26,7 @@ from pathlib import Path
 
 import httpx
 
+from infogan.explore.server import request_keys
 from infogan.helpers import cpu_name
 
 
@@ -180,20 +181,7 @@ def fuzz(url: str, examples: int) -> dict:
             st.text(max_size=6), st.floats(allow_nan=True) | st.integers() | st.text(max_size=4), max_size=4
         ),
     )
-    keys = [
-        "run",
-        "seed",
-        "codes",
-        "code",
-        "rows_by",
-        "rows",
-        "columns",
-        "low",
-        "high",
-        "format",
-        "scale",
-        "path",
-    ]
+    keys = [*request_keys(), "path"]  # every field the API reads, and one it does not
     http = client(url, 60)
 
     @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))

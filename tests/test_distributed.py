@@ -27,11 +27,13 @@ SETS = [*TINY, "train.threads=1", "train.sample_every=1000000", "eval.metrics=[c
 TORCHRUN = shutil.which("torchrun") or str(Path(sys.executable).with_name("torchrun"))
 
 
-def torchrun(
-    run_dir: Path, *args: str, env: dict[str, str] | None = None, procs: int = 2, timeout: float = 180
-) -> subprocess.CompletedProcess[str]:
-    sets = [a for s in SETS for a in ("--set", s)]
-    command = [
+def set_args(sets: list[str]) -> list[str]:
+    return [a for s in sets for a in ("--set", s)]
+
+
+def torchrun_command(run_dir: Path, *args: str, procs: int = 2) -> list[str]:
+    """`infogan train` of the tiny digits config under torchrun, through the test worker."""
+    return [
         TORCHRUN,
         f"--nproc-per-node={procs}",
         "--standalone",
@@ -41,9 +43,15 @@ def torchrun(
         "digits",
         "--run-dir",
         str(run_dir),
-        *sets,
+        *set_args(SETS),
         *args,
     ]
+
+
+def torchrun(
+    run_dir: Path, *args: str, env: dict[str, str] | None = None, procs: int = 2, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    command = torchrun_command(run_dir, *args, procs=procs)
     full_env = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=full_env, check=False)
 
@@ -68,7 +76,7 @@ def test_a_single_process_refuses_sync_bn_on_cpu(tmp_path):
         "digits",
         "--run-dir",
         str(tmp_path / "r"),
-        *[a for s in [*SETS, "train.sync_bn=true"] for a in ("--set", s)],
+        *set_args([*SETS, "train.sync_bn=true"]),
     )
     assert result.returncode == 2
     assert "sync_bn needs CUDA" in result.stderr and "Traceback" not in result.stderr
@@ -97,7 +105,7 @@ def test_two_ranks_train_one_run_written_by_rank_0(tmp_path):
         "--resume",
         "--steps",
         "8",
-        *[a for s in SETS for a in ("--set", s)],
+        *set_args(SETS),
     )
     assert resumed.returncode == 0, resumed.stderr
     assert (
@@ -117,7 +125,7 @@ def test_gradient_averaging_keeps_a_single_process_s_maths(tmp_path):
         "digits",
         "--run-dir",
         str(tmp_path / "one"),
-        *[a for s in SETS for a in ("--set", s)],
+        *set_args(SETS),
     )
     assert single.returncode == 0, single.stderr
     a, b = weights(tmp_path / "ddp"), weights(tmp_path / "one")
@@ -143,21 +151,7 @@ def test_sigterm_to_the_launcher_checkpoints_and_resume_continues_exactly(tmp_pa
     long = ["--steps", "400", "--checkpoint-every", "1000", "--log-every", "10"]
     whole = torchrun(tmp_path / "whole", *long, "--no-eval")
     assert whole.returncode == 0, whole.stderr[-3000:]
-    sets = [a for s in SETS for a in ("--set", s)]
-    command = [
-        TORCHRUN,
-        "--nproc-per-node=2",
-        "--standalone",
-        str(WORKER),
-        "train",
-        "--preset",
-        "digits",
-        "--run-dir",
-        str(tmp_path / "cut"),
-        *sets,
-        *long,
-        "--no-eval",
-    ]
+    command = torchrun_command(tmp_path / "cut", *long, "--no-eval")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     launcher = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
     assert launcher.stderr is not None

@@ -20,7 +20,7 @@ from PIL import Image
 from infogan.api import train
 from infogan.cli.explore import bind
 from infogan.config import load_preset
-from infogan.explore.server import create_app
+from infogan.explore.server import create_app, request_keys
 from infogan.explore.session import load_sessions, same_dials
 
 from .conftest import TINY
@@ -172,22 +172,7 @@ def test_runs_whose_latents_differ_get_a_note_instead_of_shared_dials(runs, tmp_
 @given(
     path=st.sampled_from(["/api/image", "/api/grid"]),
     body=st.dictionaries(
-        st.sampled_from(
-            [
-                "run",
-                "seed",
-                "codes",
-                "code",
-                "rows_by",
-                "rows",
-                "columns",
-                "low",
-                "high",
-                "format",
-                "scale",
-                "x",
-            ]
-        ),
+        st.sampled_from([*request_keys(), "x"]),  # every field the API reads, and one it does not
         st.one_of(
             st.integers(min_value=-(2**64), max_value=2**64),
             st.floats(allow_nan=True, allow_infinity=True),

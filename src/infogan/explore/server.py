@@ -76,6 +76,11 @@ class GridRequest(Dials):
     scale: int = Field(1, ge=1, le=8)
 
 
+def request_keys() -> list[str]:
+    """The JSON fields the image and grid endpoints read (for fuzzing them)."""
+    return sorted(set(ImageRequest.model_fields) | set(GridRequest.model_fields))
+
+
 def warm_up(sessions: list[Session]) -> None:
     """One image and one small grid per run, so that the first request a user makes does not also pay for
     imports (torchvision's grid) and first-call allocations (about 3 s on a 2-core CPU)."""

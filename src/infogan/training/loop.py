@@ -87,7 +87,7 @@ def nonfinite_in_step(
     optimiser step and lowers the scale), so only the losses are checked.
     """
     values = torch.stack([v.detach().float().reshape(()) for v in out.values()])
-    params = [(n, p) for n, p in model.named_parameters() if p.grad is not None and gradients]
+    params = [(n, p) for n, p in model.named_parameters() if p.grad is not None] if gradients else []
     norms = list(torch._foreach_norm([p.grad for _, p in params])) if params else []  # type: ignore[misc]
     if bool(torch.isfinite(torch.cat([values, torch.stack(norms)]) if norms else values).all()):
         return None
