@@ -12,7 +12,7 @@ from infogan.config import load_preset
 from infogan.errors import ConfigError
 from infogan.losses.info import paired_assignment_mi
 from infogan.models import build_model
-from infogan.nets.augment import random_affine
+from infogan.nets.augment import random_affine, random_thickness
 
 from .conftest import TINY
 
@@ -87,8 +87,34 @@ def test_random_affine_repeats_for_the_same_generator_state():
     assert torch.equal(first, again)
 
 
-def _model(weight: float):
-    cfg = load_preset("digits", [*TINY, f"model.consistency.weight={weight}"])
+def test_random_thickness_adds_or_removes_a_pixel_of_ink_around_a_stroke():
+    x = torch.full((1, 1, 9, 9), -1.0)
+    x[..., 4] = 1.0  # one vertical stroke, one pixel wide, bright on a dark ground
+    stack = x.repeat(64, 1, 1, 1)
+    out = random_thickness(stack, torch.Generator().manual_seed(0), 1.0)
+    width = ((out[:, 0, 4] + 1) / 2).sum(
+        1
+    )  # ink across the middle row: 1 pixel before, 1 + 2t after for t > 0
+    assert width.min() < 0.5 and width.max() > 2.5  # thinned towards nothing, thickened towards three pixels
+    assert ((width >= 0) & (width <= 3 + 1e-6)).all()
+    same = random_thickness(stack, torch.Generator().manual_seed(0), 0.0)
+    assert torch.equal(same, stack)
+    grad = torch.zeros_like(stack, requires_grad=True)
+    random_thickness(stack + grad, torch.Generator().manual_seed(0), 1.0).sum().backward()
+    assert grad.grad is not None and grad.grad.abs().sum() > 0
+
+
+def test_the_second_view_draws_thickness_only_when_asked():
+    # A run without the thickness option makes exactly the views that runs before it made.
+    x = torch.rand(16, 1, 8, 8) * 2 - 1
+    logs = [_model(1, extra).train_step({"x": x}, 0) for extra in ((), ("model.consistency.thickness=0",))]
+    assert torch.equal(logs[0]["mi_real_c1"], logs[1]["mi_real_c1"])
+    thick = _model(1, ("model.consistency.thickness=1",)).train_step({"x": x}, 0)
+    assert not torch.equal(thick["mi_real_c1"], logs[0]["mi_real_c1"])
+
+
+def _model(weight: float, extra: tuple[str, ...] = ()):
+    cfg = load_preset("digits", [*TINY, f"model.consistency.weight={weight}", *extra])
     torch.manual_seed(0)
     model = build_model(cfg.model, (1, 8, 8))
     model.seed(0)

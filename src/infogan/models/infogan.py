@@ -34,7 +34,7 @@ from infogan.models.base import (
     eval_mode,
     frozen,
 )
-from infogan.nets.augment import random_affine
+from infogan.nets.augment import random_affine, random_thickness
 from infogan.nets.backbones import build_backbone
 from infogan.nets.dcgan import Norm
 from infogan.nets.heads import LogitHead, QHead
@@ -49,6 +49,8 @@ class ConsistencyConfig(StrictModel):
     weight: float = Field(0.0, ge=0)
     rotation: float = Field(15.0, ge=0, le=180)  # degrees, either way
     shear: float = Field(0.0, ge=0, le=1)  # horizontal shear (change of slant), either way
+    # stroke thickness: up to this fraction of a 3 x 3 dilation (thicker) or erosion (thinner), either way
+    thickness: float = Field(0.0, ge=0, le=1)
     shift: float = Field(0.1, ge=0, lt=0.5)  # fraction of the side, each direction
     scale: float = Field(0.1, ge=0, lt=1)  # zoom in [1 - scale, 1 + scale]
 
@@ -213,8 +215,10 @@ class InfoGAN(AdversarialModel):
         """Per categorical code, the mutual information between Q's categories for the real images x_real (as D
         saw them, features h_real) and for a randomly deformed copy of them: at most H(c) = ln K."""
         cfg = self.cfg.consistency
+        # drawn only when used, so that runs without it repeat the draws of those made before it existed
+        x_view = random_thickness(x_real, self.rng, cfg.thickness) if cfg.thickness else x_real
         x_view = random_affine(
-            x_real, self.rng, degrees=cfg.rotation, shift=cfg.shift, scale=cfg.scale, shear=cfg.shear
+            x_view, self.rng, degrees=cfg.rotation, shift=cfg.shift, scale=cfg.scale, shear=cfg.shear
         )  # (B, C, H, W)
         post, post_view = (self.latent.posterior(self.q_head(h)) for h in (h_real, self.trunk(x_view)))
         return {

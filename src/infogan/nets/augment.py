@@ -14,8 +14,9 @@ Transforms act per image, on images in [-1, 1]:
 
 The random draws come from the generator passed in (the model's training generator), so a resumed run repeats them.
 
-`random_affine` (a small rotation, shear, shift and zoom per image) is not one of DiffAugment's transforms: it makes the
-second view of a real image for InfoGAN's real-image consistency term (models/infogan.py).
+`random_affine` (a small rotation, shear, shift and zoom per image) and `random_thickness` (thicker or thinner bright
+strokes) are not DiffAugment's transforms: they make the second view of a real image for InfoGAN's real-image
+consistency term (models/infogan.py).
 """
 
 from __future__ import annotations
@@ -106,3 +107,16 @@ def random_affine(
     )  # (B, 2, 3)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+def random_thickness(x: Tensor, generator: torch.Generator, amount: float) -> Tensor:
+    """Make the bright strokes of each image of x (B, C, H, W) thicker or thinner by its own random amount t,
+    uniform in [-amount, amount] (amount <= 1): x + t (dilate(x) - x) for t > 0 and x + |t| (erode(x) - x) for
+    t < 0, where dilate and erode are the grey-level maximum and minimum over each pixel's 3 x 3 neighbourhood, so
+    t = 1 adds (or removes) about one pixel of ink around every stroke. Differentiable in x."""
+    t = amount * (
+        torch.rand(x.shape[0], 1, 1, 1, generator=generator, device=x.device, dtype=x.dtype) * 2 - 1
+    )
+    dilated = F.max_pool2d(x, 3, stride=1, padding=1)
+    eroded = -F.max_pool2d(-x, 3, stride=1, padding=1)
+    return x + t.clamp(min=0) * (dilated - x) + (-t).clamp(min=0) * (eroded - x)
