@@ -124,6 +124,36 @@ def test_resume_mid_log_window_keeps_the_window_average(tiny_config, tmp_path):
     assert losses(rows(tmp_path / "part")) == losses(rows(tmp_path / "full"))
 
 
+def test_a_time_budget_ends_the_run_early_and_it_is_finished(tiny_config, tmp_path, monkeypatch):
+    import types
+
+    from infogan.training import loop
+
+    clock = {"t": 0.0}
+
+    def tick() -> float:  # every reading of the loop's clock moves it on by 10 s
+        clock["t"] += 10.0
+        return clock["t"]
+
+    monkeypatch.setattr(loop, "time", types.SimpleNamespace(perf_counter=tick))
+    cfg = tiny_config.model_copy(deep=True)
+    cfg.train.steps, cfg.train.log_every, cfg.train.checkpoint_every, cfg.train.minutes = 50, 5, 20, 1.0
+    lines: list[str] = []
+    run = train(cfg, tmp_path / "run", progress=lines.append)
+    assert 1 <= run.step < 50 and run.finished
+    assert f"time budget reached: 1 min of training at step {run.step}" in lines
+    d = RunDir(tmp_path / "run")
+    assert rows(d.path)[-1]["step"] == run.step and rows(d.path)[-1]["elapsed_s"] >= 60
+    assert list_checkpoints(d.checkpoints)[-1].name == f"step-{run.step}"
+    assert json.loads(d.eval.read_text())["step"] == run.step
+    # resumed with the budget spent, it trains no further; with a larger budget, it goes on
+    cfg.train.evaluate = False
+    assert train(cfg, d.path, resume=True, progress=quiet).step == run.step
+    cfg.train.minutes = 2.0
+    longer = train(cfg, d.path, resume=True, progress=quiet)
+    assert run.step < longer.step < 50 and longer.finished
+
+
 def test_new_run_refuses_a_used_directory(tiny_config, tmp_path):
     train(tiny_config, tmp_path / "run", progress=quiet)
     with pytest.raises(ConfigError, match="already holds a run; continue it with --resume"):

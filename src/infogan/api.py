@@ -39,6 +39,8 @@ class Run:
     step: int
     # The steps whose weights were averaged into this checkpoint (`average`), or None for a training checkpoint.
     averaged_steps: list[int] | None = None
+    # False when `train` returned before the budget (train.steps or train.minutes) was used up.
+    finished: bool = True
 
     @property
     def where(self) -> str:
@@ -265,8 +267,8 @@ def train(
         if checkpoint is None:
             raise
         raise intact_alternative(run, checkpoint, trainer.model, exc) from exc
-    result = Run(run, cfg, trainer.model, step)
-    if step == cfg.train.steps and world.is_main:
+    result = Run(run, cfg, trainer.model, step, finished=trainer.finished)
+    if trainer.finished and world.is_main:
         trainer.model.eval()
         _finish(result, progress)
     world.barrier()  # the other ranks wait for rank 0's evaluation, so that all leave the process group together

@@ -37,6 +37,9 @@ class TrainConfig(StrictModel):
     """The training loop's budget and bookkeeping."""
 
     steps: int = Field(5000, ge=1)  # 0 would leave an untrained model without a checkpoint
+    # A wall-time budget: training ends at the first step by which this many minutes of training (summed over
+    # resumes, evaluation excluded) have passed, or after `steps`, whichever comes first.
+    minutes: float | None = Field(None, gt=0)
     batch_size: int = Field(128, ge=2)  # batch norm needs two or more images per batch
     seed: int = 0
     device: str = "cpu"
@@ -72,6 +75,7 @@ RESUMABLE_KEYS = frozenset(
             f"train.{key}"
             for key in (
                 "steps",
+                "minutes",
                 "log_every",
                 "sample_every",
                 "checkpoint_every",

@@ -65,6 +65,12 @@ def train(
         False, "--strict", help="Stop at bad files in an image folder instead of skipping and listing them."
     ),
     steps: int | None = typer.Option(None, "--steps", help="Number of updates (the preset's by default)."),
+    minutes: float | None = typer.Option(
+        None,
+        "--minutes",
+        help="A wall-time budget: stop training after this many minutes (or --steps, whichever comes first), "
+        "then evaluate as usual.",
+    ),
     seed: int | None = typer.Option(None, "--seed", help="Random seed (the preset's by default)."),
     run_dir: Path | None = typer.Option(
         None, "--run-dir", help="Where the run is written [default: runs/<preset>-<date>-<time>]."
@@ -90,6 +96,7 @@ def train(
     sets = list(overrides or [])
     flags = [
         ("train.steps", "--steps", steps),
+        ("train.minutes", "--minutes", minutes),
         ("train.seed", "--seed", seed),
         ("train.log_every", "--log-every", log_every),
         ("train.checkpoint_every", "--checkpoint-every", checkpoint_every),
@@ -147,10 +154,10 @@ def train(
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         leave_world()  # a torchrun launch's process group
-    if stop.signal is not None and run.step < cfg.train.steps:
+    if stop.signal is not None and not run.finished:
         raise typer.Exit(128 + stop.signal)
     if not world.is_main:
         return  # rank 0 reports for every rank of a data-parallel run
-    if run.step == run.config.train.steps and run.dir.eval.is_file():
+    if run.finished and run.dir.eval.is_file():
         for line in summary_lines(json.loads(run.dir.eval.read_text())):
             progress_to_stderr(line)

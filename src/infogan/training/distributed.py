@@ -124,20 +124,22 @@ def gradient_averager(world: World) -> Callable[[torch.optim.Optimizer], None]:
 
 
 class StepFlags:
-    """One all-reduce per step: which ranks saw a non-finite value, and whether any rank was asked to stop."""
+    """One all-reduce per step: which ranks saw a non-finite value, whether any rank was asked to stop, and
+    whether any rank's clock says the time budget is spent."""
 
     def __init__(self, world: World, device: torch.device) -> None:
         self.world, self.device = world, device
 
-    def agree(self, problem: bool, stop: bool) -> tuple[list[int], bool]:
-        """(the ranks that reported a problem, whether any rank asked to stop), the same on every rank."""
+    def agree(self, problem: bool, stop: bool, out_of_time: bool = False) -> tuple[list[int], bool, bool]:
+        """(the ranks that reported a problem, whether any rank asked to stop, whether any rank is out of time),
+        the same on every rank."""
         if not self.world.distributed:
-            return ([0] if problem else []), stop
-        flags = torch.zeros(self.world.size + 1, device=self.device)
+            return ([0] if problem else []), stop, out_of_time
+        flags = torch.zeros(self.world.size + 2, device=self.device)
         flags[self.world.rank] = float(problem)
-        flags[-1] = float(stop)
+        flags[-2], flags[-1] = float(stop), float(out_of_time)
         dist.all_reduce(flags)
-        return [r for r in range(self.world.size) if flags[r] > 0], bool(flags[-1] > 0)
+        return [r for r in range(self.world.size) if flags[r] > 0], bool(flags[-2] > 0), bool(flags[-1] > 0)
 
 
 def gather_generator_states(generator: torch.Generator, world: World) -> list[Tensor]:

@@ -131,7 +131,7 @@ class Callback(Protocol):
 
 
 class Trainer:
-    """Runs `model.train_step` for `cfg.steps` updates, writing into `run`: the metrics log and progress lines at
+    """Runs `model.train_step` for `cfg.steps` updates (or until `cfg.minutes` of training), writing into `run`: the metrics log and progress lines at
     every log step, checkpoints on schedule, and whatever its callbacks add (sample grids, the collapse detector).
 
     After every step the losses and gradients are checked (`nonfinite_in_step`); a non-finite one is handled by
@@ -165,6 +165,7 @@ class Trainer:
     ) -> None:
         self.model, self.data, self.cfg, self.run, self.world = model, data, cfg, run, world
         self.progress, self.should_stop = progress, should_stop
+        self.finished = False
         self.callbacks = list(callbacks) if world.is_main else []
         if world.distributed:
             if cfg.on_nonfinite == "rollback":
@@ -188,7 +189,8 @@ class Trainer:
         )
 
     def fit(self, resume_from: Path | None = None) -> int:
-        """Train from scratch or from a checkpoint; return the number of completed steps."""
+        """Train from scratch or from a checkpoint; return the number of completed steps. `finished` then says
+        whether the budget (steps or minutes) was used up, rather than training being stopped early."""
         model, cfg = self.model, self.cfg
         step, self.state = load_checkpoint(resume_from, model) if resume_from else (0, {})
         self.precision.load_state_dict(self.state.get("precision", {}))
@@ -208,19 +210,23 @@ class Trainer:
         for callback in self.callbacks:
             callback.on_fit_start(self, step)
         model.train()
+        # a resumed run whose time budget is spent trains no further; a new one takes at least one step
+        out_of_time = resume_from is not None and self._out_of_time()
         try:
-            while step < cfg.steps:
+            while step < cfg.steps and not out_of_time:
                 with self.precision.autocast():
                     out = model.train_step(self.data.batch(self.schedule.indices(step)), step)
                 if self.precision.scaler is not None:
                     self.precision.scaler.update()
                 problem = nonfinite_in_step(model, out, gradients=self.precision.scaler is None)
-                ranks, stop = self.flags.agree(problem is not None, self.should_stop())
+                ranks, stop, out_of_time = self.flags.agree(
+                    problem is not None, self.should_stop(), self._out_of_time()
+                )
                 if ranks:
                     step = self._roll_back(self._where(problem, ranks, step + 1))
                     continue
                 step += 1
-                final = step == cfg.steps
+                final = step == cfg.steps or out_of_time
                 if self.log is not None:
                     self._accumulate(out)
                     if step % cfg.log_every == 0 or final:
@@ -229,12 +235,15 @@ class Trainer:
                     callback.on_step_end(step, final)
                 if step % cfg.checkpoint_every == 0 or final or stop:
                     self._checkpoint(step)
-                if stop:
+                if out_of_time:
+                    self.progress(f"time budget reached: {cfg.minutes:g} min of training at step {step}")
+                elif stop:
                     self.progress(f"stopped at step {step}; resume with --resume")
                     break
         finally:
             if self.log is not None:
                 self.log.close()
+        self.finished = step >= cfg.steps or out_of_time
         return step
 
     def _where(self, problem: str | None, ranks: list[int], step: int) -> str:
@@ -286,6 +295,9 @@ class Trainer:
         """Training seconds of this run, across resumes."""
         return self.state.get("elapsed_s", 0.0) + time.perf_counter() - self.started
 
+    def _out_of_time(self) -> bool:
+        return self.cfg.minutes is not None and self._elapsed() >= 60 * self.cfg.minutes
+
     def _write_log(self, step: int) -> None:
         """The mean of each logged value over the window, with throughput and time: to metrics.jsonl, TensorBoard
         and one progress line. The one host sync of a window besides the health check: losses stayed on the device."""
@@ -295,8 +307,10 @@ class Trainer:
         images = (step - self.window_step) * self.images_per_step * self.world.size  # every rank's
         ips = images / max(now - self.window_start, 1e-9)
         eta = (cfg.steps - step) * (now - self.started) / max(step - self.start, 1)
-        extra = {k: v for callback in self.callbacks for k, v in callback.log_values(step).items()}
         elapsed = self.state.get("elapsed_s", 0.0) + now - self.started
+        if cfg.minutes is not None:
+            eta = min(eta, max(60 * cfg.minutes - elapsed, 0.0))
+        extra = {k: v for callback in self.callbacks for k, v in callback.log_values(step).items()}
         assert self.log is not None  # rank 0 only
         self.log.write(step, {**values, **extra, "images_per_s": ips, "elapsed_s": elapsed})
         self.progress(progress_line(step, cfg.steps, values, ips, eta, self.ceilings))
