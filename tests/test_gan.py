@@ -159,11 +159,27 @@ def test_train_step_updates_g_and_d_and_logs_finite_detached_scalars(preset, sha
     d = d_modules(model)
     g_before, d_before = params(model.G), params(d)
     logs = model.train_step(batch(8, shape), 0)
-    assert set(logs) == {"d_loss", "g_loss", "d_real", "d_fake"}
+    assert set(logs) == {"d_loss", "g_loss", "d_real", "d_fake", "g_grad"}
     assert all(v.ndim == 0 and torch.isfinite(v) and not v.requires_grad for v in logs.values())
-    assert 0 < logs["d_real"] < 1 and 0 < logs["d_fake"] < 1
+    assert 0 < logs["d_real"] < 1 and 0 < logs["d_fake"] < 1 and logs["g_grad"] > 0
     assert changed(g_before, model.G) and changed(d_before, d)
     assert all(p.requires_grad for p in d.parameters()), "D must be unfrozen after the G step"
+
+
+def test_the_minimax_loss_leaves_g_almost_no_gradient_when_d_rejects_every_sample():
+    # The GAN paper's Sec. 3: early on D rejects G's samples with high confidence and log(1 - D(G(z))) saturates;
+    # the non-saturating loss keeps G's gradient. D is made confident (logit about -12) and kept so (lr 0).
+    norms = {}
+    for loss in ("minimax", "non-saturating"):
+        model = tiny("gan", f"model.adversarial={loss}")
+        model.optimizers["d"].param_groups[0]["lr"] = 0.0
+        with torch.no_grad():
+            model.d_head.fc.weight.mul_(0.1)
+            model.d_head.fc.bias.fill_(-12.0)
+        logs = model.train_step(batch(8, (1, 8, 8)), 0)
+        assert float(logs["d_fake"]) < 1e-5
+        norms[loss] = float(logs["g_grad"])
+    assert norms["minimax"] < 1e-4 * norms["non-saturating"]
 
 
 @pytest.mark.parametrize(("preset", "shape"), CASES, ids=CASE_IDS)

@@ -68,6 +68,11 @@ class AdversarialConfig(ModelConfig):
     augment: list[Augmentation] = Field(default_factory=list)
 
 
+def gradient_norm(module: nn.Module) -> Tensor:
+    """The L2 norm of all of module's parameter gradients together, as its last update left them (0-d)."""
+    return torch.nn.utils.get_total_norm([p.grad for p in module.parameters() if p.grad is not None])
+
+
 @contextmanager
 def frozen(*modules: nn.Module) -> Iterator[None]:
     """Turn off parameter gradients (not the graph): a backward pass then only flows through these modules."""

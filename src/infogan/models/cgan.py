@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from infogan.errors import ConfigError
 from infogan.latent import Latent, LatentSpec
 from infogan.losses.adversarial import ADVERSARIAL, AdversarialLoss
-from infogan.models.base import AdversarialConfig, AdversarialModel, Batch, eval_mode, frozen
+from infogan.models.base import AdversarialConfig, AdversarialModel, Batch, eval_mode, frozen, gradient_norm
 from infogan.models.gan import refuse_wasserstein
 from infogan.nets.dcgan import DCGANGenerator, DCGANTrunk
 from infogan.nets.heads import LogitHead
@@ -173,6 +173,7 @@ class CGAN(AdversarialModel):
             "g_loss": g_loss,
             "d_real": d_real.sigmoid().mean(),
             "d_fake": d_fake.sigmoid().mean(),
+            "g_grad": gradient_norm(self.G),  # G's gradient norm in its step, as the GAN logs it
         }
         return {k: v.detach() for k, v in logs.items()}
 

@@ -22,6 +22,7 @@ from infogan.models.base import (
     LatentConfig,
     eval_mode,
     frozen,
+    gradient_norm,
     noise_only,
     positive_sizes,
 )
@@ -127,12 +128,15 @@ class GAN(AdversarialModel):
             g_loss = self.g_loss_fn(self.D(self._augment(x_fake)))
             self.update(opt_g, g_loss)
 
-        # d_real / d_fake: D's mean confidence that real and fake images are real, in the last D step.
+        # d_real / d_fake: D's mean confidence that real and fake images are real, in the last D step. g_grad: the
+        # norm of G's gradient in its step, which the minimax loss lets vanish while D rejects every sample (the
+        # paper's Sec. 3: log(1 - D(G(z))) saturates; d/dlogit is -D(G(z)) for it, -(1 - D(G(z))) non-saturating).
         logs = {
             "d_loss": d_loss,
             "g_loss": g_loss,
             "d_real": d_real.sigmoid().mean(),
             "d_fake": d_fake.sigmoid().mean(),
+            "g_grad": gradient_norm(self.G),
         }
         return {k: v.detach() for k, v in logs.items()}
 
