@@ -10,7 +10,7 @@ from scipy import integrate, stats
 from torch import nn
 
 from infogan import api
-from infogan.cli.sample import label_code
+from infogan.cli.sample import class_rows, label_code
 from infogan.config import load_preset
 from infogan.errors import ConfigError
 from infogan.losses.adversarial import d_bce_loss
@@ -355,6 +355,22 @@ def test_sample_label_draws_one_class(cgan_run, tmp_path):
     result = invoke("sample", str(cgan_run.dir.path), "-n", "4", "-o", str(out), "--label", "7")
     assert result.returncode == 0 and out.is_file(), result.stderr
     assert label_code(cgan_run.model, 7) == "c1"
+
+
+def test_sample_label_all_draws_one_row_per_class_with_shared_noise(cgan_run, tmp_path):
+    rows = class_rows(cgan_run, 3, {}, seed=5)
+    assert rows.shape == (30, *cgan_run.model.image_shape)
+    for k in (0, 7):
+        assert torch.equal(rows[3 * k : 3 * k + 3], cgan_run.sample(3, codes={"c1": k}, seed=5))
+    out = tmp_path / "classes.png"
+    result = invoke("sample", str(cgan_run.dir.path), "-n", "3", "-o", str(out), "--label", "all")
+    assert result.returncode == 0 and out.is_file(), result.stderr
+    assert "wrote 3 samples of each of 10 classes" in result.stderr
+    bad = invoke("sample", str(cgan_run.dir.path), "-o", str(tmp_path / "x.png"), "--label", "seven")
+    assert (
+        bad.returncode == 2
+        and bad.stderr.strip() == "error: --label takes a class number or 'all', got 'seven'"
+    )
 
 
 def test_sample_label_out_of_range_is_one_line(cgan_run, tmp_path):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import torch
 import typer
 
 from infogan.cli import app
@@ -12,6 +14,9 @@ from infogan.cli.common import IMAGE_SUFFIXES, output_file, parse_codes
 from infogan.errors import ConfigError
 from infogan.models import GenerativeModel
 from infogan.viz.grids import save_grid
+
+if TYPE_CHECKING:
+    from infogan.api import Run
 
 
 @app.command()
@@ -22,10 +27,11 @@ def sample(
     code: list[str] | None = typer.Option(
         None, "--code", help="Fix a code: c1=3 (category index) or c2=0.5 (repeatable)."
     ),
-    label: int | None = typer.Option(
+    label: str | None = typer.Option(
         None,
         "--label",
-        help="Class to draw from a conditional model (cgan), e.g. --label 7; InfoGAN's codes are set with --code.",
+        help="Class to draw from a conditional model (cgan), e.g. --label 7, or `all`: one row of n images per "
+        "class, the same noise down each column. InfoGAN's codes are set with --code.",
     ),
     nrow: int | None = typer.Option(None, "--nrow", min=1, help="Images per row [default: sqrt(n)]."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the latent draws."),
@@ -40,16 +46,37 @@ def sample(
 
     output = output_file(output, IMAGE_SUFFIXES)
     codes = parse_codes(code)
+    if label is not None and label != "all" and not label.lstrip("-").isdigit():
+        raise ConfigError(f"--label takes a class number or 'all', got '{label}'")
     loaded = load_run(run, device=device)
-    if label is not None:
-        codes[label_code(loaded.model, label)] = label
-    images = loaded.sample(n, codes=codes, seed=seed)
+    row_labels = None
+    if label == "all":
+        images = class_rows(loaded, n, codes, seed)
+        k = images.shape[0] // n
+        nrow, what, row_labels = n, f"{n} samples of each of {k} classes", [str(c) for c in range(k)]
+    else:
+        if label is not None:
+            codes[label_code(loaded.model, int(label))] = int(label)
+        images, what = loaded.sample(n, codes=codes, seed=seed), f"{n} samples"
     fixed = ", ".join(f"{k}={v:g}" for k, v in codes.items())
     caption = f"{loaded.dir.path.name}: {loaded.where}, seed {seed}" + (f", {fixed}" if fixed else "")
     save_grid(
-        images, output, nrow or math.ceil(math.sqrt(n)), scale=scale, caption=caption if labels else None
+        images,
+        output,
+        nrow or math.ceil(math.sqrt(n)),
+        scale=scale,
+        caption=caption if labels else None,
+        row_labels=row_labels,
     )
-    typer.echo(f"wrote {n} samples from {loaded.where} to {output}", err=True)
+    typer.echo(f"wrote {what} from {loaded.where} to {output}", err=True)
+
+
+def class_rows(run: Run, n: int, codes: dict[str, float], seed: int) -> torch.Tensor:
+    """n images of each class of a conditional run, class by class (K n, C, H, W): the same seed for every class,
+    so the images of a column share their noise and differ only in the class."""
+    name = label_code(run.model, 0)
+    classes = range(run.model.latent.code(name).k)
+    return torch.cat([run.sample(n, codes={**codes, name: k}, seed=seed) for k in classes])
 
 
 def label_code(model: GenerativeModel, label: int) -> str:
