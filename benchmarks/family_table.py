@@ -1,6 +1,7 @@
 """One comparison table of trained runs: sample quality in the project's feature space, wall time, and each model's
-own number (conditional accuracy, held-out ELBO, categorical accuracy and L_I). Reads each run's config.yaml,
-metrics.jsonl and eval.json; trains nothing.
+own number (conditional accuracy, held-out ELBO, categorical accuracy and L_I, the critic's Wasserstein estimate),
+updates done and training images per second. Reads each run's config.yaml, metrics.jsonl and eval.json; trains
+nothing.
 
 Prints one JSON line, or a Markdown table with --markdown. Usage:
     python benchmarks/family_table.py runs/mnist-sample-* [--markdown]
@@ -28,7 +29,11 @@ def row(run: Path) -> dict[str, Any]:
         "steps": evaluation["step"],
         "seed": config["train"]["seed"],
         "train_minutes": round(lines[-1]["elapsed_s"] / 60, 1) if lines else None,
+        # real training images per second, the mean over the log windows (each WGAN critic step takes a batch)
+        "images_per_s": round(sum(x["images_per_s"] for x in lines) / len(lines), 1) if lines else None,
     }
+    if lines and "wasserstein" in lines[-1]:
+        out["wasserstein"] = lines[-1]["wasserstein"]
     for key in ("fid", "kid", "precision", "recall", "conditional_accuracy"):
         if key in evaluation:
             out[key] = evaluation[key]
@@ -46,7 +51,10 @@ def row(run: Path) -> dict[str, Any]:
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
-    head = "| preset | train min | FID | KID | precision | recall | model's own number |\n|---|---|---|---|---|---|---|"
+    head = (
+        "| preset | seed | updates | train min | img/s | FID | KID | precision | recall | model's own number |\n"
+        "|---|---|---|---|---|---|---|---|---|---|"
+    )
     body = []
     for r in rows:
         own = []
@@ -56,8 +64,11 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             own.append(f"test ELBO {r['test_elbo']:.1f} nats")
         if "c1_accuracy" in r:
             own.append(f"c1 accuracy {r['c1_accuracy']:.3f}, L_I(c1) {r['c1_mi']:.3f}")
+        if "wasserstein" in r:
+            own.append(f"Wasserstein estimate {r['wasserstein']:.3f}")
         body.append(
-            f"| `{r['preset']}` | {r['train_minutes']} | {r['fid']:.1f} | {r['kid']:.0f} | {r['precision']:.3f} "
+            f"| `{r['preset']}` | {r['seed']} | {r['steps']:,} | {r['train_minutes']} | {r['images_per_s']:.0f} "
+            f"| {r['fid']:.1f} | {r['kid']:.0f} | {r['precision']:.3f} "
             f"| {r['recall']:.3f} | {'; '.join(own)} |"
         )
     return "\n".join([head, *body])
