@@ -3,6 +3,7 @@ that stop every rank together, and resume. Each torchrun test has a timeout, so 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -84,7 +85,9 @@ def test_a_single_process_refuses_sync_bn_on_cpu(tmp_path):
 
 @pytest.mark.skipif(not Path(TORCHRUN).exists(), reason="torchrun is not installed")
 def test_two_ranks_train_one_run_written_by_rank_0(tmp_path):
-    result = torchrun(tmp_path / "ddp")
+    # four evaluation batches of 16, so that each rank generates two
+    split_eval = ["eval.metrics=[codes,quality]", "eval.batch_size=16"]
+    result = torchrun(tmp_path / "ddp", *set_args(split_eval))
     assert result.returncode == 0, result.stderr[-3000:]
     cfg = yaml.safe_load((tmp_path / "ddp" / "config.yaml").read_text())
     assert cfg["train"]["world_size"] == 2 and cfg["train"]["batch_size"] == 16
@@ -96,7 +99,19 @@ def test_two_ranks_train_one_run_written_by_rank_0(tmp_path):
     state = torch.load(tmp_path / "ddp" / "checkpoints" / "step-6" / "state.pt", weights_only=True)
     rngs = state["loop"]["rank_rngs"]
     assert len(rngs) == 2 and not torch.equal(rngs[0], rngs[1])  # each rank its own latents
-    assert (tmp_path / "ddp" / "eval.json").is_file()
+    # The ranks split the evaluation's generated batches and rank 0 gets what one process computes from them.
+    assert "generated samples split over 2 ranks" in result.stderr
+    shared = json.loads((tmp_path / "ddp" / "eval.json").read_text())
+    alone = invoke("eval", str(tmp_path / "ddp"), "--json")
+    assert alone.returncode == 0, alone.stderr
+    single = json.loads(alone.stdout)
+    for key in ("fid", "kid", "precision", "recall"):
+        assert shared[key] == pytest.approx(single[key], rel=1e-6, abs=1e-9), key
+    for code in ("c1", "c2", "c3"):
+        for key in ("mi_lower_bound", "mi_lower_bound_batch_stats"):
+            assert shared["codes"][code][key] == pytest.approx(single["codes"][code][key], abs=1e-9)
+    assert shared["codes"]["c1"]["accuracy"] == single["codes"]["c1"]["accuracy"]
+    assert shared["features"]["n_fake"] == single["features"]["n_fake"] == 64
     # The checkpoint is an ordinary one: a single process loads it and can continue it (a note on the batch).
     resumed = invoke(
         "train",
@@ -169,3 +184,12 @@ def test_sigterm_to_the_launcher_checkpoints_and_resume_continues_exactly(tmp_pa
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     a, b = weights(tmp_path / "whole"), weights(tmp_path / "cut")
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_each_evaluation_batch_belongs_to_exactly_one_rank():
+    from infogan.helpers import World
+    from infogan.metrics.sharding import owns
+
+    for size in (1, 2, 3):
+        owners = [[r for r in range(size) if owns(World(rank=r, size=size), b)] for b in range(10)]
+        assert all(len(o) == 1 for o in owners) and {o[0] for o in owners} == set(range(size))

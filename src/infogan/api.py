@@ -18,7 +18,7 @@ from infogan.helpers import ProgressFn, progress_to_stderr, write_text_atomic
 from infogan.latent import Latent
 from infogan.models import GenerativeModel
 from infogan.training.checkpoint import load_checkpoint, read_manifest
-from infogan.training.distributed import World, init_world
+from infogan.training.distributed import World, broadcast_module, init_world
 from infogan.training.run_dir import RunDir, check_run_dir, intact_alternative, locate, resume_point
 from infogan.training.setup import build_for_run, check_buildable, prepare_trainer, resolve_device
 
@@ -136,15 +136,22 @@ class Run:
         *,
         baselines: bool = False,
         progress: ProgressFn = lambda _: None,
+        world: World = World(),
     ) -> dict[str, Any]:
         """Evaluate with the run's eval config (see `infogan.metrics.evaluate.evaluate_model`), against the run's
-        dataset or `dataset` (which must have the same image shape)."""
+        dataset or `dataset` (which must have the same image shape). In a data-parallel run every rank calls it
+        with its `world`: the generated samples are split over the ranks, rank 0 gets the result and the others
+        an empty dict."""
         from infogan.metrics.evaluate import data_to_evaluate_on, evaluate_model, evaluation_data
 
         data_cfg = data_to_evaluate_on(self.config.data, dataset, data_root)
         need_reference = "quality" in self.config.eval.metrics
         data = evaluation_data(data_cfg, self.config.eval.split, self.model.device, need_reference)
-        result = evaluate_model(self.model, data, self.config.eval, baselines=baselines, progress=progress)
+        result = evaluate_model(
+            self.model, data, self.config.eval, baselines=baselines, progress=progress, world=world
+        )
+        if not world.is_main:
+            return {}
         averaged = {} if self.averaged_steps is None else {"averaged_steps": self.averaged_steps}
         return {
             "step": self.step,
@@ -268,10 +275,14 @@ def train(
             raise
         raise intact_alternative(run, checkpoint, trainer.model, exc) from exc
     result = Run(run, cfg, trainer.model, step, finished=trainer.finished)
-    if trainer.finished and world.is_main:
+    if trainer.finished:
+        if (
+            world.distributed
+        ):  # batch norm's running statistics are each rank's own: evaluate rank 0's, as saved
+            broadcast_module(trainer.model)
         trainer.model.eval()
-        _finish(result, progress)
-    world.barrier()  # the other ranks wait for rank 0's evaluation, so that all leave the process group together
+        _finish(result, progress, world)
+    world.barrier()  # every rank waits for rank 0's evaluation, so that all leave the process group together
     return result
 
 
@@ -279,19 +290,24 @@ def _quiet(line: str) -> None:
     """The progress printer of ranks other than 0 in a data-parallel run: rank 0 speaks for all."""
 
 
-def _finish(run: Run, progress: ProgressFn) -> None:
-    """Write the end-of-run products: a traversal figure per code and, unless `train.evaluate` is off, eval.json."""
+def _finish(run: Run, progress: ProgressFn, world: World) -> None:
+    """Write the end-of-run products (rank 0): a traversal figure per code and, unless `train.evaluate` is off,
+    eval.json, whose generated samples every rank of a data-parallel run shares in."""
     from infogan.viz.traversal import traversal_figure
 
-    for code in run.model.latent.codes:
-        traversal_figure(run.traverse(code.name)).savefig(run.dir.traversal(code.name))
+    if world.is_main:
+        for code in run.model.latent.codes:
+            traversal_figure(run.traverse(code.name)).savefig(run.dir.traversal(code.name))
     if not run.config.train.evaluate:
         progress(f"not evaluated (train.evaluate is off): infogan eval {run.dir.path}")
         return
     progress(
         f"evaluating against {run.config.data.name} ({run.config.eval.split} split held out; "
         f"metric groups: {', '.join(run.config.eval.metrics)})"
+        + (f", generated samples split over {world.size} ranks" if world.distributed else "")
     )
-    metrics = run.evaluate(progress=progress)
+    metrics = run.evaluate(progress=progress, world=world)
+    if not world.is_main:
+        return
     write_text_atomic(run.dir.eval, json.dumps(metrics, indent=1))
     progress(f"evaluation written to {run.dir.eval}")

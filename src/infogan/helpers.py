@@ -1,6 +1,7 @@
 """General helpers at the bottom of the package: every layer may import them, they import nothing of infogan.
 
-Progress callbacks, atomic text writes, durations for people.
+Progress callbacks, atomic text writes, durations for people, and the process's place among the ranks of a
+data-parallel run (training and evaluation both split their work by it).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 # Receives one human-readable line per stage or log step (the CLI prints them to stderr).
@@ -84,3 +86,28 @@ def cpu_name() -> str:
     )
     wanted = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
     return f"{name} ({', '.join(f for f in wanted if f in flags) or 'no AVX2'})"
+
+
+@dataclass(frozen=True)
+class World:
+    """This process's place among the data-parallel ranks (training/distributed.py); a single process is rank 0
+    of 1."""
+
+    rank: int = 0
+    size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.size > 1
+
+    def barrier(self) -> None:
+        """Wait until every rank gets here (nothing to wait for in a single process)."""
+        if self.distributed:
+            import torch.distributed as dist
+
+            dist.barrier()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from infogan.config import MetricGroup as MetricGroupName
 from infogan.data import ImageTensorDataset, Split
 from infogan.data.ground_truth import GroundTruthData
 from infogan.errors import ConfigError
+from infogan.helpers import World
 from infogan.metrics.cluster_accuracy import categorical_predictions, category_usage, cluster_accuracy
 from infogan.metrics.code_semantics import code_semantics
 from infogan.metrics.disentanglement import disentanglement_scores
@@ -30,7 +31,7 @@ from infogan.metrics.features import (
     inception_extractor,
 )
 from infogan.metrics.mutual_info import mi_lower_bounds_both
-from infogan.metrics.quality import generate_images, quality_from_features
+from infogan.metrics.quality import generate_images, generated_features, quality_from_features
 from infogan.models import GenerativeModel, build_model
 from infogan.models.infogan import InfoGAN
 
@@ -82,10 +83,15 @@ def evaluation_data(cfg: DataConfig, split: Split, device: torch.device, need_re
 
 
 def evaluate_codes(
-    model: InfoGAN, data: ImageTensorDataset | None, cfg: EvalConfig, progress: ProgressFn | None = None
+    model: InfoGAN,
+    data: ImageTensorDataset | None,
+    cfg: EvalConfig,
+    progress: ProgressFn | None = None,
+    world: World = World(),
 ) -> dict[str, Any]:
     """L_I for each code of `model`; for categorical codes, how Q spreads the real images of `data` over the
-    categories and, where `data` is labelled, Hungarian-matched accuracy.
+    categories and, where `data` is labelled, Hungarian-matched accuracy. With a `world` of several ranks, L_I's
+    samples are split over them (every rank gets L_I) and the real images are read on rank 0.
 
     Returns:
         ``{"n_eval", "mi_samples", "codes": {name: {...}}}``; see the README for the keys.
@@ -94,7 +100,7 @@ def evaluate_codes(
     # Also with Q's batch norm on batch statistics, as in training: eval mode's running averages mix D's real and
     # fake passes and can misstate Q on generated batches (docs/evaluation.md).
     mi, mi_batch = mi_lower_bounds_both(
-        model, cfg.mi_samples, batch_size=cfg.batch_size, generator=generator, progress=progress
+        model, cfg.mi_samples, batch_size=cfg.batch_size, generator=generator, progress=progress, world=world
     )
     codes: dict[str, dict[str, Any]] = {}
     for code in model.latent.codes:
@@ -106,7 +112,7 @@ def evaluate_codes(
         entry["entropy"] = code.entropy
         entry["mi_lower_bound"] = mi[code.name]
         entry["mi_lower_bound_batch_stats"] = mi_batch[code.name]
-        if code.is_categorical and data is not None and len(data) > 0:
+        if code.is_categorical and data is not None and len(data) > 0 and world.is_main:
             pred = categorical_predictions(model.infer_codes, data.images, code.name, cfg.batch_size)
             entry.update(category_usage(pred, code.k))
             if data.labels is not None:
@@ -163,6 +169,7 @@ class Evaluation:
     progress: ProgressFn
     timer: _Timer
     notes: list[str]
+    world: World = field(default_factory=World)
     reference: _Reference | None = None
 
 
@@ -179,6 +186,9 @@ class MetricGroup:
     what: str
     skip: Callable[[GenerativeModel, EvalData], str | None]
     run: Callable[[Evaluation], dict[str, Any]]
+    # Whether the group splits its work over the ranks of a data-parallel run (every rank runs it); the others
+    # run on rank 0 alone.
+    sharded: bool = False
 
 
 def _codes(ev: Evaluation) -> dict[str, Any]:
@@ -187,18 +197,22 @@ def _codes(ev: Evaluation) -> dict[str, Any]:
     labelled = data.held_out.labels is not None and bool(model.latent.categorical)
     accuracy = f", accuracy on {len(data.held_out)} labelled images" if labelled else ""
     ev.progress(f"eval: L_I from {cfg.mi_samples} generated samples{accuracy}")
-    return dict(ev.timer.run("codes", lambda: evaluate_codes(model, data.held_out, cfg, ev.progress)))
+    return dict(
+        ev.timer.run("codes", lambda: evaluate_codes(model, data.held_out, cfg, ev.progress, ev.world))
+    )
 
 
 def _quality_group(ev: Evaluation) -> dict[str, Any]:
     model, data, cfg = ev.model, ev.data, ev.cfg
-    ev.reference = reference = ev.timer.run("features", lambda: _reference(data, cfg, ev.progress))
+    ev.reference = reference = ev.timer.run("features", lambda: _reference(data, cfg, ev.progress, ev.world))
     if reference is None:
         ev.notes.append(
             f"quality: {data.held_out.name} has no labels for a feature classifier; use inception"
         )
         return {}
-    out = dict(ev.timer.run("quality", lambda: _quality(model, reference, data, cfg, ev.progress)))
+    out = dict(ev.timer.run("quality", lambda: _quality(model, reference, data, cfg, ev.progress, ev.world)))
+    if not ev.world.is_main:
+        return {}
     if model.conditional_code is not None and isinstance(reference.extract.net, FeatureClassifier):
         classifier = reference.extract.net
         out["conditional_accuracy"] = ev.timer.run(
@@ -238,11 +252,13 @@ METRIC_GROUPS: dict[MetricGroupName, MetricGroup] = {
             else "L_I and categorical accuracy apply to InfoGAN models only"
         ),
         _codes,
+        sharded=True,
     ),
     "quality": MetricGroup(
         "FID, KID, precision and recall (and a conditional GAN's conditional accuracy)",
         lambda model, data: None,
         _quality_group,
+        sharded=True,
     ),
     "semantics": MetricGroup(
         "which image property each continuous code controls",
@@ -264,8 +280,13 @@ def evaluate_model(
     *,
     baselines: bool = False,
     progress: ProgressFn = lambda _: None,
+    world: World = World(),
 ) -> dict[str, Any]:
     """Every metric group of `cfg.metrics` (see `METRIC_GROUPS`) that applies to `model` and `data`.
+
+    In a data-parallel run every rank calls this with its `world`: the sharded groups (L_I, sample quality) split
+    their generated samples over the ranks and give rank 0 what one process would have computed; the rest run
+    on rank 0. Rank 0 gets the result, the other ranks an empty dict.
 
     Args:
         model: a trained model (InfoGAN for the code metrics and disentanglement).
@@ -284,16 +305,18 @@ def evaluate_model(
             f"dataset {data.held_out.name} has images of shape {data.held_out.shape}, the model makes "
             f"{model.image_shape}"
         )
-    ev = Evaluation(model, data, cfg, progress, _Timer(), [])
+    ev = Evaluation(model, data, cfg, progress, _Timer(), [], world)
     out: dict[str, Any] = {}
     for name, group in METRIC_GROUPS.items():
-        if name not in cfg.metrics:
+        if name not in cfg.metrics or not (world.is_main or group.sharded):
             continue
         reason = group.skip(model, data)
         if reason is not None:
             ev.notes.append(f"{name}: {reason}")
         else:
             out.update(group.run(ev))
+    if not world.is_main:
+        return {}
     held_out = ev.timer.run("held_out", lambda: model.held_out_metrics(data.held_out.images, cfg.batch_size))
     if held_out:
         out["held_out"] = held_out
@@ -314,30 +337,55 @@ class _Reference:
     """The feature network and the features of the reference (training) images, extracted once per evaluation."""
 
     extract: FeatureExtractor
-    features: Tensor
+    features: Tensor | None  # rank 0's only in a data-parallel evaluation
 
     def score(self, images: Tensor, cfg: EvalConfig) -> dict[str, Any]:
-        return quality_from_features(
-            self.features, self.extract(images), self.extract.info, k=cfg.pr_k, seed=cfg.seed
-        )
+        return self.score_features(self.extract(images), cfg)
+
+    def score_features(self, fake: Tensor, cfg: EvalConfig) -> dict[str, Any]:
+        assert self.features is not None
+        return quality_from_features(self.features, fake, self.extract.info, k=cfg.pr_k, seed=cfg.seed)
 
 
-def _reference(data: EvalData, cfg: EvalConfig, progress: ProgressFn) -> _Reference | None:
-    """The feature network `cfg` asks for and the reference images' features, or None without a network."""
-    extract = feature_extractor(data, cfg, progress)
+def _reference(
+    data: EvalData, cfg: EvalConfig, progress: ProgressFn, world: World = World()
+) -> _Reference | None:
+    """The feature network `cfg` asks for and the reference images' features, or None without a network. In a
+    data-parallel evaluation rank 0 builds the network first (a feature classifier is trained into the cache),
+    the other ranks then load it, and only rank 0 extracts the reference features."""
+    if world.is_main:
+        extract = feature_extractor(data, cfg, progress)
+    world.barrier()
+    if not world.is_main:
+        extract = feature_extractor(data, cfg, lambda _: None)
     assert data.reference is not None  # checked by feature_extractor
-    return None if extract is None else _Reference(extract, extract(data.reference.images))
+    if extract is None:
+        return None
+    return _Reference(extract, extract(data.reference.images) if world.is_main else None)
 
 
 def _quality(
-    model: GenerativeModel, reference: _Reference, data: EvalData, cfg: EvalConfig, progress: ProgressFn
+    model: GenerativeModel,
+    reference: _Reference,
+    data: EvalData,
+    cfg: EvalConfig,
+    progress: ProgressFn,
+    world: World = World(),
 ) -> dict[str, Any]:
     progress(f"eval: FID/KID/precision/recall on {cfg.fid_samples} generated images")
     generator = torch.Generator(model.device).manual_seed(cfg.seed)
-    fake = generate_images(
-        model, cfg.fid_samples, batch_size=cfg.batch_size, generator=generator, progress=progress
+    fake = generated_features(
+        model,
+        cfg.fid_samples,
+        reference.extract,
+        batch_size=cfg.batch_size,
+        generator=generator,
+        progress=progress,
+        world=world,
     )
-    result = reference.score(fake, cfg)
+    if fake is None:  # another rank's share, gathered on rank 0
+        return {}
+    result = reference.score_features(fake, cfg)
     result["features"]["reference"] = f"{data.held_out.name} train split"
     return result
 

@@ -8,6 +8,7 @@ extractor, so FID, KID and precision/recall all see exactly the same vectors.
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -51,13 +52,18 @@ def fid_kid(
     from torchmetrics.image.kid import KernelInceptionDistance
 
     width = real.shape[1]
-    fid = FrechetInceptionDistance(feature=_Precomputed(width), reset_real_features=False)
+    # The features are complete here: torchmetrics must not gather from the other ranks of a data-parallel run
+    # (which it does by default once torch.distributed is initialised, a collective only rank 0 would reach).
+    local: dict[str, Any] = {"sync_on_compute": False}
+    fid = FrechetInceptionDistance(feature=_Precomputed(width), reset_real_features=False, **local)
     fid.update(real.double(), real=True)
     fid.update(fake.double(), real=False)
     subset = min(kid_subset_size, len(real), len(fake))
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*will save all extracted features.*")
-        kid = KernelInceptionDistance(feature=_Precomputed(width), subsets=kid_subsets, subset_size=subset)
+        kid = KernelInceptionDistance(
+            feature=_Precomputed(width), subsets=kid_subsets, subset_size=subset, **local
+        )
     kid.update(real.double(), real=True)
     kid.update(fake.double(), real=False)
     with torch.random.fork_rng(devices=[]):  # KID draws its subsets from the global generator

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import torch
 
-from infogan.helpers import Eta, ProgressFn
+from infogan.helpers import Eta, ProgressFn, World
+from infogan.metrics.sharding import owns, sum_over_ranks
 from infogan.models.infogan import InfoGAN
 
 
@@ -38,10 +39,12 @@ def mi_lower_bounds_both(
     batch_size: int = 500,
     generator: torch.Generator | None = None,
     progress: ProgressFn | None = None,
+    world: World = World(),
 ) -> tuple[dict[str, float], dict[str, float]]:
-    """`mi_lower_bounds` in eval mode and with batch statistics, from the same generated images (one G pass)."""
+    """`mi_lower_bounds` in eval mode and with batch statistics, from the same generated images (one G pass);
+    split over the ranks of `world` (metrics/sharding.py), each of which gets the whole result."""
     in_eval_mode, with_batch_stats = _mi_lower_bounds(
-        model, n_samples, batch_size, generator, (False, True), progress
+        model, n_samples, batch_size, generator, (False, True), progress, world
     )
     return in_eval_mode, with_batch_stats
 
@@ -54,17 +57,22 @@ def _mi_lower_bounds(
     generator: torch.Generator | None,
     batch_stats: tuple[bool, ...],
     progress: ProgressFn | None = None,
+    world: World = World(),
 ) -> list[dict[str, float]]:
-    totals = [{c.name: 0.0 for c in model.latent.codes} for _ in batch_stats]
-    done = 0
+    names = [c.name for c in model.latent.codes]
+    totals = torch.zeros(len(batch_stats), len(names), dtype=torch.float64)  # sums of n * mean NLL per batch
     eta = Eta("eval: L_I", n_samples, progress or (lambda _: None), unit=" samples")
-    while done < n_samples:
+    for batch, done in enumerate(range(0, n_samples, batch_size)):
         n = min(batch_size, n_samples - done)
         latent = model.latent.sample(n, generator=generator, device=model.device)
-        x = model.generate(latent)
-        for total, mode in zip(totals, batch_stats, strict=True):
-            for name, nll in model.q_nll(x, latent, batch_stats=mode).items():
-                total[name] += float(nll) * n
-        done += n
-        eta(done)
-    return [{c.name: c.entropy - t[c.name] / n_samples for c in model.latent.codes} for t in totals]
+        if owns(world, batch):
+            x = model.generate(latent)
+            for total, mode in zip(totals, batch_stats, strict=True):
+                nll = model.q_nll(x, latent, batch_stats=mode)
+                total += torch.tensor([float(nll[name]) * n for name in names], dtype=torch.float64)
+        eta(done + n)
+    totals = sum_over_ranks(world, totals)
+    return [
+        {c.name: c.entropy - float(t[i]) / n_samples for i, c in enumerate(model.latent.codes)}
+        for t in totals
+    ]

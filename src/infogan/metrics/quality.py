@@ -3,15 +3,17 @@ feature space (see features.py for which, fid.py and precision_recall.py for the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from infogan.helpers import Eta, ProgressFn
+from infogan.helpers import Eta, ProgressFn, World
 from infogan.metrics.features import FeatureExtractor
 from infogan.metrics.fid import fid_kid
 from infogan.metrics.precision_recall import precision_recall
+from infogan.metrics.sharding import gather_batches, owns
 from infogan.models.base import GenerativeModel
 
 
@@ -31,6 +33,29 @@ def generate_images(
         out.append(model.sample(min(batch_size, n - start), generator=generator).cpu())
         eta(start + len(out[-1]))
     return torch.cat(out)
+
+
+@torch.no_grad()
+def generated_features(
+    model: GenerativeModel,
+    n: int,
+    extract: Callable[[Tensor], Tensor],
+    *,
+    batch_size: int = 500,
+    generator: torch.Generator | None = None,
+    progress: ProgressFn | None = None,
+    world: World = World(),
+) -> Tensor | None:
+    """The features (n, F) of the n images `generate_images` would make with this generator, extracted batch by
+    batch; split over the ranks of `world` (metrics/sharding.py): rank 0 gets all n, the others None."""
+    mine = {}
+    eta = Eta("eval: generating", n, progress or (lambda _: None), unit=" images")
+    for batch, start in enumerate(range(0, n, batch_size)):
+        latent = model.latent.sample(min(batch_size, n - start), generator=generator, device=model.device)
+        if owns(world, batch):
+            mine[batch] = extract(model.generate(latent))
+        eta(min(start + batch_size, n))
+    return gather_batches(world, mine)
 
 
 def sample_quality(

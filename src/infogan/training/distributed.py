@@ -23,7 +23,6 @@ per-step agreement (`StepFlags`), so a NaN on one rank, or SIGTERM, stops all of
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 
 import torch
@@ -31,28 +30,7 @@ import torch.distributed as dist
 from torch import Tensor
 
 from infogan.errors import ConfigError
-
-
-@dataclass(frozen=True)
-class World:
-    """This process's place among the data-parallel ranks; a single process is rank 0 of 1."""
-
-    rank: int = 0
-    size: int = 1
-    local_rank: int = 0
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
-
-    @property
-    def distributed(self) -> bool:
-        return self.size > 1
-
-    def barrier(self) -> None:
-        """Wait until every rank gets here (nothing to wait for in a single process)."""
-        if self.distributed:
-            dist.barrier()
+from infogan.helpers import World
 
 
 def world_from_env(environ: Mapping[str, str]) -> World:
