@@ -195,7 +195,7 @@ def test_preset_is_mnist_with_a_bernoulli_mlp():
     cfg = load_preset("vae")
     assert cfg.data.name == "mnist" and cfg.data.fallback == "mnist-sample" and cfg.data.download
     assert isinstance(cfg.model, VAEConfig)
-    assert (cfg.model.latent_dim, cfg.model.likelihood, cfg.model.beta) == (10, "bernoulli", 1.0)
+    assert (cfg.model.latent_dim, cfg.model.likelihood, cfg.model.beta) == (20, "bernoulli", 1.0)
     assert cfg.train.batch_size == 128
     model = build_model(cfg.model, (1, 28, 28))
     assert model.optimizers["vae"].defaults["lr"] == 1e-3
