@@ -49,6 +49,7 @@ from infogan.cli import (  # noqa: E402, F401
     reconstruct,
     report,
     sample,
+    select,
     sweep,
     train,
     traverse,

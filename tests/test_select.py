@@ -1,0 +1,120 @@
+"""Unsupervised model selection by ModelCentrality: generators as data with known factors, pairwise FactorVAE
+scores, and the pick."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from torch import Tensor
+
+from infogan.api import train
+from infogan.config import load_preset
+from infogan.errors import ConfigError
+from infogan.experiments.select import GeneratorFactors, Protocol, model_centrality, pairwise_scores
+from infogan.latent import Latent, LatentSpec
+
+from .conftest import TINY, invoke
+
+SMALL = Protocol(votes=40, group_size=16, variance_images=400, bins=5)
+
+
+class CodeWriter:
+    """A stand-in model whose images carry its codes in the first pixels and whose representation reads them
+    back through `mixing` (the identity reads them exactly; noise reads nothing)."""
+
+    def __init__(self, mixing: Tensor | None) -> None:
+        self.latent = LatentSpec.parse(2, ["cat:3", "uniform:2"])
+        self.device = torch.device("cpu")
+        self.image_shape = (1, 4, 4)
+        self.cfg = SimpleNamespace(name="writer")
+        self.mixing = mixing
+
+    def generate(self, latent: Latent) -> Tensor:
+        x = torch.zeros(len(latent), 16)
+        x[:, 0] = latent.c_cat[:, 0].float() / 2 * 2 - 1  # category 0, 1, 2 -> -1, 0, 1
+        x[:, 1:3] = latent.c_cont
+        x[:, 3:5] = latent.z * 0.01
+        return x.view(-1, 1, 4, 4)
+
+    def represent(self, x: Tensor) -> Tensor:
+        codes = x.flatten(1)[:, :3]
+        if self.mixing is None:  # reads nothing of the codes
+            return torch.randn(x.shape[0], 3, generator=torch.Generator().manual_seed(x.shape[0]))
+        return codes @ self.mixing
+
+
+def test_a_generator_as_data_with_known_factors():
+    model = CodeWriter(torch.eye(3))
+    truth = GeneratorFactors(model, bins=5)  # type: ignore[arg-type]
+    assert truth.factor_names == ("c1", "c2", "c3") and truth.factor_sizes == (3, 5, 5)
+    assert truth.values["c2"].tolist() == pytest.approx([-0.8, -0.4, 0.0, 0.4, 0.8])
+    factors = torch.tensor([[0, 0, 4], [2, 3, 1]])
+    images = truth.render(factors)
+    assert images.min() >= 0 and images.max() <= 1
+    pixels = images.flatten(1) * 2 - 1
+    assert pixels[:, 0].tolist() == pytest.approx([-1, 1])
+    assert pixels[:, 1:3].flatten().tolist() == pytest.approx([-0.8, 0.8, 0.4, -0.4])
+    assert not torch.equal(pixels[0, 3:5], pixels[1, 3:5])  # each image its own noise
+
+
+def test_model_centrality_by_hand():
+    scores = np.array([[1.0, 0.8, 0.2], [0.6, 1.0, 0.4], [0.2, 0.2, 1.0]])
+    # symmetric: (0, 1) 0.7, (0, 2) 0.2, (1, 2) 0.3
+    assert model_centrality(scores) == pytest.approx([0.45, 0.5, 0.25])
+
+
+def test_the_runs_that_agree_are_central_and_one_that_reads_nothing_is_not():
+    rotated = torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])  # the same codes, other order
+    models = [CodeWriter(torch.eye(3)), CodeWriter(rotated), CodeWriter(None)]
+    scores = pairwise_scores(models, SMALL)  # type: ignore[arg-type]
+    assert scores[0, 1] == scores[1, 0] == 1.0  # reading each other's codes perfectly, in any order
+    assert scores[2, 0] < 0.7 and scores[2, 1] < 0.7
+    centrality = model_centrality(scores)
+    assert int(np.argmax(centrality)) in (0, 1) and centrality[2] < min(centrality[:2])
+
+
+def test_a_model_without_codes_cannot_be_a_ground_truth():
+    cfg = load_preset("gan", ["model.latent.noise=4", "model.g_hidden=[8]", "model.d_hidden=[8]"])
+    from infogan.models import build_model
+
+    with pytest.raises(ConfigError, match="ModelCentrality needs latent codes"):
+        GeneratorFactors(build_model(cfg.model, (1, 8, 8)))
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("select")
+    for seed in (0, 1):
+        cfg = load_preset("digits", [*TINY, "eval.metrics=[codes]", f"train.seed={seed}"])
+        train(cfg, root / f"seed-{seed}", progress=lambda _: None)
+    return root
+
+
+def test_select_prints_each_run_s_centrality_and_the_pick(two_runs):
+    runs = [str(two_runs / "seed-0"), str(two_runs / "seed-1")]
+    result = invoke("select", *runs, "--votes", "20", "--bins", "3")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:2] == ["run", "ModelCentrality"] and "accuracy (scores only)" in lines[0]
+    assert sum("<- pick" in line for line in lines[1:3]) == 1
+    assert lines[-1].startswith("pick: ") and "no labels used" in lines[-1]
+    as_json = json.loads(invoke("select", *runs, "--votes", "20", "--bins", "3", "--json").stdout)
+    # two runs: each one's centrality is the same symmetric score
+    assert as_json["runs"][0]["model_centrality"] == pytest.approx(as_json["runs"][1]["model_centrality"])
+    assert np.array(as_json["scores"]).shape == (2, 2)
+
+
+def test_select_refuses_one_run_and_runs_of_different_setups(two_runs, tmp_path):
+    one = invoke("select", str(two_runs / "seed-0"))
+    assert (
+        one.returncode == 2
+        and one.stderr.strip() == "error: select needs at least two runs of the same setup to compare"
+    )
+    cfg = load_preset("digits", [*TINY, "eval.metrics=[codes]", "model.latent.codes=[cat:10,uniform:1]"])
+    train(cfg, tmp_path / "other", progress=lambda _: None)
+    mixed = invoke("select", str(two_runs / "seed-0"), str(tmp_path / "other"))
+    assert mixed.returncode == 2 and "are not one setup" in mixed.stderr and "Traceback" not in mixed.stderr
