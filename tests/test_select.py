@@ -105,7 +105,7 @@ def test_select_prints_each_run_s_centrality_and_the_pick(two_runs):
     as_json = json.loads(invoke("select", *runs, "--votes", "20", "--bins", "3", "--json").stdout)
     # two runs: each one's centrality is the same symmetric score
     assert as_json["runs"][0]["model_centrality"] == pytest.approx(as_json["runs"][1]["model_centrality"])
-    assert np.array(as_json["scores"]).shape == (2, 2)
+    assert as_json["scores"][0][0] is None and as_json["scores"][0][1] is not None
 
 
 def test_select_refuses_one_run_and_runs_of_different_setups(two_runs, tmp_path):

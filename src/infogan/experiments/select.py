@@ -88,12 +88,15 @@ class Protocol:
 def pairwise_scores(
     models: Sequence[GenerativeModel], protocol: Protocol = Protocol(), progress: ProgressFn = lambda _: None
 ) -> np.ndarray:
-    """(R, R) s[i, j]: the FactorVAE score of run i's representation on run j's generator (diagonal included)."""
+    """(R, R) s[i, j]: the FactorVAE score of run i's representation on run j's generator; the diagonal (a run on
+    its own generator), which ModelCentrality does not use, is NaN."""
     n = len(models)
-    scores = np.zeros((n, n))
+    scores = np.full((n, n), np.nan)
     for j, truth_model in enumerate(models):
         truth = GeneratorFactors(truth_model, bins=protocol.bins, seed=protocol.seed)
         for i, model in enumerate(models):
+            if i == j:
+                continue
             scores[i, j] = factor_vae_score(
                 _represent(model),
                 truth,
@@ -113,7 +116,7 @@ def model_centrality(scores: np.ndarray) -> list[float]:
     if n < 2:
         return [math.nan] * n
     symmetric = (scores + scores.T) / 2
-    return [float((symmetric[i].sum() - symmetric[i, i]) / (n - 1)) for i in range(n)]
+    return [float(np.delete(symmetric[i], i).mean()) for i in range(n)]
 
 
 def select_runs(
@@ -155,7 +158,7 @@ def select_runs(
         "runs": rows,
         "pick": int(np.argmax(centrality)),
         "criterion": "ModelCentrality: mean pairwise FactorVAE score on each other's generators",
-        "scores": scores.tolist(),
+        "scores": [[None if np.isnan(s) else float(s) for s in row] for row in scores],
         "protocol": protocol.__dict__,
     }
 
