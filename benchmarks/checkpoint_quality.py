@@ -39,6 +39,8 @@ def evaluate(checkpoint: Path, fid_samples: int) -> dict[str, float]:
         }
     )
     result = run.evaluate()
+    if "fid" not in result:
+        raise SystemExit(f"{checkpoint}: no sample quality ({'; '.join(result.get('notes', []))})")
     return {key: result[key] for key in ("fid", "kid", "precision", "recall")}
 
 
@@ -50,7 +52,8 @@ def plot(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(len(keys) + 1, 1, figsize=(6, 2.2 * (len(keys) + 1)), sharex=True)
+    fig, grid = plt.subplots(len(keys) + 1, 1, figsize=(6, 2.2 * (len(keys) + 1)), sharex=True, squeeze=False)
+    axes = grid[:, 0]
     for ax, key in zip(axes, keys, strict=False):
         ax.plot([r["step"] for r in rows if key in r], [r[key] for r in rows if key in r], lw=1)
         ax.set_ylabel(key)

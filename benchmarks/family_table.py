@@ -29,8 +29,9 @@ def row(run: Path) -> dict[str, Any]:
         "steps": evaluation["step"],
         "seed": config["train"]["seed"],
         "train_minutes": round(lines[-1]["elapsed_s"] / 60, 1) if lines else None,
-        # real training images per second, the mean over the log windows (each WGAN critic step takes a batch)
-        "images_per_s": round(sum(x["images_per_s"] for x in lines) / len(lines), 1) if lines else None,
+        # real training images per second over the training time (each WGAN critic step takes a batch of its
+        # own): each log window's rate weighted by the window's length
+        "images_per_s": _images_per_s(lines),
     }
     if lines and "wasserstein" in lines[-1]:
         out["wasserstein"] = lines[-1]["wasserstein"]
@@ -48,6 +49,16 @@ def row(run: Path) -> dict[str, Any]:
         if code["type"] == "categorical":
             out[f"{name}_mi"] = code["mi_lower_bound"]
     return out
+
+
+def _images_per_s(lines: list[dict[str, Any]]) -> float | None:
+    if not lines:
+        return None
+    windows = [
+        b["elapsed_s"] - a["elapsed_s"] for a, b in zip([{"elapsed_s": 0.0}, *lines], lines, strict=False)
+    ]
+    images = sum(w * x["images_per_s"] for w, x in zip(windows, lines, strict=True))
+    return round(images / max(lines[-1]["elapsed_s"], 1e-9), 1)
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:

@@ -166,6 +166,13 @@ def test_train_step_updates_g_and_d_and_logs_finite_detached_scalars(preset, sha
     assert all(p.requires_grad for p in d.parameters()), "D must be unfrozen after the G step"
 
 
+def test_g_grad_is_not_logged_under_a_gradient_scaler():
+    # fp16's scaler skips overflowing steps and leaves infinite gradients behind: not a divergence to report.
+    model = tiny("gan")
+    model.grad_scaler = torch.amp.GradScaler("cpu")
+    assert "g_grad" not in model.train_step(batch(8, (1, 8, 8)), 0)
+
+
 def test_the_minimax_loss_leaves_g_almost_no_gradient_when_d_rejects_every_sample():
     # The GAN paper's Sec. 3: early on D rejects G's samples with high confidence and log(1 - D(G(z))) saturates;
     # the non-saturating loss keeps G's gradient. D is made confident (logit about -12) and kept so (lr 0).

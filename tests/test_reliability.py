@@ -367,6 +367,33 @@ def test_rollback_retries_from_the_last_checkpoint_with_a_new_seed(tiny_config, 
         load_checkpoint(path, tiny_model("infogan"))  # every checkpoint written is finite and loads
 
 
+def test_the_clock_keeps_the_time_of_the_steps_a_rollback_threw_away(tiny_config, tmp_path, monkeypatch):
+    # Training time only grows: a time budget counts the failed attempt too. The loop's clock moves 10 s per
+    # reading, so the run that retried steps 4-5 has read it more often by the end than the one that did not.
+    import types
+
+    from infogan.training import loop
+
+    clock = {"t": 0.0}
+
+    def tick() -> float:
+        clock["t"] += 10.0
+        return clock["t"]
+
+    monkeypatch.setattr(loop, "time", types.SimpleNamespace(perf_counter=tick))
+    cfg = tiny_config.model_copy(deep=True)
+    cfg.train.on_nonfinite, cfg.train.log_every, cfg.train.evaluate = "rollback", 1, False
+
+    def final_elapsed(run: str) -> float:
+        rows = (tmp_path / run / "metrics.jsonl").read_text().splitlines()
+        return float(json.loads(rows[-1])["elapsed_s"])
+
+    train(cfg, tmp_path / "clean", progress=quiet)
+    poison(monkeypatch, at_steps={4}, times=1)
+    train(cfg, tmp_path / "retried", progress=quiet)
+    assert final_elapsed("retried") >= final_elapsed("clean") + 20
+
+
 def test_rollback_before_the_first_checkpoint_restarts_from_the_initial_weights(
     tiny_config, tmp_path, monkeypatch
 ):

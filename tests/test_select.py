@@ -77,6 +77,14 @@ def test_the_runs_that_agree_are_central_and_one_that_reads_nothing_is_not():
     assert int(np.argmax(centrality)) in (0, 1) and centrality[2] < min(centrality[:2])
 
 
+def test_a_score_does_not_depend_on_the_order_of_the_runs():
+    rotated = torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+    a, noise, r = CodeWriter(torch.eye(3)), CodeWriter(None), CodeWriter(rotated)
+    forward = pairwise_scores([a, noise, r], SMALL)  # type: ignore[arg-type]
+    backward = pairwise_scores([r, noise, a], SMALL)  # type: ignore[arg-type]
+    assert forward[1, 0] == backward[1, 2] and forward[1, 2] == backward[1, 0]  # noise read on a, and on r
+
+
 def test_a_model_without_codes_cannot_be_a_ground_truth():
     cfg = load_preset("gan", ["model.latent.noise=4", "model.g_hidden=[8]", "model.d_hidden=[8]"])
     from infogan.models import build_model

@@ -103,3 +103,18 @@ def test_sweep_trains_each_seed_as_a_run_then_tabulates_and_links_the_pick(tmp_p
     again = run_cli(*args, *sets, "--parallel", "2", timeout=300)
     assert again.returncode == 0 and again.stdout == result.stdout
     assert "have finished 6 updates" in again.stderr
+
+
+def test_a_run_with_a_time_budget_is_finished_when_evaluated_at_its_budget(tmp_path):
+    from infogan.experiments.sweep import finished
+
+    run = tmp_path / "r"
+    run.mkdir()
+    (run / "config.yaml").write_text("train:\n  steps: 5000\n  minutes: 1.0\n")
+    (run / "metrics.jsonl").write_text(json.dumps({"step": 120, "elapsed_s": 61.0}) + "\n")
+    (run / "eval.json").write_text(json.dumps({"step": 120}))
+    assert finished(run, 5000)
+    (run / "metrics.jsonl").write_text(json.dumps({"step": 120, "elapsed_s": 30.0}) + "\n")  # stopped early
+    assert not finished(run, 5000)
+    (run / "config.yaml").write_text("train:\n  steps: 5000\n")
+    assert not finished(run, 5000) and not finished(tmp_path / "missing", 5000)

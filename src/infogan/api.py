@@ -18,7 +18,7 @@ from infogan.helpers import ProgressFn, progress_to_stderr, write_text_atomic
 from infogan.latent import Latent
 from infogan.models import GenerativeModel
 from infogan.training.checkpoint import load_checkpoint, read_manifest
-from infogan.training.distributed import World, broadcast_module, init_world
+from infogan.training.distributed import World, init_world
 from infogan.training.run_dir import RunDir, check_run_dir, intact_alternative, locate, resume_point
 from infogan.training.setup import build_for_run, check_buildable, prepare_trainer, resolve_device
 
@@ -279,7 +279,7 @@ def train(
         if (
             world.distributed
         ):  # batch norm's running statistics are each rank's own: evaluate rank 0's, as saved
-            broadcast_module(trainer.model)
+            world.broadcast_module(trainer.model)
         trainer.model.eval()
         _finish(result, progress, world)
     world.barrier()  # every rank waits for rank 0's evaluation, so that all leave the process group together

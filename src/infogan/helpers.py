@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # Receives one human-readable line per stage or log step (the CLI prints them to stderr).
 ProgressFn = Callable[[str], None]
@@ -111,3 +112,12 @@ class World:
             import torch.distributed as dist
 
             dist.barrier()
+
+    def broadcast_module(self, module: Any) -> None:
+        """Give every rank rank 0's weights and buffers of the torch module (a collective; nothing to do in a
+        single process)."""
+        if self.distributed:
+            import torch.distributed as dist
+
+            for tensor in module.state_dict().values():
+                dist.broadcast(tensor, 0)

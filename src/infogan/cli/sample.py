@@ -31,7 +31,7 @@ def sample(
         None,
         "--label",
         help="Class to draw from a conditional model (cgan), e.g. --label 7, or `all`: one row of n images per "
-        "class, the same noise down each column. InfoGAN's codes are set with --code.",
+        "class (--nrow does not apply), the same noise down each column. InfoGAN's codes are set with --code.",
     ),
     nrow: int | None = typer.Option(None, "--nrow", min=1, help="Images per row [default: sqrt(n)]."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the latent draws."),
@@ -46,8 +46,11 @@ def sample(
 
     output = output_file(output, IMAGE_SUFFIXES)
     codes = parse_codes(code)
-    if label is not None and label != "all" and not label.lstrip("-").isdigit():
-        raise ConfigError(f"--label takes a class number or 'all', got '{label}'")
+    if label is not None and label != "all":
+        try:
+            int(label)
+        except ValueError:
+            raise ConfigError(f"--label takes a class number or 'all', got '{label}'") from None
     loaded = load_run(run, device=device)
     row_labels = None
     if label == "all":

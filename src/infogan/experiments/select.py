@@ -34,7 +34,8 @@ from infogan.models import GenerativeModel
 class GeneratorFactors:
     """A trained generator seen as `GroundTruthData`: factor j is latent code j, a categorical code with its K
     values, a continuous code at `bins` values (the centres of `bins` equal-probability intervals of its prior);
-    each rendered image draws its own noise z from a generator seeded once."""
+    each rendered image draws its own noise z from a generator seeded once (with seed + 1, so that it is not the
+    stream the factors are drawn from)."""
 
     def __init__(self, model: GenerativeModel, *, bins: int = 10, seed: int = 0) -> None:
         codes = model.latent.codes
@@ -52,7 +53,7 @@ class GeneratorFactors:
             )
             for c in model.latent.continuous
         }
-        self.noise = torch.Generator(model.device).manual_seed(seed)
+        self.noise = torch.Generator(model.device).manual_seed(seed + 1)
 
     def sample_factors(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         return torch.stack([torch.randint(k, (n,), generator=generator) for k in self.factor_sizes], dim=1)
@@ -89,14 +90,15 @@ def pairwise_scores(
     models: Sequence[GenerativeModel], protocol: Protocol = Protocol(), progress: ProgressFn = lambda _: None
 ) -> np.ndarray:
     """(R, R) s[i, j]: the FactorVAE score of run i's representation on run j's generator; the diagonal (a run on
-    its own generator), which ModelCentrality does not use, is NaN."""
+    its own generator), which ModelCentrality does not use, is NaN. Every run is scored on the same images of
+    run j (the factor and noise draws start afresh for each), so a score does not depend on the order of the runs."""
     n = len(models)
     scores = np.full((n, n), np.nan)
     for j, truth_model in enumerate(models):
-        truth = GeneratorFactors(truth_model, bins=protocol.bins, seed=protocol.seed)
         for i, model in enumerate(models):
             if i == j:
                 continue
+            truth = GeneratorFactors(truth_model, bins=protocol.bins, seed=protocol.seed)
             scores[i, j] = factor_vae_score(
                 _represent(model),
                 truth,

@@ -257,11 +257,19 @@ def parallel_plan(n_seeds: int, cores: int | None, parallel: int | None) -> tupl
 
 
 def finished(run_dir: Path, steps: int) -> bool:
-    """Whether the run was trained for `steps` updates and evaluated."""
+    """Whether the run was trained for `steps` updates, or to its time budget (`train.minutes`), and evaluated."""
+    import yaml
+
     try:
-        return json.loads((run_dir / "eval.json").read_text()).get("step") == steps
-    except (OSError, ValueError):
+        evaluated = json.loads((run_dir / "eval.json").read_text()).get("step")
+        if evaluated == steps:
+            return True
+        minutes = (yaml.safe_load((run_dir / "config.yaml").read_text())["train"] or {}).get("minutes")
+        rows = (run_dir / "metrics.jsonl").read_text().splitlines()
+        last = json.loads(rows[-1]) if rows else {}
+    except (OSError, ValueError, KeyError, TypeError):
         return False
+    return minutes is not None and last.get("step") == evaluated and last.get("elapsed_s", 0) >= 60 * minutes
 
 
 def run_sweep(

@@ -352,7 +352,8 @@ def _reference(
 ) -> _Reference | None:
     """The feature network `cfg` asks for and the reference images' features, or None without a network. In a
     data-parallel evaluation rank 0 builds the network first (a feature classifier is trained into the cache),
-    the other ranks then load it, and only rank 0 extracts the reference features."""
+    the other ranks then build theirs (from the cache when they share it) and take rank 0's weights, so every
+    rank extracts features in rank 0's space; only rank 0 extracts the reference features."""
     if world.is_main:
         extract = feature_extractor(data, cfg, progress)
     world.barrier()
@@ -361,6 +362,7 @@ def _reference(
     assert data.reference is not None  # checked by feature_extractor
     if extract is None:
         return None
+    world.broadcast_module(extract.net)
     return _Reference(extract, extract(data.reference.images) if world.is_main else None)
 
 

@@ -71,7 +71,7 @@ def _mi_lower_bounds(
                 nll = model.q_nll(x, latent, batch_stats=mode)
                 total += torch.tensor([float(nll[name]) * n for name in names], dtype=torch.float64)
         eta(done + n)
-    totals = sum_over_ranks(world, totals)
+    totals = sum_over_ranks(world, totals, model.device)
     return [
         {c.name: c.entropy - float(t[i]) / n_samples for i, c in enumerate(model.latent.codes)}
         for t in totals

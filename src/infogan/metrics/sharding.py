@@ -35,9 +35,11 @@ def gather_batches(world: World, mine: Mapping[int, Tensor]) -> Tensor | None:
     return torch.cat([every[b] for b in sorted(every)])
 
 
-def sum_over_ranks(world: World, values: Tensor) -> Tensor:
-    """The sum over the ranks of a CPU tensor of partial sums, on every rank (a collective)."""
-    if world.distributed:
-        values = values.clone()
-        dist.all_reduce(values)
-    return values
+def sum_over_ranks(world: World, values: Tensor, device: torch.device) -> Tensor:
+    """The sum over the ranks of a CPU tensor of partial sums, on every rank (a collective). It travels on
+    `device`, the model's: NCCL moves only CUDA tensors."""
+    if not world.distributed:
+        return values
+    on_device = values.to(device)
+    dist.all_reduce(on_device)
+    return on_device.cpu()

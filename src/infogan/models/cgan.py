@@ -173,7 +173,8 @@ class CGAN(AdversarialModel):
             "g_loss": g_loss,
             "d_real": d_real.sigmoid().mean(),
             "d_fake": d_fake.sigmoid().mean(),
-            "g_grad": gradient_norm(self.G),  # G's gradient norm in its step, as the GAN logs it
+            # G's gradient norm in its step, as the GAN logs it (not under fp16's scaler: see GAN)
+            **({} if self.grad_scaler is not None else {"g_grad": gradient_norm(self.G)}),
         }
         return {k: v.detach() for k, v in logs.items()}
 

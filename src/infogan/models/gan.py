@@ -136,9 +136,14 @@ class GAN(AdversarialModel):
             "g_loss": g_loss,
             "d_real": d_real.sigmoid().mean(),
             "d_fake": d_fake.sigmoid().mean(),
-            "g_grad": gradient_norm(self.G),
+            **self._g_gradient_log(),
         }
         return {k: v.detach() for k, v in logs.items()}
+
+    def _g_gradient_log(self) -> dict[str, Tensor]:
+        """{"g_grad": norm of G's gradient in its step}; nothing under fp16's gradient scaler, whose skipped
+        steps leave infinite gradients that are not a divergence."""
+        return {} if self.grad_scaler is not None else {"g_grad": gradient_norm(self.G)}
 
     def calibration_step(self, real: Tensor) -> None:
         self._calibration_passes(real, self.G, self.trunk)

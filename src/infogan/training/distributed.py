@@ -76,12 +76,6 @@ def rank_seed(seed: int, rank: int) -> int:
     return seed + 1_000_033 * rank
 
 
-def broadcast_module(module: torch.nn.Module) -> None:
-    """Give every rank rank 0's weights and buffers (they are equal already when all ranks seeded alike)."""
-    for tensor in module.state_dict().values():
-        dist.broadcast(tensor, 0)
-
-
 def gradient_averager(world: World) -> Callable[[torch.optim.Optimizer], None]:
     """The `GenerativeModel.sync_gradients` of a data-parallel run: average the gradients of an optimiser's
     parameters over the ranks, in one flat all-reduce."""
@@ -120,14 +114,17 @@ class StepFlags:
         return [r for r in range(self.world.size) if flags[r] > 0], bool(flags[-2] > 0), bool(flags[-1] > 0)
 
 
-def gather_generator_states(generator: torch.Generator, world: World) -> list[Tensor]:
-    """Every rank's training-generator state, in rank order (collective: every rank must call it)."""
+def gather_generator_states(
+    generator: torch.Generator, world: World, device: torch.device = torch.device("cpu")
+) -> list[Tensor]:
+    """Every rank's training-generator state, in rank order, on the CPU (collective: every rank must call it).
+    The states travel on `device`, the model's: NCCL moves only CUDA tensors."""
     state = generator.get_state()
     if not world.distributed:
         return [state]
-    out = [torch.empty_like(state) for _ in range(world.size)]
-    dist.all_gather(out, state)
-    return out
+    out = [torch.empty_like(state, device=device) for _ in range(world.size)]
+    dist.all_gather(out, state.to(device))
+    return [s.cpu() for s in out]
 
 
 def all_equal(values: Tensor, world: World) -> bool:

@@ -26,7 +26,6 @@ from infogan.training.distributed import (
     StepFlags,
     World,
     all_equal,
-    broadcast_module,
     gather_generator_states,
     gradient_averager,
     rank_seed,
@@ -210,8 +209,14 @@ class Trainer:
         for callback in self.callbacks:
             callback.on_fit_start(self, step)
         model.train()
-        # a resumed run whose time budget is spent trains no further; a new one takes at least one step
-        out_of_time = resume_from is not None and self._out_of_time()
+        # a resumed run whose time budget is spent trains no further (every rank agreeing); a new one takes at
+        # least one step
+        out_of_time = self.flags.agree(False, False, resume_from is not None and self._out_of_time())[2]
+        if out_of_time:
+            self.progress(
+                f"the time budget of {cfg.minutes:g} min was spent by step {step}: nothing to train (raise "
+                "--minutes to continue)"
+            )
         try:
             while step < cfg.steps and not out_of_time:
                 with self.precision.autocast():
@@ -224,6 +229,7 @@ class Trainer:
                 )
                 if ranks:
                     step = self._roll_back(self._where(problem, ranks, step + 1))
+                    out_of_time = False  # the budget is checked again after the next completed step
                     continue
                 step += 1
                 final = step == cfg.steps or out_of_time
@@ -272,7 +278,7 @@ class Trainer:
         """Every rank starts from rank 0's weights and optimiser states, and with its own training generator:
         restored from the checkpoint when it was written by as many ranks, else seeded from the seed and rank."""
         world, model = self.world, self.model
-        broadcast_module(model)
+        world.broadcast_module(model)
         saved = self.state.get("rank_rngs")
         if resumed and saved is not None and len(saved) == world.size:
             model.rng.set_state(saved[world.rank].cpu())
@@ -323,7 +329,7 @@ class Trainer:
         """Write a checkpoint (rank 0), with every rank's generator state in a data-parallel run; a collective
         there, which also checks that the ranks still hold the same weights."""
         if self.world.distributed:
-            rngs = gather_generator_states(self.model.rng, self.world)
+            rngs = gather_generator_states(self.model.rng, self.world, self.model.device)
             total = torch.stack([p.detach().double().sum() for p in self.model.parameters()]).sum().reshape(1)
             if not all_equal(total, self.world):
                 raise InfoganError(
@@ -358,7 +364,8 @@ class Trainer:
         else:  # resumed from a checkpoint that has since disappeared
             raise TrainingDivergedError(f"no checkpoint left in {self.run.checkpoints} to roll back to")
         self.model.seed(_retry_seed(cfg.seed, retries))
-        elapsed = state.get("elapsed_s", self.state.get("elapsed_s", 0.0))
+        # The time spent on the steps thrown away was spent all the same: the clock (and a time budget) keeps it.
+        elapsed = self._elapsed()
         self.state = {"sums": state.get("sums", {}), "count": state.get("count", 0), "elapsed_s": elapsed}
         self.state["retries"] = retries
         if self.log is not None:
