@@ -108,9 +108,10 @@ def prepare_trainer(
     except OSError as exc:
         raise ConfigError(f"cannot write the run directory {run.path}: {exc.strerror}") from exc
     ranks = f"{world.size} ranks x " if world.distributed else ""
+    threads = torch.get_num_threads()
     progress(
         f"run directory: {run.path} ({len(train_data)} training images, {cfg.train.steps} steps of "
-        f"{ranks}{cfg.train.batch_size}, device {device}, {torch.get_num_threads()} threads"
+        f"{ranks}{cfg.train.batch_size}, device {device}, {threads} thread{'s' if threads != 1 else ''}"
         f"{' per rank' if world.distributed else ''})"
     )
     return trainer
