@@ -24,6 +24,7 @@ def test_mnist_is_the_paper_setup_plus_the_consistency_term():
     differences = config_differences(paper.model_dump(mode="json"), default.model_dump(mode="json"))
     assert [(key, now) for key, _, now in differences] == [
         ("model.consistency.shear", 0.3),
+        ("model.consistency.thickness", 1.0),
         ("model.consistency.weight", 3.0),
         ("preset", "mnist"),
     ]
