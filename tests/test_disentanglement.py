@@ -11,7 +11,7 @@ from infogan.metrics.dci import completeness, dci_from_codes, dci_scores, disent
 from infogan.metrics.disentanglement import disentanglement_scores
 from infogan.metrics.factor_vae import factor_vae_from_votes, factor_vae_score, votes
 from infogan.metrics.mig import discretise, mig_from_codes, mig_score
-from infogan.metrics.sap import binned_accuracy, sap_from_codes, sap_score
+from infogan.metrics.sap import binned_accuracy, sap_from_codes, sap_score, score_matrix
 
 KEYS = {"mig", "dci_disentanglement", "dci_completeness", "dci_informativeness", "sap", "factorvae"}
 SIZES = (3, 6, 10, 8)  # at most 20 values each, so MIG's 20 histogram bins separate every value
@@ -150,6 +150,22 @@ def test_sap_binned_classifier_handles_non_monotone_codes():
     assert binned_accuracy(code, factor, code, factor, 64) == 1.0
     codes = np.stack([code, np.zeros_like(code)], axis=1)
     assert sap_from_codes(codes, factor[:, None], codes, factor[:, None]) == pytest.approx(0.9)
+
+
+def test_sap_correlation_is_the_squared_pearson_correlation():
+    rng = np.random.default_rng(0)
+    factors = rng.integers(0, 8, (500, 2))
+    codes = np.stack([factors[:, 0] + rng.normal(size=500), np.full(500, 3.0), -2.0 * factors[:, 1]], axis=1)
+    expected = np.array(
+        [[np.corrcoef(codes[:, d], factors[:, k])[0, 1] ** 2 for k in range(2)] for d in (0, 2)]
+    )
+    scores = score_matrix(codes, factors, codes, factors, classifier="correlation")
+    assert scores[[0, 2]] == pytest.approx(expected)
+    assert scores[1].tolist() == [0.0, 0.0]  # a constant dimension predicts nothing
+    # factor 1 is read exactly by dimension 2 (r^2 = 1) and by nothing else
+    assert sap_from_codes(codes, factors, codes, factors, classifier="correlation") == pytest.approx(
+        np.mean([expected[0, 0] - expected[1, 0], 1.0 - expected[0, 1]])
+    )
 
 
 def test_factor_vae_votes_by_hand():
