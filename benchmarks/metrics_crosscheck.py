@@ -12,10 +12,9 @@ the sampling noise a difference is judged against.
 Where the definitions differ on purpose: DCI here fits random forests (10 trees, every split considering all
 dimensions), disent gradient-boosted trees (scikit-learn's defaults); SAP here defaults to quantile-bin majority
 votes, disent to a linear SVM, and both are reported (`sap`, and `sap_linear_svc` against the same disent
-number); FactorVAE prunes dimensions
-whose standard deviation is below 0.05 here (disentanglement_lib's setting), below 0 in disent. `sap_correlation`
-treats every factor as continuous (squared correlation, disentanglement_lib's `continuous_factors=True`), the form
-InfoGAN-CR reports for dSprites.
+number); FactorVAE prunes dimensions whose standard deviation is below 0.05 here (disentanglement_lib's setting),
+below 0 in disent. `sap_correlation` treats every factor as continuous (squared correlation, disentanglement_lib's
+`continuous_factors=True`), the form InfoGAN-CR reports for dSprites.
 
 Prints one JSON line per representation and metric, then one summary line; `--markdown` prints a table instead.
 Usage: python benchmarks/metrics_crosscheck.py [--run RUN] [--samples 10000] [--votes 800] [--repeats 3]
@@ -35,7 +34,7 @@ import torch
 
 from disentanglement_baselines import ShapesFactors  # beside this script
 from infogan.data.ground_truth import GroundTruthData, Represent, sample_codes
-from infogan.data.shapes import Shapes
+from infogan.data.shapes import SOURCE as SHAPES
 from infogan.metrics.dci import dci_from_codes
 from infogan.metrics.factor_vae import factor_vae_score
 from infogan.metrics.mig import mig_from_codes
@@ -138,7 +137,6 @@ def model_representation(run: str) -> tuple[Represent, GroundTruthData]:
 
     loaded = infogan.load(run)
     model = loaded.model
-    size = loaded.config.data.image_size or Shapes().image_size
 
     def represent(x: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
@@ -147,7 +145,7 @@ def model_representation(run: str) -> tuple[Represent, GroundTruthData]:
             raise SystemExit(f"error: {run} has no Q network or encoder to read images with")
         return codes
 
-    return represent, Shapes(size)
+    return represent, SHAPES.ground_truth(loaded.config.data.image_size)
 
 
 def representations(seed: int, run: str | None) -> dict[str, tuple[Represent, GroundTruthData]]:
