@@ -162,3 +162,59 @@ def test_recalibration_passes_the_real_batch_through_q_with_the_term_on():
         calls.append(len(seen))
     # the two fake passes; then also the real batch and its deformed copy
     assert calls == [2, 4]
+
+
+CONTINUOUS = (
+    "model.consistency.thickness=1",
+    "model.consistency.invariance=1",
+    "model.consistency.decorrelation=1",
+)
+
+
+def test_the_continuous_terms_are_logged_in_range_and_draw_nothing_more():
+    x = torch.rand(16, 1, 8, 8) * 2 - 1
+    without = _model(1, CONTINUOUS[:1]).train_step({"x": x}, 0)
+    assert "real_invariance" not in without and "real_overlap" not in without
+    logs = _model(1, CONTINUOUS).train_step({"x": x}, 0)
+    assert -1 <= float(logs["real_invariance"]) <= 1 and 0 <= float(logs["real_overlap"]) <= 1
+    # the thickness copy is the categorical view's own draw, so the categorical term is what it was without them
+    assert torch.equal(logs["mi_real_c1"], without["mi_real_c1"])
+
+
+@pytest.mark.parametrize(
+    ("term", "log", "better"),
+    [
+        ("decorrelation", "real_overlap", lambda first, last: last < first / 2),
+        ("invariance", "real_invariance", lambda first, last: 1 - last < (1 - first) / 2),
+    ],
+)
+def test_each_continuous_term_does_what_it_asks(term, log, better):
+    # D's step driven by one continuous term alone, on a fixed real batch: the two codes' means become
+    # uncorrelated (decorrelation), or each code's means for the images and their thickness copies correlated.
+    torch.manual_seed(1)
+    x = torch.rand(64, 1, 8, 8) * 2 - 1
+    model = _model(1e-6, ("model.consistency.thickness=1", f"model.consistency.{term}=1"))
+    model.d_loss_fn = lambda d_real, d_fake: 0.0 * (d_real.sum() + d_fake.sum())
+    model.info_weights = dict.fromkeys(model.info_weights, 0.0)
+    values = []
+    for _ in range(60):
+        logs, _ = model._critic_step(x, torch.rand(64, 1, 8, 8) * 2 - 1, model.latent.sample(64))
+        values.append(float(logs[log].detach()))
+    # each step draws new thickness copies, so compare the first and the last five steps
+    assert better(sum(values[:5]) / 5, sum(values[-5:]) / 5), values
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("model.consistency.weight=0", "model.consistency.decorrelation=1"), "need consistency.weight > 0"),
+        (("model.consistency.thickness=0", "model.consistency.invariance=1"), "needs a continuous code and"),
+        (
+            ("model.latent.codes=[cat:10, uniform:1]", "model.consistency.decorrelation=1"),
+            "at least two continuous",
+        ),
+    ],
+)
+def test_the_continuous_terms_say_what_they_need(extra, message):
+    with pytest.raises(ConfigError, match=message):
+        load_preset("mnist", list(extra))

@@ -10,7 +10,9 @@ Optionally (`consistency.weight` > 0; not in the paper) Q's categorical posterio
 a real batch and a slightly rotated, shifted and zoomed copy of it should fall into the same categories, with every
 category used (IIC's objective, arXiv:1807.06653). L_I only asks that Q read c back from G's images; this asks that
 the categories Q reads divide the real data along what survives small deformations, such as a digit's class, and
-not along its slant or width, which the continuous codes are there for.
+not along its slant or width, which the continuous codes are there for. Two further options act on the continuous
+codes' means for the same real batch: `invariance` asks them not to change with stroke thickness alone, and
+`decorrelation` asks no two of them to read the same property.
 """
 
 from __future__ import annotations
@@ -53,6 +55,12 @@ class ConsistencyConfig(StrictModel):
     thickness: float = Field(0.0, ge=0, le=1)
     shift: float = Field(0.1, ge=0, lt=0.5)  # fraction of the side, each direction
     scale: float = Field(0.1, ge=0, lt=1)  # zoom in [1 - scale, 1 + scale]
+    # Continuous codes on the same real batch (0 = off): `invariance` weighs 1 - r, per code, where r is the
+    # Pearson correlation over the batch between Q's mean for each image and for its copy with only the stroke
+    # thickness deformed, so that no continuous code reads thickness; `decorrelation` weighs r^2 between each pair
+    # of codes' means, so that two codes do not read the same property.
+    invariance: float = Field(0.0, ge=0)
+    decorrelation: float = Field(0.0, ge=0)
 
 
 class InfoGANConfig(AdversarialConfig):
@@ -109,11 +117,21 @@ class InfoGANConfig(AdversarialConfig):
             )
         if self.consistency.weight > 0 and not any(c.is_categorical for c in self.latent.spec().codes):
             raise ValueError("the consistency term needs a categorical code (consistency.weight > 0)")
+        _check_continuous_terms(self.consistency, len(self.latent.spec().continuous))
         if self.lipschitz == "gp" and (self.backbone != "dcgan" or self.critic_norm == "batch"):
             raise ValueError(
                 "a gradient penalty needs a critic without batch norm: set backbone dcgan and critic_norm layer or none"
             )
         return self
+
+
+def _check_continuous_terms(cfg: ConsistencyConfig, n_continuous: int) -> None:
+    if (cfg.invariance or cfg.decorrelation) and not cfg.weight:
+        raise ValueError("consistency.invariance and consistency.decorrelation need consistency.weight > 0")
+    if cfg.invariance and not (cfg.thickness and n_continuous):
+        raise ValueError("consistency.invariance needs a continuous code and consistency.thickness > 0")
+    if cfg.decorrelation and n_continuous < 2:
+        raise ValueError("consistency.decorrelation needs at least two continuous codes")
 
 
 class InfoGAN(AdversarialModel):
@@ -201,9 +219,9 @@ class InfoGAN(AdversarialModel):
         d_info_loss = info_loss(nll, self.info_weights)
         q_loss = d_info_loss
         if self.cfg.consistency.weight > 0:
-            agreement = self._real_agreement(x_real, h_real)
-            logs.update({f"mi_real_{name}": mi for name, mi in agreement.items()})
-            q_loss = q_loss - self.cfg.consistency.weight * torch.stack(list(agreement.values())).sum()
+            real_loss, real_logs = self._real_consistency(x_real, h_real)
+            logs.update(real_logs)
+            q_loss = q_loss + real_loss
         self.update(opt_d, d_loss + q_loss)
         if self.cfg.lipschitz == "clip":
             clip_weights([*self.trunk.parameters(), *self.d_head.parameters()], self.cfg.clip)
@@ -211,27 +229,44 @@ class InfoGAN(AdversarialModel):
             logs["wasserstein"] = d_real.mean() - d_fake.mean()
         return {"d_loss": d_loss, "info_loss": d_info_loss, **logs}, nll
 
-    def _real_agreement(self, x_real: Tensor, h_real: Tensor) -> dict[str, Tensor]:
-        """Per categorical code, the mutual information between Q's categories for the real images x_real (as D
-        saw them, features h_real) and for a randomly deformed copy of them: at most H(c) = ln K."""
+    def _real_consistency(self, x_real: Tensor, h_real: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """The consistency term's loss on the real images x_real (as D saw them, features h_real), and its logs:
+        per categorical code, `mi_real_<name>`, the mutual information between Q's categories for each image and
+        for a randomly deformed copy (at most H(c) = ln K); with the continuous terms on, `real_invariance` (the
+        mean r between each continuous code's means for the images and their thickness-deformed copies) and
+        `real_overlap` (the mean r^2 between pairs of continuous codes' means)."""
         cfg = self.cfg.consistency
         # drawn only when used, so that runs without it repeat the draws of those made before it existed
-        x_view = random_thickness(x_real, self.rng, cfg.thickness) if cfg.thickness else x_real
+        x_thick = random_thickness(x_real, self.rng, cfg.thickness) if cfg.thickness else x_real
         x_view = random_affine(
-            x_view, self.rng, degrees=cfg.rotation, shift=cfg.shift, scale=cfg.scale, shear=cfg.shear
+            x_thick, self.rng, degrees=cfg.rotation, shift=cfg.shift, scale=cfg.scale, shear=cfg.shear
         )  # (B, C, H, W)
         post, post_view = (self.latent.posterior(self.q_head(h)) for h in (h_real, self.trunk(x_view)))
-        return {
-            c.name: paired_assignment_mi(
+        logs = {
+            f"mi_real_{c.name}": paired_assignment_mi(
                 post[c.name]["logits"].softmax(1), post_view[c.name]["logits"].softmax(1)
             )
             for c in self.latent.codes
             if c.is_categorical
         }
+        loss = -cfg.weight * torch.stack(list(logs.values())).sum()
+        n = len(self.latent.continuous)
+        means = [post[c.name]["mean"] for c in self.latent.continuous]
+        if cfg.invariance:
+            post_thick = self.latent.posterior(self.q_head(self.trunk(x_thick)))
+            means_thick = [post_thick[c.name]["mean"] for c in self.latent.continuous]
+            r = torch.corrcoef(torch.stack(means + means_thick)).diagonal(n)  # (n,): code j against its copy
+            logs["real_invariance"] = r.mean()
+            loss = loss + cfg.invariance * (1 - r).sum()
+        if cfg.decorrelation:
+            r2 = torch.corrcoef(torch.stack(means)).triu(1).square()  # (n, n), each pair once
+            logs["real_overlap"] = r2.sum() / (n * (n - 1) / 2)
+            loss = loss + cfg.decorrelation * r2.sum()
+        return loss, logs
 
     def calibration_step(self, real: Tensor) -> None:
         # Q's head has batch norm of its own; with the consistency term it also reads the real batch and its view.
-        on_real = self._real_agreement if self.cfg.consistency.weight > 0 else None
+        on_real = self._real_consistency if self.cfg.consistency.weight > 0 else None
         self._calibration_passes(real, self.G, self.trunk, head=self.q_head, on_real=on_real)
 
     @torch.no_grad()
