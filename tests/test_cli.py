@@ -383,7 +383,7 @@ def test_the_summary_prints_baselines_and_no_false_ceilings_negative_zeros_or_em
             "c2": {"type": "continuous", "prior": "uniform", "entropy": 0.6931, "mi_lower_bound": 0.7151},
         },
         "baselines": {"held_out": {"fid": 8.9, "kid": 0.1, "precision": 0.9, "recall": 0.8}},
-        "notes": ["disentanglement: digits has no known factors (use the shapes dataset)"],
+        "notes": ["disentanglement: digits has no known factors (use the shapes or dsprites dataset)"],
         "timings": {},
     }
     lines = summary_lines(result)

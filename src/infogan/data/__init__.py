@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 from infogan.config import DataConfig
-from infogan.data import celeba, digits, fashion_mnist, folder, mnist, mnist_sample, shapes, svhn
+from infogan.data import celeba, digits, dsprites, fashion_mnist, folder, mnist, mnist_sample, shapes, svhn
 from infogan.data.base import ImageSource, ImageTensorDataset, Split, to_model_range
 from infogan.errors import ConfigError, DataUnavailableError
+from infogan.images import LazyImages
 
 DATASETS: dict[str, ImageSource] = {
     "mnist": mnist.SOURCE,
@@ -17,6 +18,7 @@ DATASETS: dict[str, ImageSource] = {
     "fashion-mnist": fashion_mnist.SOURCE,
     "digits": digits.SOURCE,
     "shapes": shapes.SOURCE,
+    "dsprites": dsprites.SOURCE,
     "svhn": svhn.SOURCE,
     "celeba": celeba.SOURCE,
 }
@@ -62,7 +64,8 @@ def source(name: str, cfg: DataConfig | None = None) -> ImageSource:
     return DATASETS[name]
 
 
-def _root(cfg: DataConfig) -> Path | None:
+def data_root(cfg: DataConfig) -> Path | None:
+    """The data root a config names, or None."""
     return Path(cfg.root).expanduser() if cfg.root else None
 
 
@@ -72,7 +75,7 @@ def resolve(cfg: DataConfig) -> tuple[DataConfig, str]:
     `cfg.name` is used when its files are present (or, with `cfg.download`, can be downloaded); otherwise
     `cfg.fallback` if one is set. Returns the resolved config and one line saying what was chosen and why.
     """
-    root = _root(cfg)
+    root = data_root(cfg)
     if root is not None and not root.exists():  # a mistyped path is never created, nor silently replaced
         raise ConfigError(f"data root {root} does not exist")
     src = source(cfg.name, cfg)
@@ -93,7 +96,7 @@ def resolve(cfg: DataConfig) -> tuple[DataConfig, str]:
         missing = f"{cfg.name} is not available" + (f" ({failure})" if failure else "")
         cfg = cfg.model_copy(update={"name": cfg.fallback, "fallback": None})
         src = source(cfg.name, cfg)
-        if not src.available(_root(cfg)):
+        if not src.available(data_root(cfg)):
             raise DataUnavailableError(f"{missing}, and neither is the fallback {cfg.name}: {src.how_to_get}")
         note = f"dataset: {cfg.name} - {src.description}; {missing}"
     else:
@@ -109,5 +112,9 @@ def resolve(cfg: DataConfig) -> tuple[DataConfig, str]:
 def build(cfg: DataConfig, split: Split) -> ImageTensorDataset:
     """Load one split of the dataset named by `cfg` as images in [-1, 1], resized to `cfg.image_size` if set."""
     src = source(cfg.name, cfg)
-    images, labels = src.load(_root(cfg), split, download=cfg.download)
+    images, labels = src.load(data_root(cfg), split, download=cfg.download)
+    if isinstance(images, LazyImages):
+        size = cfg.image_size or images.image_shape[-1]
+        lazy = images.map(lambda x: to_model_range(x, cfg.image_size), (images.image_shape[0], size, size))
+        return ImageTensorDataset(cfg.name, lazy, labels)
     return ImageTensorDataset(cfg.name, to_model_range(images, cfg.image_size), labels)

@@ -1,4 +1,5 @@
-"""The dataset contract: images in [-1, 1] as float (C, H, W) tensors, an optional label, held in memory."""
+"""The dataset contract: images in [-1, 1] as float (C, H, W) tensors, an optional label, held in memory or, for
+a dataset too large to hold (dSprites' 737,280 images), made when indexed (`LazyImages`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from infogan.errors import DataUnavailableError
+from infogan.images import Images
 
 Split = Literal["train", "test"]
 
@@ -20,7 +22,8 @@ Split = Literal["train", "test"]
 class ImageSource(ABC):
     """Where a dataset's images come from. One subclass per source, one instance in the registry.
 
-    `load` returns images as float (N, C, H, W) in [0, 1] and integer labels (N,) or None.
+    `load` returns images as float (N, C, H, W) in [0, 1] (a tensor, or `LazyImages` when too many to hold) and
+    integer labels (N,) or None.
     """
 
     name: str
@@ -37,7 +40,7 @@ class ImageSource(ABC):
     @abstractmethod
     def load(
         self, root: Path | None, split: Split, *, download: bool = False
-    ) -> tuple[Tensor, Tensor | None]:
+    ) -> tuple[Images, Tensor | None]:
         """Read one split. Raises `DataUnavailableError` with a how-to-get line when files are missing."""
 
 
@@ -99,14 +102,14 @@ def download_failure(exc: BaseException) -> str:
 
 
 class ImageTensorDataset(Dataset[dict[str, Tensor]]):
-    """A whole dataset held as one tensor, batched by index.
+    """A whole dataset held as one tensor (or made when indexed, `LazyImages`), batched by index.
 
     Attributes:
         images: (N, C, H, W) float in [-1, 1].
         labels: (N,) long, or None for unlabelled data.
     """
 
-    def __init__(self, name: str, images: Tensor, labels: Tensor | None = None) -> None:
+    def __init__(self, name: str, images: Images, labels: Tensor | None = None) -> None:
         if images.ndim != 4:
             raise ValueError(f"images must be (N, C, H, W), got shape {tuple(images.shape)}")
         self.name = name

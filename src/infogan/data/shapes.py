@@ -56,9 +56,12 @@ def _heart(u: Tensor, v: Tensor) -> Tensor:
 _SHAPE_FUNCTIONS = (_square, _ellipse, _heart)
 
 
-def _coverage(factors: Tensor, size: int, inside_fn: Callable[[Tensor, Tensor], Tensor]) -> Tensor:
-    """(n, size, size) fraction of each pixel's sub-pixel samples inside the sprite, for one shape's rows."""
-    fine = size * SUPERSAMPLE
+def _coverage(
+    factors: Tensor, size: int, inside_fn: Callable[[Tensor, Tensor], Tensor], supersample: int = SUPERSAMPLE
+) -> Tensor:
+    """(n, size, size) fraction of each pixel's `supersample` x `supersample` sub-pixel samples inside the sprite,
+    for one shape's rows (with 1, whether the pixel's centre is inside: a binary image)."""
+    fine = size * supersample
     grid = (torch.arange(fine, dtype=torch.float32) + 0.5) / fine  # sub-pixel centres in [0, 1]
     radius = SPRITE_RADIUS * (0.5 + 0.5 * factors[:, 1].float() / (FACTOR_SIZES[1] - 1))  # scale 0.5 .. 1
     theta = factors[:, 2].float() * (2 * math.pi / FACTOR_SIZES[2])
@@ -73,7 +76,7 @@ def _coverage(factors: Tensor, size: int, inside_fn: Callable[[Tensor, Tensor], 
     u = cos * dx - sin * dy  # (n, fine, fine)
     v = -sin * dx - cos * dy
     inside = inside_fn(u, v).float().unsqueeze(1)  # (n, 1, fine, fine)
-    return F.avg_pool2d(inside, SUPERSAMPLE).squeeze(1)
+    return F.avg_pool2d(inside, supersample).squeeze(1)
 
 
 class Shapes:
@@ -85,6 +88,7 @@ class Shapes:
 
     factor_names: tuple[str, ...] = FACTOR_NAMES
     factor_sizes: tuple[int, ...] = FACTOR_SIZES
+    supersample: int = SUPERSAMPLE  # sub-pixel samples per side: 2 anti-aliases, 1 gives binary images
 
     def __init__(self, image_size: int = NATIVE_SIZE) -> None:
         if image_size < 1:
@@ -116,19 +120,24 @@ class Shapes:
         size = self.image_size if size is None else size
         if size != NATIVE_SIZE:
             return resize01(self.render(factors, NATIVE_SIZE), size)
+        factors = self.checked(factors)
+        images = torch.empty(factors.shape[0], 1, size, size)
+        # One shape at a time, so each implicit function runs only on its own sprites.
+        for shape, inside_fn in enumerate(_SHAPE_FUNCTIONS):
+            rows = torch.nonzero(factors[:, 0] == shape).flatten()
+            for chunk in rows.split(RENDER_CHUNK):
+                images[chunk, 0] = _coverage(factors[chunk], size, inside_fn, self.supersample)
+        return images
+
+    def checked(self, factors: Tensor) -> Tensor:
+        """`factors` as a long tensor, or a ValueError unless they are (n, 5) rows of values in range."""
         factors = torch.as_tensor(factors).long()
         if factors.ndim != 2 or factors.shape[1] != self.num_factors:
             raise ValueError(f"factors must be (n, {self.num_factors}), got shape {tuple(factors.shape)}")
         limits = torch.tensor(self.factor_sizes)
         if factors.numel() and ((factors < 0).any() or (factors >= limits).any()):
             raise ValueError(f"factor values must lie in [0, size) for sizes {self.factor_sizes}")
-        images = torch.empty(factors.shape[0], 1, size, size)
-        # One shape at a time, so each implicit function runs only on its own sprites.
-        for shape, inside_fn in enumerate(_SHAPE_FUNCTIONS):
-            rows = torch.nonzero(factors[:, 0] == shape).flatten()
-            for chunk in rows.split(RENDER_CHUNK):
-                images[chunk, 0] = _coverage(factors[chunk], size, inside_fn)
-        return images
+        return factors
 
     def sample(
         self, n: int, generator: torch.Generator | None = None, size: int | None = None
@@ -139,7 +148,8 @@ class Shapes:
 
 
 def row_keys(factors: Tensor) -> Tensor:
-    """One integer per factor row (mixed-radix index of the combination)."""
+    """One integer per factor row: the mixed-radix index of the combination, which is also its row in dSprites'
+    own file (shape slowest, position y fastest)."""
     key = torch.zeros(factors.shape[0], dtype=torch.long)
     for j, size in enumerate(FACTOR_SIZES):
         key = key * size + factors[:, j]
@@ -174,8 +184,9 @@ class ShapesSource(ImageSource):
         keep = torch.tensor([key not in train_keys for key in row_keys(rows).tolist()])
         return rows[keep][:n]
 
-    def ground_truth(self, image_size: int | None = None) -> Shapes:
-        """The ground-truth interface that disentanglement metrics sample from, rendering at `image_size`."""
+    def ground_truth(self, image_size: int | None = None, root: Path | None = None) -> Shapes:
+        """The ground-truth interface that disentanglement metrics sample from, rendering at `image_size` (the
+        sprites are generated, so `root` is not read)."""
         return Shapes(image_size or NATIVE_SIZE)
 
 

@@ -15,6 +15,8 @@ import torch
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
+from infogan.images import Images
+
 
 @dataclass(frozen=True)
 class ClusterAccuracy:
@@ -74,7 +76,7 @@ def category_usage(pred: Tensor, n_clusters: int) -> dict[str, Any]:
 
 @torch.no_grad()
 def categorical_predictions(
-    infer: Callable[[Tensor], dict[str, dict[str, Tensor]]], images: Tensor, code: str, batch_size: int = 500
+    infer: Callable[[Tensor], dict[str, dict[str, Tensor]]], images: Images, code: str, batch_size: int = 500
 ) -> Tensor:
     """Argmax of Q's categorical head for `code` on images (N, C, H, W), batched.
 

@@ -20,6 +20,7 @@ from infogan.data import ImageTensorDataset, Split
 from infogan.data.ground_truth import GroundTruthData
 from infogan.errors import ConfigError
 from infogan.helpers import World
+from infogan.images import Images, LazyImages
 from infogan.metrics.cluster_accuracy import categorical_predictions, category_usage, cluster_accuracy
 from infogan.metrics.code_semantics import code_semantics
 from infogan.metrics.disentanglement import disentanglement_scores
@@ -34,6 +35,9 @@ from infogan.metrics.mutual_info import mi_lower_bounds_both
 from infogan.metrics.quality import generate_images, generated_features, quality_from_features
 from infogan.models import GenerativeModel, build_model
 from infogan.models.infogan import InfoGAN
+
+# Real images a dataset made when indexed is scored against (dSprites has 737,280); FID's customary 50,000.
+REFERENCE_IMAGES = 50_000
 
 
 @dataclass
@@ -78,7 +82,9 @@ def evaluation_data(cfg: DataConfig, split: Split, device: torch.device, need_re
         reference=datasets.build(cfg, "train").to(device) if need_reference else None,
         held_out=datasets.build(cfg, split).to(device),
         num_classes=src.num_classes,
-        ground_truth=ground_truth(cfg.image_size) if ground_truth is not None else None,
+        ground_truth=ground_truth(cfg.image_size, datasets.data_root(cfg))
+        if ground_truth is not None
+        else None,
     )
 
 
@@ -236,7 +242,7 @@ def _disentanglement_group(ev: Evaluation) -> dict[str, Any]:
 
 def _no_encoder(model: GenerativeModel, data: EvalData) -> str | None:
     if data.ground_truth is None:
-        return f"{data.held_out.name} has no known factors (use the shapes dataset)"
+        return f"{data.held_out.name} has no known factors (use the shapes or dsprites dataset)"
     if model.represent(data.held_out.images[:2]) is None:
         return "this model has no encoder or Q network to read codes from"
     return None
@@ -363,7 +369,16 @@ def _reference(
     if extract is None:
         return None
     world.broadcast_module(extract.net)
-    return _Reference(extract, extract(data.reference.images) if world.is_main else None)
+    return _Reference(extract, extract(reference_images(data.reference.images)) if world.is_main else None)
+
+
+def reference_images(images: Images) -> Images:
+    """The real images the quality metrics compare with: all of them, except that a dataset made when indexed
+    (dSprites' 737,280) is represented by a fixed random `REFERENCE_IMAGES` of them."""
+    if isinstance(images, LazyImages) and len(images) > REFERENCE_IMAGES:
+        order = torch.randperm(len(images), generator=torch.Generator().manual_seed(0))
+        return images.take(order[:REFERENCE_IMAGES])
+    return images
 
 
 def _quality(

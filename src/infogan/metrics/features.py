@@ -26,6 +26,7 @@ from torch import Tensor, nn
 from infogan.data import ImageTensorDataset
 from infogan.errors import ConfigError
 from infogan.helpers import Eta, ProgressFn
+from infogan.images import Images
 
 FEATURE_DIM = 128
 CACHE_VERSION = 1
@@ -72,7 +73,7 @@ class FeatureExtractor:
     batch_size: int = 500
 
     @torch.no_grad()
-    def __call__(self, images: Tensor) -> Tensor:
+    def __call__(self, images: Images) -> Tensor:
         batch_size = self.batch_size
         self.net.eval()
         device = next(self.net.parameters()).device

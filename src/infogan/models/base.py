@@ -12,6 +12,7 @@ from pydantic import Field, field_validator
 from torch import Tensor, nn
 
 from infogan.errors import ConfigError
+from infogan.images import Images
 from infogan.latent import Latent, LatentSpec
 from infogan.nets.augment import Augmentation, diff_augment
 from infogan.schema import ModelConfig, StrictModel
@@ -218,7 +219,7 @@ class GenerativeModel(nn.Module, ABC):
         """Whether the model defines `calibration_step`."""
         return type(self).calibration_step is not GenerativeModel.calibration_step
 
-    def held_out_metrics(self, data: Tensor, batch_size: int = 500) -> dict[str, float]:
+    def held_out_metrics(self, data: Images, batch_size: int = 500) -> dict[str, float]:
         """Model-specific metrics on held-out real images (N, C, H, W) in [-1, 1], e.g. a VAE's test ELBO."""
         return {}
 

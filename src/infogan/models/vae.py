@@ -17,6 +17,7 @@ import torch
 from pydantic import Field
 from torch import Tensor, nn
 
+from infogan.images import Images
 from infogan.latent import Latent, LatentSpec
 from infogan.losses.vae import (
     bernoulli_nll,
@@ -127,7 +128,7 @@ class VAE(GenerativeModel):
             return self._to_image(self.decoder(self.represent(x)))
 
     @torch.no_grad()
-    def held_out_metrics(self, data: Tensor, batch_size: int = 500) -> dict[str, float]:
+    def held_out_metrics(self, data: Images, batch_size: int = 500) -> dict[str, float]:
         """Per-image averages over held-out images (N, C, H, W) in [-1, 1], in eval mode and nats: the ELBO, its
         reconstruction term (one posterior sample per image, drawn with the fixed seed `HELDOUT_SEED`) and its
         analytic KL. The ELBO uses beta = 1."""
