@@ -53,6 +53,17 @@ TINY = [
 # a model registered without an entry here fails `test_every_registered_model_has_a_tiny_config`.
 TINY_MODELS: dict[str, tuple[str, list[str], tuple[int, int, int]]] = {
     "infogan": ("digits", TINY, (1, 8, 8)),
+    "infogan-cr": (
+        "dsprites-cr",
+        [
+            *TINY,
+            "data.image_size=8",
+            "model.backbone=paper",
+            "model.latent.codes=[uniform:3]",
+            "model.cr_start=0",
+        ],
+        (1, 8, 8),
+    ),
     "gan": ("gan", ["model.latent.noise=4", "model.g_hidden=[16]", "model.d_hidden=[16]"], (1, 8, 8)),
     "cgan": ("cgan", ["model.noise=4", "model.backbone=dcgan", "model.width=4"], (1, 28, 28)),
     "wgan": ("wgan", ["model.latent.noise=4", "model.width=4", "model.n_critic=2"], (1, 28, 28)),

@@ -16,6 +16,7 @@ from .test_models import batch, tiny_model
 # name (+ variant): the extra overrides on top of the model's tiny config in conftest.TINY_MODELS
 VARIANTS: dict[str, tuple[str, ...]] = {
     "infogan": (),
+    "infogan-cr": (),
     "gan": (),
     "cgan": (),
     "wgan": (),
@@ -46,6 +47,31 @@ GOLDEN: dict[str, tuple[list[dict[str, float]], list[float]]] = {
             },
         ],
         [-0.012249, -0.007398, -0.014018, -0.005611, -0.029171, -0.000757, 0.000938, -0.002789],
+    ),
+    "infogan-cr": (
+        [
+            {
+                "cr_accuracy": 0.375,
+                "cr_loss": 1.151517,
+                "d_loss": 1.401018,
+                "g_loss": 0.710461,
+                "info_loss": 0.182749,
+                "mi_c1": -0.576611,
+                "mi_c2": -0.374965,
+                "mi_c3": -0.623955,
+            },
+            {
+                "cr_accuracy": 0.375,
+                "cr_loss": 1.187835,
+                "d_loss": 1.401498,
+                "g_loss": 0.71395,
+                "info_loss": 0.178194,
+                "mi_c1": -0.423666,
+                "mi_c2": -0.598795,
+                "mi_c3": -0.461978,
+            },
+        ],
+        [-0.084297, -0.10587, -0.141602, -0.108121, -0.125403, -0.076969, -0.183632, -0.070379],
     ),
     "gan": (
         [

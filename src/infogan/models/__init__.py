@@ -6,12 +6,14 @@ from infogan.models.base import Batch, GenerativeModel, LatentConfig
 from infogan.models.cgan import CGAN, CGANConfig
 from infogan.models.gan import GAN, GANConfig
 from infogan.models.infogan import InfoGAN, InfoGANConfig
+from infogan.models.infogan_cr import InfoGANCR, InfoGANCRConfig
 from infogan.models.vae import VAE, VAEConfig
 from infogan.models.wgan import WGAN, WGANConfig
 from infogan.schema import ModelConfig
 
 MODELS: dict[str, type[GenerativeModel]] = {
     "infogan": InfoGAN,
+    "infogan-cr": InfoGANCR,
     "gan": GAN,
     "cgan": CGAN,
     "vae": VAE,
@@ -29,6 +31,8 @@ __all__ = [
     "GANConfig",
     "GenerativeModel",
     "InfoGAN",
+    "InfoGANCR",
+    "InfoGANCRConfig",
     "InfoGANConfig",
     "LatentConfig",
     "ModelConfig",

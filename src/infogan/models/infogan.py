@@ -21,7 +21,7 @@ from typing import Literal
 
 import torch
 from pydantic import Field, field_validator, model_validator
-from torch import Tensor
+from torch import Tensor, nn
 
 from infogan.latent import Latent
 from infogan.losses.adversarial import ADVERSARIAL, AdversarialLoss
@@ -183,7 +183,7 @@ class InfoGAN(AdversarialModel):
 
         # G step against the updated D; D and Q are frozen so only G's parameters receive gradients, but the
         # information term's gradient flows through Q and the trunk into G (unless info_to_g is off).
-        with frozen(self.trunk, self.d_head, self.q_head):
+        with frozen(self.trunk, self.d_head, self.q_head, *self.g_step_frozen):
             h = self.trunk(self._augment(x_fake))
             g_loss = self.g_loss_fn(self.d_head(h))
             if self.cfg.info_to_g:
@@ -192,12 +192,23 @@ class InfoGAN(AdversarialModel):
                 )
             else:
                 g_loss_total = g_loss
-            self.update(opt_g, g_loss_total)
+            extra = self.g_step_terms()
+            self.update(opt_g, g_loss_total if extra is None else g_loss_total + extra)
 
         logs = {"d_loss": logs.pop("d_loss"), "g_loss": g_loss, **logs}
         for code in self.latent.codes:
             logs[f"mi_{code.name}"] = mi_lower_bound(nll[code.name], code.entropy)
         return {k: v.detach() for k, v in logs.items()}
+
+    @property
+    def g_step_frozen(self) -> tuple[nn.Module, ...]:
+        """Networks besides the trunk and D's and Q's heads that G's loss passes through but G's step must not
+        update (a subclass's regulariser)."""
+        return ()
+
+    def g_step_terms(self) -> Tensor | None:
+        """A term a subclass adds to G's loss in this update (InfoGAN-CR's contrastive one), or None."""
+        return None
 
     def _critic_step(
         self, x_real: Tensor, x_fake: Tensor, latent: Latent

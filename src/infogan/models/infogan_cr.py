@@ -1,0 +1,123 @@
+"""InfoGAN-CR (Lin et al., ICML 2020, arXiv:1906.06034): InfoGAN with a contrastive regulariser.
+
+A third network H is shown two generated images side by side (stacked on the channel axis) whose latents share the
+noise z and the value of one code c_k, chosen at random, while the other codes are drawn independently; H predicts
+k. H and G both minimise H's cross-entropy, so G is pushed to make every code change the image in its own way, one
+H can tell apart from the others' - a pressure towards disentanglement that L_I alone does not exert.
+
+Following the authors' dSprites code: H trains only from update `cr_start` (their dSprites run: from 288,000 of
+about 322,000 updates, with the weight 2), with its own Adam (lr `lr_cr`); the codes that are not shared differ by
+at least `cr_gap` (their "contrastive gap"; 0 on dSprites). H is the trunk of the run's backbone, built for two
+stacked images, with a linear head, and sees only generated images.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from pydantic import Field, model_validator
+from torch import Tensor, nn
+
+from infogan.latent import Latent, LatentSpec
+from infogan.models.base import Batch, LatentConfig
+from infogan.models.infogan import InfoGAN, InfoGANConfig
+from infogan.nets.backbones import BACKBONES
+
+
+class InfoGANCRConfig(InfoGANConfig):
+    """InfoGAN's hyperparameters and the contrastive regulariser's."""
+
+    name: Literal["infogan-cr"] = "infogan-cr"  # type: ignore[assignment]
+    # The authors' dSprites latent: five regularised uniform codes, five uniform noise dimensions, Q's std fixed.
+    latent: LatentConfig = LatentConfig(noise=5, codes=["uniform:5"], noise_prior="uniform", fixed_std=True)
+    cr_weight: float = Field(2.0, ge=0)  # of H's cross-entropy in G's loss
+    cr_start: int = Field(0, ge=0)  # the update at which H starts training and G feels it
+    lr_cr: float = Field(2e-3, gt=0)
+    cr_gap: float = Field(0.0, ge=0, lt=2)  # least difference of the codes not shared (uniform codes only)
+
+    @model_validator(mode="after")
+    def _codes_suit_the_regulariser(self) -> InfoGANCRConfig:
+        codes = self.latent.spec().codes
+        if any(c.is_categorical for c in codes) or len(codes) < 2:
+            raise ValueError("infogan-cr needs two or more continuous codes and no categorical one")
+        if self.cr_gap and any(c.kind != "uniform" for c in codes):
+            raise ValueError("cr_gap needs uniform codes (the gap is a distance within [-1, 1])")
+        return self
+
+
+def contrastive_pairs(
+    spec: LatentSpec, n: int, gap: float, generator: torch.Generator, device: torch.device | str = "cpu"
+) -> tuple[Latent, Latent, Tensor]:
+    """n pairs of latents that share z and the continuous code k (n,), drawn uniformly; every other code is drawn
+    independently for each side, at least `gap` apart (uniform codes)."""
+    first, second = (
+        spec.sample(n, generator=generator, device=device),
+        spec.sample(n, generator=generator, device=device),
+    )
+    a, b = first.c_cont, second.c_cont
+    if gap:
+        # Both drawn within [-1 + gap/2, 1 - gap/2], then pushed gap/2 apart: each still uniform, |a - b| >= gap.
+        a, b = a * (1 - gap / 2), b * (1 - gap / 2)
+        sign = (a > b).to(a.dtype) * 2 - 1
+        a, b = a + sign * gap / 2, b - sign * gap / 2
+    k = torch.randint(a.shape[1], (n,), generator=generator, device=device)
+    rows = torch.arange(n, device=device)
+    b = b.clone()
+    b[rows, k] = a[rows, k]
+    return Latent(first.z, first.c_cat, a), Latent(first.z, first.c_cat, b), k
+
+
+class InfoGANCR(InfoGAN):
+    """InfoGAN with the contrastive regulariser's network H and its step."""
+
+    Config = InfoGANCRConfig
+    cfg: InfoGANCRConfig
+
+    def __init__(self, cfg: InfoGANCRConfig, image_shape: tuple[int, int, int]) -> None:
+        super().__init__(
+            cfg, image_shape
+        )  # InfoGAN's networks first: the same seed gives them the same weights
+        c, h, w = image_shape
+        self.H_trunk = BACKBONES[cfg.backbone].trunk((2 * c, h, w), cfg)
+        features: int = getattr(self.H_trunk, "out_dim")  # every trunk states the size of its features  # noqa: B009
+        self.H_head = nn.Linear(features, len(self.latent.continuous))
+        self._pair: tuple[Tensor, Tensor] | None = None  # this update's pair images (with G's graph) and k
+
+    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        optimizers = super().configure_optimizers()
+        params = [*self.H_trunk.parameters(), *self.H_head.parameters()]
+        optimizers["cr"] = torch.optim.Adam(params, lr=self.cfg.lr_cr, betas=(self.cfg.beta1, self.cfg.beta2))
+        return optimizers
+
+    def _h_logits(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return self.H_head(self.H_trunk(torch.cat([x1, x2], dim=1)))
+
+    def train_step(self, batch: Batch, step: int) -> dict[str, Tensor]:
+        if step < self.cfg.cr_start:
+            return super().train_step(batch, step)
+        # One pair per update: H steps on it detached, then G's step (inside InfoGAN's) on it with H frozen.
+        n = batch["x"].shape[0] // self.cfg.n_critic
+        first, second, k = contrastive_pairs(self.latent, n, self.cfg.cr_gap, self.rng, batch["x"].device)
+        x1, x2 = (self.G(self.latent.to_input(latent)) for latent in (first, second))
+        logits = self._h_logits(x1.detach(), x2.detach())
+        h_loss = F.cross_entropy(logits, k)
+        self.update(self.optimizers["cr"], h_loss)
+        self._pair = (torch.cat([x1, x2], dim=1), k)
+        try:
+            logs = super().train_step(batch, step)
+        finally:
+            self._pair = None
+        accuracy = (logits.argmax(dim=1) == k).float().mean()
+        return {**logs, "cr_loss": h_loss.detach(), "cr_accuracy": accuracy.detach()}
+
+    @property
+    def g_step_frozen(self) -> tuple[nn.Module, ...]:
+        return (self.H_trunk, self.H_head)
+
+    def g_step_terms(self) -> Tensor | None:
+        if self._pair is None:
+            return None
+        pairs, k = self._pair
+        return self.cfg.cr_weight * F.cross_entropy(self.H_head(self.H_trunk(pairs)), k)
