@@ -13,7 +13,15 @@ from infogan.metrics.factor_vae import factor_vae_from_votes, factor_vae_score, 
 from infogan.metrics.mig import discretise, mig_from_codes, mig_score
 from infogan.metrics.sap import binned_accuracy, sap_from_codes, sap_score, score_matrix
 
-KEYS = {"mig", "dci_disentanglement", "dci_completeness", "dci_informativeness", "sap", "factorvae"}
+KEYS = {
+    "mig",
+    "dci_disentanglement",
+    "dci_completeness",
+    "dci_informativeness",
+    "sap",
+    "sap_correlation",
+    "factorvae",
+}
 SIZES = (3, 6, 10, 8)  # at most 20 values each, so MIG's 20 histogram bins separate every value
 SMALL: dict[str, Any] = {"n_train": 1500, "n_test": 500, "n_train_votes": 100, "n_eval_votes": 100}
 
@@ -56,6 +64,7 @@ def test_identity_scores_near_one():
     assert min(s["dci_disentanglement"], s["dci_completeness"], s["dci_informativeness"]) > 0.95
     # SAP's runner-up is an unrelated dimension predicting at chance, about 1 / size.
     assert s["sap"] == pytest.approx(np.mean([1 - 1 / k for k in SIZES]), abs=0.06)
+    assert s["sap_correlation"] > 0.95  # every factor's own dimension correlates 1, the others about 0
 
 
 def test_monotone_transform_keeps_rank_based_scores():
@@ -67,7 +76,7 @@ def test_monotone_transform_keeps_rank_based_scores():
 
 def test_constant_representation_scores_zero_or_chance():
     s = scores("constant")
-    assert s["mig"] == 0 and s["sap"] == 0 and s["factorvae"] == 0
+    assert s["mig"] == 0 and s["sap"] == 0 and s["sap_correlation"] == 0 and s["factorvae"] == 0
     assert s["dci_disentanglement"] == pytest.approx(0, abs=1e-9)
     assert s["dci_completeness"] == pytest.approx(0, abs=1e-9)
     assert s["dci_informativeness"] == pytest.approx(np.mean([1 / k for k in SIZES]), abs=0.05)

@@ -46,8 +46,9 @@ def disentanglement_scores(
         progress: called with a short message before each stage.
 
     Returns:
-        ``{"mig", "dci_disentanglement", "dci_completeness", "dci_informativeness", "sap", "factorvae"}``, each
-        in [0, 1]; DCI informativeness is the held-out accuracy of the per-factor classifiers.
+        ``{"mig", "dci_disentanglement", "dci_completeness", "dci_informativeness", "sap", "sap_correlation",
+        "factorvae"}``, each in [0, 1]; DCI informativeness is the held-out accuracy of the per-factor classifiers;
+        `sap_correlation` is SAP with every factor scored by squared correlation, the form InfoGAN-CR reports.
     """
     say = progress or (lambda _: None)
     generator = torch.Generator().manual_seed(seed)
@@ -58,6 +59,9 @@ def disentanglement_scores(
     mig = mig_from_codes(codes_train, factors_train)
     dci = dci_from_codes(codes_train, factors_train, codes_test, factors_test, seed=seed)
     sap = sap_from_codes(codes_train, factors_train, codes_test, factors_test)
+    sap_correlation = sap_from_codes(
+        codes_train, factors_train, codes_test, factors_test, classifier="correlation"
+    )
     say(
         f"disentanglement: FactorVAE, {n_train_votes} + {n_eval_votes} groups of {FACTOR_VAE_GROUP_SIZE} images"
     )
@@ -72,5 +76,6 @@ def disentanglement_scores(
         "dci_completeness": dci.completeness,
         "dci_informativeness": dci.informativeness,
         "sap": sap,
+        "sap_correlation": sap_correlation,
         "factorvae": factorvae,
     }
