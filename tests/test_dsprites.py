@@ -124,7 +124,7 @@ def test_train_and_score_a_dsprites_run_from_the_command_line(tmp_path):
     from .conftest import invoke
 
     run = tmp_path / "run"
-    small = ["--set", "model.width=8", "--set", "model.q_hidden=16", "--set", "train.log_every=2"]
+    small = ["--set", "model.q_hidden=16", "--set", "train.log_every=2"]
     result = invoke(
         "train", "--preset", "dsprites", "--steps", "4", "--run-dir", str(run), "--no-eval", *small
     )

@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from torch.nn.utils import parametrize
 
 from infogan.config import load_preset
 from infogan.errors import ConfigError
@@ -70,3 +71,41 @@ def test_the_preset_trains_h_over_the_last_tenth_as_the_authors_did():
     cfg = load_preset("dsprites-cr", [])
     assert cfg.model.name == "infogan-cr" and cfg.model.cr_start == 9000 and cfg.train.steps == 10000
     assert cfg.model.cr_weight == 2.0 and cfg.model.lr_cr == 2e-3 and cfg.model.latent.codes == ["uniform:5"]
+
+
+def test_the_dsprites_backbone_is_the_authors_networks():
+    from infogan.models import build_model
+    from infogan.nets.dsprites import DSpritesGenerator
+
+    model = build_model(load_preset("dsprites-cr", []).model, (1, 64, 64))
+    spectral = {
+        name: sum(parametrize.is_parametrized(m) for m in net.modules())
+        for name in ("trunk", "d_head", "q_head", "H_trunk", "H_head")
+        for net in [getattr(model, name)]
+    }
+    assert spectral == {"trunk": 5, "d_head": 1, "q_head": 2, "H_trunk": 5, "H_head": 1}
+    for net in (model.trunk, model.q_head, model.H_trunk):
+        assert not any(isinstance(m, torch.nn.BatchNorm1d | torch.nn.BatchNorm2d) for m in net.modules())
+    x = model.G(torch.rand(4, 10) * 2 - 1)
+    assert x.shape == (4, 1, 64, 64) and x.abs().max() <= 1
+    assert model.trunk(x).shape == (4, 128) and model.H_trunk(torch.cat([x, x], 1)).shape == (4, 128)
+    with pytest.raises(ValueError, match="built for 64x64 images, got 32"):
+        DSpritesGenerator(10, 1, 32)
+
+
+def test_a_dsprites_cr_run_checkpoints_and_reloads_identically(tmp_path):
+    from infogan.models import build_model
+    from infogan.training.checkpoint import load_checkpoint, save_checkpoint
+
+    cfg = load_preset("dsprites-cr", ["model.cr_start=0"]).model
+    torch.manual_seed(0)
+    model = build_model(cfg, (1, 64, 64))
+    model.seed(0)
+    logs = model.train().train_step({"x": torch.rand(8, 1, 64, 64) * 2 - 1}, 0)
+    assert "cr_loss" in logs
+    folder = save_checkpoint(model, 1, tmp_path, {})
+    torch.manual_seed(5)
+    again = build_model(cfg, (1, 64, 64))
+    assert load_checkpoint(folder, again)[0] == 1
+    samples = [m.eval().sample(4, generator=torch.Generator().manual_seed(3)) for m in (model, again)]
+    assert torch.equal(*samples)

@@ -85,8 +85,9 @@ class InfoGANConfig(AdversarialConfig):
     init: Literal["pytorch", "normal"] = "pytorch"
     # Networks (nets/paper.py, nets/dcgan.py): the paper's appendix - "paper" is MNIST's Table 1 (also the 3D faces
     # at 32x32), "svhn" Tables 2-3 (SVHN, CelebA; g_hidden = channels of G's 2x2 FC map, 448; d_hidden unused),
-    # "chairs" Table 6 - or DCGAN backbones ("dcgan"; needed for a critic without batch norm).
-    backbone: Literal["paper", "dcgan", "svhn", "chairs"] = "paper"
+    # "chairs" Table 6 - or DCGAN backbones ("dcgan"; needed for a critic without batch norm), or InfoGAN-CR's
+    # dSprites networks ("dsprites", 64x64, spectral norm in D and its heads).
+    backbone: Literal["paper", "dcgan", "svhn", "chairs", "dsprites"] = "paper"
     critic_norm: Norm = "batch"
     # Lipschitz constraint of a Wasserstein critic, and critic updates per G update.
     lipschitz: Literal["none", "clip", "gp"] = "none"
@@ -145,8 +146,11 @@ class InfoGAN(AdversarialModel):
         self.latent = cfg.latent.spec()
         nets = build_backbone(cfg.backbone, self.latent.dim, image_shape, cfg)
         self.G, self.trunk = nets.G, nets.trunk
-        self.d_head = LogitHead(nets.features)
-        self.q_head = QHead(nets.features, self.latent.q_dim, cfg.q_hidden, cfg.leaky_slope)
+        self.spectral_heads = nets.spectral_heads
+        self.d_head = LogitHead(nets.features, spectral=nets.spectral_heads)
+        self.q_head = QHead(
+            nets.features, self.latent.q_dim, cfg.q_hidden, cfg.leaky_slope, spectral=nets.spectral_heads
+        )
         if cfg.init == "normal":
             official_init(self)  # draws from the global generator, seeded before the model is built
         self.d_loss_fn, self.g_loss_fn = ADVERSARIAL[cfg.adversarial]

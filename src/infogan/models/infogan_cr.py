@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from pydantic import Field, model_validator
 from torch import Tensor, nn
+from torch.nn.utils.parametrizations import spectral_norm
 
 from infogan.latent import Latent, LatentSpec
 from infogan.models.base import Batch, LatentConfig
@@ -82,7 +83,8 @@ class InfoGANCR(InfoGAN):
         c, h, w = image_shape
         self.H_trunk = BACKBONES[cfg.backbone].trunk((2 * c, h, w), cfg)
         features: int = getattr(self.H_trunk, "out_dim")  # every trunk states the size of its features  # noqa: B009
-        self.H_head = nn.Linear(features, len(self.latent.continuous))
+        head = nn.Linear(features, len(self.latent.continuous))
+        self.H_head = spectral_norm(head) if self.spectral_heads else head
         self._pair: tuple[Tensor, Tensor] | None = None  # this update's pair images (with G's graph) and k
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:

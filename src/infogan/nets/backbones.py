@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 from torch import nn
 
 from infogan.nets.dcgan import DCGANGenerator, DCGANTrunk
+from infogan.nets.dsprites import DSpritesGenerator, DSpritesTrunk
 from infogan.nets.mlp import MLPGenerator, MLPTrunk
 from infogan.nets.paper import (
     ChairsGenerator,
@@ -27,10 +28,12 @@ Shape = tuple[int, int, int]  # (C, H, W)
 
 
 class Backbone(NamedTuple):
-    """generator(latent_dim, image_shape, cfg) -> G; trunk(image_shape, cfg) -> D's body with an `out_dim`."""
+    """generator(latent_dim, image_shape, cfg) -> G; trunk(image_shape, cfg) -> D's body with an `out_dim`;
+    `spectral_heads`: whether the heads on the trunk are spectrally normalised, as the trunk is."""
 
     generator: Callable[[int, Shape, Any], nn.Module]
     trunk: Callable[[Shape, Any], nn.Module]
+    spectral_heads: bool = False
 
 
 def _slope(cfg: Any, default: float) -> float:
@@ -57,6 +60,12 @@ BACKBONES: dict[str, Backbone] = {
             s[0], s[1], cfg.width, getattr(cfg, "critic_norm", "batch"), _slope(cfg, 0.2)
         ),
     ),
+    # InfoGAN-CR's dSprites networks (nets/dsprites.py): 64x64, spectral norm in D and its heads
+    "dsprites": Backbone(
+        lambda dim, s, cfg: DSpritesGenerator(dim, s[0], s[1], _slope(cfg, 0.2)),
+        lambda s, cfg: DSpritesTrunk(s[0], s[1], _slope(cfg, 0.2)),
+        spectral_heads=True,
+    ),
     "mlp": Backbone(
         lambda dim, s, cfg: MLPGenerator(dim, s, cfg.g_hidden),
         lambda s, cfg: MLPTrunk(s, cfg.d_hidden, getattr(cfg, "dropout", 0.0)),
@@ -70,6 +79,7 @@ class Networks(NamedTuple):
     G: nn.Module
     trunk: nn.Module
     features: int
+    spectral_heads: bool = False
 
 
 def build_backbone(name: str, latent_dim: int, image_shape: Shape, cfg: Any) -> Networks:
@@ -79,4 +89,4 @@ def build_backbone(name: str, latent_dim: int, image_shape: Shape, cfg: Any) -> 
     generator = backbone.generator(latent_dim, image_shape, cfg)
     trunk = backbone.trunk(image_shape, cfg)
     features: int = getattr(trunk, "out_dim")  # every trunk states the size of its features  # noqa: B009
-    return Networks(generator, trunk, features)
+    return Networks(generator, trunk, features, backbone.spectral_heads)
