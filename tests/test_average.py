@@ -164,7 +164,7 @@ def test_every_model_recomputes_its_statistics_or_says_it_does_not(name):
     norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     before = [m.running_mean.clone() for m in norms]
     layers = recompute_norm_statistics(model, torch.rand(32, *model.image_shape) * 2 - 1, batch_size=16)
-    assert model.can_recalibrate == (name in {"infogan", "gan", "wgan"})
+    assert model.can_recalibrate == (name in {"infogan", "infogan-cr", "gan", "wgan"})
     assert layers == (len(norms) if model.can_recalibrate else 0)
     for norm, mean in zip(norms, before, strict=True):
         assert torch.equal(norm.running_mean, mean) != bool(layers), norm

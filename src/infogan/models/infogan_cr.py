@@ -114,6 +114,14 @@ class InfoGANCR(InfoGAN):
         accuracy = (logits.argmax(dim=1) == k).float().mean()
         return {**logs, "cr_loss": h_loss.detach(), "cr_accuracy": accuracy.detach()}
 
+    def calibration_step(self, real: Tensor) -> None:
+        # InfoGAN's passes, then those the regulariser adds once it is on: G draws a pair, H reads it.
+        super().calibration_step(real)
+        first, second, _ = contrastive_pairs(
+            self.latent, real.shape[0], self.cfg.cr_gap, self.rng, real.device
+        )
+        self._h_logits(*(self.G(self.latent.to_input(latent)) for latent in (first, second)))
+
     @property
     def g_step_frozen(self) -> tuple[nn.Module, ...]:
         return (self.H_trunk, self.H_head)
