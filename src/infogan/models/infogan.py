@@ -58,7 +58,8 @@ class ConsistencyConfig(StrictModel):
     # Continuous codes on the same real batch (0 = off): `invariance` weighs 1 - r, per code, where r is the
     # Pearson correlation over the batch between Q's mean for each image and for its copy with only the stroke
     # thickness deformed, so that no continuous code reads thickness; `decorrelation` weighs r^2 between each pair
-    # of codes' means, so that two codes do not read the same property.
+    # of codes' means, so that two codes do not read the same property. On full MNIST they made c1 worse and did not
+    # make a width code reliable (docs/mnist.md, approach 5), so no preset uses them.
     invariance: float = Field(0.0, ge=0)
     decorrelation: float = Field(0.0, ge=0)
 
