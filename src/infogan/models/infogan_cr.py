@@ -77,15 +77,14 @@ class InfoGANCR(InfoGAN):
     cfg: InfoGANCRConfig
 
     def __init__(self, cfg: InfoGANCRConfig, image_shape: tuple[int, int, int]) -> None:
-        super().__init__(
-            cfg, image_shape
-        )  # InfoGAN's networks first: the same seed gives them the same weights
+        # InfoGAN's networks first: the same seed gives them the same weights
+        super().__init__(cfg, image_shape)
         c, h, w = image_shape
         self.H_trunk = BACKBONES[cfg.backbone].trunk((2 * c, h, w), cfg)
         features: int = getattr(self.H_trunk, "out_dim")  # every trunk states the size of its features  # noqa: B009
         head = nn.Linear(features, len(self.latent.continuous))
         self.H_head = spectral_norm(head) if self.spectral_heads else head
-        self._pair: tuple[Tensor, Tensor] | None = None  # this update's pair images (with G's graph) and k
+        self._pair: tuple[Tensor, Tensor, Tensor] | None = None  # this update's pair (with G's graph) and k
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         optimizers = super().configure_optimizers()
@@ -106,7 +105,7 @@ class InfoGANCR(InfoGAN):
         logits = self._h_logits(x1.detach(), x2.detach())
         h_loss = F.cross_entropy(logits, k)
         self.update(self.optimizers["cr"], h_loss)
-        self._pair = (torch.cat([x1, x2], dim=1), k)
+        self._pair = (x1, x2, k)
         try:
             logs = super().train_step(batch, step)
         finally:
@@ -129,5 +128,5 @@ class InfoGANCR(InfoGAN):
     def g_step_terms(self) -> Tensor | None:
         if self._pair is None:
             return None
-        pairs, k = self._pair
-        return self.cfg.cr_weight * F.cross_entropy(self.H_head(self.H_trunk(pairs)), k)
+        x1, x2, k = self._pair
+        return self.cfg.cr_weight * F.cross_entropy(self._h_logits(x1, x2), k)
