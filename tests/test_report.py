@@ -208,3 +208,19 @@ def test_report_renders_in_chromium_without_console_messages(run_dir, page, tmp_
     white = next((count for count, rgb in colors if rgb == (255, 255, 255)), 0)
     assert len(colors) > 200, "the screenshot has almost no distinct colours: a blank page?"
     assert white < 0.95 * image.width * image.height
+
+
+def test_runs_figure_overlays_one_line_per_run_on_each_quantity():
+    from infogan.viz.plots import runs_figure
+
+    curves = {
+        "d_fake": {"minimax": ([50, 100], [0.01, 0.02]), "non-saturating": ([50, 100], [0.4, 0.3])},
+        "g_grad": {"minimax": ([50, 100], [0.001, 0.002]), "non-saturating": ([50, 100], [4.0, 5.0])},
+        "d_loss": {"minimax": ([50], [0.1])},
+    }
+    fig = runs_figure(curves, columns=2)
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in shown] == ["d_fake", "g_grad", "d_loss"]
+    assert [len(ax.get_lines()) for ax in shown] == [2, 2, 1]
+    assert [t.get_text() for t in shown[0].get_legend().get_texts()] == ["minimax", "non-saturating"]
+    assert list(shown[1].get_lines()[1].get_ydata()) == [4.0, 5.0]

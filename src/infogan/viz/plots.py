@@ -91,6 +91,27 @@ def scalars_figure(scalars: Mapping[str, Series], columns: int = 3) -> Figure:
     return fig
 
 
+def runs_figure(curves: Mapping[str, Mapping[str, Series]], columns: int = 2) -> Figure:
+    """The same logged quantities of several runs overlaid: one axes per quantity, one line per run.
+
+    Args:
+        curves: quantity (``d_fake``, ``g_grad``, ...) -> run label -> (steps, values).
+    """
+    columns = min(columns, len(curves))
+    rows = math.ceil(len(curves) / columns)
+    fig = Figure(figsize=(3.8 * columns, 2.8 * rows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, columns, squeeze=False)).ravel()
+    for ax, (name, runs) in zip(axes, curves.items(), strict=False):
+        for label, series in runs.items():
+            _plot(ax, series, label=label)
+        ax.set_title(name, fontsize=9)
+        ax.legend(frameon=False, fontsize=7)
+        _style(ax)
+    for ax in axes[len(curves) :]:
+        ax.set_visible(False)
+    return fig
+
+
 def mi_figure(curves: Sequence[CodeCurve], columns: int = 3) -> Figure:
     """L_I of each code over training against its ceiling H(c), with the evaluation's value marked.
 
