@@ -159,12 +159,32 @@ def test_held_out_metrics_are_finite_and_repeatable():
     model.train_step(batch(), 0)
     data = batch(37, seed=5)["x"]
     first, second = model.held_out_metrics(data, batch_size=10), model.held_out_metrics(data, batch_size=10)
-    assert set(first) == {"elbo", "reconstruction", "kl"}
+    assert set(first) == {"elbo", "reconstruction", "kl", "active_units"}
     assert all(math.isfinite(v) for v in first.values())
     assert first == second  # one posterior sample per image, from a fixed seed
     assert first["elbo"] == pytest.approx(-(first["reconstruction"] + first["kl"]))
     assert first["kl"] >= 0
     assert model.training  # eval mode is restored
+
+
+def test_active_units_count_the_dimensions_whose_mean_varies_with_x():
+    model = tiny_vae()
+    d = model.cfg.latent_dim
+    data = batch(40, seed=5)["x"]
+    live = [0, 2]
+    # mu_d = 0.2 * (the sum of x's pixels) for the live dimensions, the constant 0.5 for the others
+    model.encode = lambda x: (  # type: ignore[method-assign]
+        torch.stack(
+            [x.flatten(1).sum(1) * 0.2 if i in live else torch.full((len(x),), 0.5) for i in range(d)], 1
+        ),
+        torch.zeros(len(x), d),
+    )
+    assert model.held_out_metrics(data, batch_size=7)["active_units"] == len(live)
+    model.encode = lambda x: (
+        torch.full((len(x), d), 0.5) + 0.05 * torch.randn(len(x), d),
+        torch.zeros(len(x), d),
+    )
+    assert model.held_out_metrics(data, batch_size=7)["active_units"] == 0  # variance 0.0025, below 0.01
 
 
 @pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
@@ -222,7 +242,9 @@ def test_tiny_run_end_to_end_writes_a_held_out_elbo(tmp_path):
     assert run.step == 4
     assert all(run.dir.traversal(c).is_file() for c in ("c1", "c2"))
     held_out = json.loads(run.dir.eval.read_text())["held_out"]
-    assert set(held_out) == {"elbo", "reconstruction", "kl"} and math.isfinite(held_out["elbo"])
+    assert set(held_out) == {"elbo", "reconstruction", "kl", "active_units"} and math.isfinite(
+        held_out["elbo"]
+    )
 
     # The reconstruct command: held-out images over their reconstructions, in one grid.
     from infogan.cli import main  # noqa: F401  (registers the commands)

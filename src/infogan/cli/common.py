@@ -95,7 +95,9 @@ def summary_lines(m: dict[str, Any]) -> list[str]:
         )
     # "heldout": the key's spelling in eval.json files written before it became "held_out"
     for key, value in m.get("held_out", m.get("heldout", {})).items():
-        lines.append(f"  held-out {key} {value:.3f}")
+        lines.append(
+            f"  held-out {key} {value:.3f}" if isinstance(value, float) else f"  held-out {key} {value}"
+        )
     if "disentanglement" in m:
         d = m["disentanglement"]
         lines.append("  " + "  ".join(f"{k} {v:.3f}" for k, v in d.items() if isinstance(v, float)))

@@ -66,6 +66,8 @@ class VAE(GenerativeModel):
     cfg: VAEConfig
     # The seed of the single posterior sample per image in `held_out_metrics`, so the test ELBO is repeatable.
     HELDOUT_SEED = 0
+    # Var_x(E_q[z_d | x]) above which latent dimension d counts as active (Burda et al. 2016's threshold).
+    ACTIVE_UNIT_VARIANCE = 1e-2
 
     def __init__(self, cfg: VAEConfig, image_shape: tuple[int, int, int]) -> None:
         super().__init__(cfg, image_shape)
@@ -88,16 +90,17 @@ class VAE(GenerativeModel):
             return bernoulli_nll(decoded, (x + 1) / 2)
         return gaussian_nll(decoded, x, self.log_sigma.clamp(min=LOG_SIGMA_MIN))
 
-    def _elbo_terms(self, x: Tensor, generator: torch.Generator) -> tuple[Tensor, Tensor]:
-        """Single-sample reconstruction NLL and analytic KL, each (B,), in nats."""
+    def _elbo_terms(self, x: Tensor, generator: torch.Generator) -> tuple[Tensor, Tensor, Tensor]:
+        """Single-sample reconstruction NLL and analytic KL, each (B,), in nats, and the encoder means mu
+        (B, latent_dim)."""
         mu, logvar = self.encode(x)
         z = reparameterise(mu, logvar, generator)
-        return self.reconstruction_nll(self.decoder(z), x), kl_to_standard_normal(mu, logvar)
+        return self.reconstruction_nll(self.decoder(z), x), kl_to_standard_normal(mu, logvar), mu
 
     def train_step(self, batch: Batch, step: int) -> dict[str, Tensor]:
         x_real = batch["x"]
         opt = self.optimizers["vae"]
-        reconstruction, kl = (t.mean() for t in self._elbo_terms(x_real, self.rng))
+        reconstruction, kl = (t.mean() for t in self._elbo_terms(x_real, self.rng)[:2])
         loss = reconstruction + self.cfg.beta * kl
         self.update(opt, loss)
         # The ELBO is reported with beta = 1 whatever beta trains with, so runs with different betas compare.
@@ -131,19 +134,26 @@ class VAE(GenerativeModel):
     def held_out_metrics(self, data: Images, batch_size: int = 500) -> dict[str, float]:
         """Per-image averages over held-out images (N, C, H, W) in [-1, 1], in eval mode and nats: the ELBO, its
         reconstruction term (one posterior sample per image, drawn with the fixed seed `HELDOUT_SEED`) and its
-        analytic KL. The ELBO uses beta = 1."""
+        analytic KL (the ELBO uses beta = 1); and the number of active units, the latent dimensions whose encoder
+        mean varies across the images by more than `ACTIVE_UNIT_VARIANCE` (Burda et al. 2016, arXiv:1509.00519,
+        Sec. 5.2): a dimension below it carries no information about x, which a large beta makes common."""
         generator = torch.Generator(self.device).manual_seed(self.HELDOUT_SEED)
         totals = torch.zeros(2, dtype=torch.float64, device=self.device)
+        mu_moments = torch.zeros(2, self.cfg.latent_dim, dtype=torch.float64, device=self.device)
         with eval_mode(self.encoder, self.decoder):
             for start in range(0, len(data), batch_size):
                 x = data[start : start + batch_size].to(self.device)
-                reconstruction, kl = self._elbo_terms(x, generator)
+                reconstruction, kl, mu = self._elbo_terms(x, generator)
                 totals += torch.stack([reconstruction.sum(), kl.sum()]).double()
-        reconstruction_mean, kl_mean = (totals / max(len(data), 1)).tolist()
+                mu_moments += torch.stack([mu.sum(0), (mu**2).sum(0)]).double()
+        n = max(len(data), 1)
+        reconstruction_mean, kl_mean = (totals / n).tolist()
+        mu_mean, mu_square = mu_moments / n
         return {
             "elbo": -(reconstruction_mean + kl_mean),
             "reconstruction": reconstruction_mean,
             "kl": kl_mean,
+            "active_units": int((mu_square - mu_mean**2 > self.ACTIVE_UNIT_VARIANCE).sum()),
         }
 
 
