@@ -16,6 +16,20 @@ from typing import Any
 
 import yaml
 
+from infogan.config import config_differences, load_preset
+from infogan.errors import ConfigError
+
+
+def setup_label(config: dict[str, Any]) -> str:
+    """The run's preset, with the model settings it changed from the preset's (e.g. `gan` adversarial=minimax):
+    two runs of one preset that train different models get different rows."""
+    try:
+        preset = load_preset(config["preset"]).model_dump(mode="json")["model"]
+    except ConfigError:  # a preset this version no longer has
+        return f"`{config['preset']}`"
+    changed = [f"{key}={here}" for key, _, here in config_differences(preset, config["model"])]
+    return " ".join([f"`{config['preset']}`", *changed])
+
 
 def row(run: Path) -> dict[str, Any]:
     config = yaml.safe_load((run / "config.yaml").read_text())
@@ -24,6 +38,7 @@ def row(run: Path) -> dict[str, Any]:
     out: dict[str, Any] = {
         "run": run.name,
         "preset": config["preset"],
+        "setup": setup_label(config),
         "model": config["model"]["name"],
         "dataset": evaluation["dataset"],
         "steps": evaluation["step"],
@@ -43,6 +58,8 @@ def row(run: Path) -> dict[str, Any]:
     )  # the key's spelling before it was held_out
     if held_out:
         out["test_elbo"] = held_out["elbo"]
+        if "active_units" in held_out:
+            out["active_units"] = held_out["active_units"]
     for name, code in evaluation.get("codes", {}).items():
         if "accuracy" in code:
             out[f"{name}_accuracy"] = code["accuracy"]
@@ -63,7 +80,7 @@ def _images_per_s(lines: list[dict[str, Any]]) -> float | None:
 
 def markdown(rows: list[dict[str, Any]]) -> str:
     head = (
-        "| preset | seed | updates | train min | img/s | FID | KID | precision | recall | model's own number |\n"
+        "| setup | seed | updates | train min | img/s | FID | KID | precision | recall | model's own number |\n"
         "|---|---|---|---|---|---|---|---|---|---|"
     )
     body = []
@@ -73,12 +90,14 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             own.append(f"conditional accuracy {r['conditional_accuracy']:.3f}")
         if "test_elbo" in r:
             own.append(f"test ELBO {r['test_elbo']:.1f} nats")
+        if "active_units" in r:
+            own.append(f"{r['active_units']} active units")
         if "c1_accuracy" in r:
             own.append(f"c1 accuracy {r['c1_accuracy']:.3f}, L_I(c1) {r['c1_mi']:.3f}")
         if "wasserstein" in r:
             own.append(f"Wasserstein estimate {r['wasserstein']:.3f}")
         body.append(
-            f"| `{r['preset']}` | {r['seed']} | {r['steps']:,} | {r['train_minutes']} | {r['images_per_s']:.0f} "
+            f"| {r['setup']} | {r['seed']} | {r['steps']:,} | {r['train_minutes']} | {r['images_per_s']:.0f} "
             f"| {r['fid']:.1f} | {r['kid']:.0f} | {r['precision']:.3f} "
             f"| {r['recall']:.3f} | {'; '.join(own)} |"
         )
