@@ -303,7 +303,7 @@ def _finish(run: Run, progress: ProgressFn, world: World) -> None:
         return
     progress(
         f"evaluating against {run.config.data.name} ({run.config.eval.split} split held out; "
-        f"metric groups: {', '.join(run.config.eval.metrics)})"
+        f"metric groups: {', '.join(run.config.eval.metrics) or 'none'})"
         + (f", generated samples split over {world.size} ranks" if world.distributed else "")
     )
     metrics = run.evaluate(progress=progress, world=world)
