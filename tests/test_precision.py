@@ -9,7 +9,8 @@ import torch
 from infogan.api import load_run, train
 from infogan.config import apply_overrides
 from infogan.errors import ConfigError
-from infogan.training.precision import Precision
+from infogan.training import precision as precision_module
+from infogan.training.precision import Precision, resolve_precision
 
 from .test_models import batch, tiny_model
 
@@ -30,6 +31,31 @@ def test_bf16_autocasts_the_forward_passes_and_fp32_does_not():
         assert (x @ w).dtype == torch.bfloat16
     with Precision("fp32", torch.device("cpu")).autocast():
         assert (x @ w).dtype == torch.float32
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ({"avx2", "avx512f", "avx512_bf16"}, "bf16"),
+        ({"avx2", "amx_bf16"}, "bf16"),
+        ({"avx2", "avx512f"}, "fp32"),
+    ],
+)
+def test_auto_is_bf16_only_on_a_cpu_that_computes_it_natively(monkeypatch, flags, expected):
+    monkeypatch.setattr(precision_module, "cpu_flags", lambda: flags)
+    cpu = torch.device("cpu")
+    assert resolve_precision("auto", cpu) == expected
+    assert Precision("auto", cpu).name == expected
+    assert [resolve_precision(name, cpu) for name in ("fp32", "bf16")] == ["fp32", "bf16"]  # given names stay
+
+
+def test_an_auto_run_says_what_it_picked(tiny_config, tmp_path, monkeypatch):
+    monkeypatch.setattr(precision_module, "cpu_flags", lambda: {"avx512_bf16"})
+    lines: list[str] = []
+    cfg = apply_overrides(tiny_config, ["train.precision=auto", "train.threads=1", "eval.metrics=[codes]"])
+    run = train(cfg, tmp_path / "auto", progress=lines.append)
+    assert run.config.train.precision == "auto"  # the run records the choice, not the machine's answer
+    assert any(line.startswith("run directory:") and line.endswith(", bf16 (auto))") for line in lines), lines
 
 
 def test_a_bf16_run_trains_checkpoints_and_resumes_exactly(tiny_config, tmp_path):

@@ -44,8 +44,9 @@ class TrainConfig(StrictModel):
     seed: int = 0
     device: str = "cpu"
     threads: int | None = Field(None, gt=0)
-    # Arithmetic of the training step's forward passes (training/precision.py); fp16 needs CUDA.
-    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    # Arithmetic of the training step's forward passes (training/precision.py); fp16 needs CUDA; auto is bf16
+    # where the CPU or GPU computes it natively, fp32 elsewhere.
+    precision: Literal["fp32", "bf16", "fp16", "auto"] = "fp32"
     # Ranks of a data-parallel run, recorded from torchrun's environment (training/distributed.py), not set by
     # hand: batch_size is per rank, the global batch is world_size x batch_size.
     world_size: int = Field(1, ge=1)

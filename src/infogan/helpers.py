@@ -73,20 +73,28 @@ class Eta:
         )
 
 
-def cpu_name() -> str:
-    """The CPU's model name and its vector extensions that matter for speed (Linux; 'unknown' elsewhere)."""
+def _cpuinfo_field(key: str) -> str | None:
+    """The value of the first `key` line of /proc/cpuinfo (Linux), or None."""
     try:
         info = Path("/proc/cpuinfo").read_text()
     except OSError:
+        return None
+    return next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith(key)), None)
+
+
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags (avx2, avx512_bf16, amx_bf16, ...); empty where /proc/cpuinfo is not available."""
+    return set((_cpuinfo_field("flags") or "").split())
+
+
+def cpu_name() -> str:
+    """The CPU's model name and its vector extensions that matter for speed (Linux; 'unknown' elsewhere)."""
+    name = _cpuinfo_field("model name")
+    if name is None and not Path("/proc/cpuinfo").is_file():
         return "unknown"
-    name = next(
-        (line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?"
-    )
-    flags = next(
-        (line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []
-    )
+    flags = cpu_flags()
     wanted = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
-    return f"{name} ({', '.join(f for f in wanted if f in flags) or 'no AVX2'})"
+    return f"{name or '?'} ({', '.join(f for f in wanted if f in flags) or 'no AVX2'})"
 
 
 @dataclass(frozen=True)

@@ -109,9 +109,16 @@ def prepare_trainer(
         raise ConfigError(f"cannot write the run directory {run.path}: {exc.strerror}") from exc
     ranks = f"{world.size} ranks x " if world.distributed else ""
     threads = torch.get_num_threads()
+    precision = trainer.precision.name
     progress(
         f"run directory: {run.path} ({len(train_data)} training images, {cfg.train.steps} steps of "
         f"{ranks}{cfg.train.batch_size}, device {device}, {threads} thread{'s' if threads != 1 else ''}"
-        f"{' per rank' if world.distributed else ''})"
+        f"{' per rank' if world.distributed else ''}"
+        + (
+            f", {precision}{' (auto)' if cfg.train.precision == 'auto' else ''}"
+            if precision != "fp32"
+            else ""
+        )
+        + ")"
     )
     return trainer
