@@ -21,7 +21,6 @@ import torch
 
 from infogan import data as datasets
 from infogan.api import load_run
-from infogan.config import load_config_file
 from infogan.errors import InfoganError
 from infogan.images import Images
 from infogan.models.vae import VAE
@@ -31,13 +30,13 @@ PROPERTIES = ("slant", "width", "height", "thickness", "mass")
 
 def active_dimensions(model: VAE, images: Images, batch_size: int = 1000) -> list[bool]:
     mu = torch.cat([model.represent(images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
-    return (mu.double().var(0, unbiased=False) > model.ACTIVE_UNIT_VARIANCE).tolist()
+    return model.active_dimensions(mu.double().var(0, unbiased=False)).tolist()
 
 
 def row(run: Path) -> dict[str, Any]:
     evaluation = json.loads((run / "eval.json").read_text())
-    cfg = load_config_file(run / "config.yaml")
-    model = load_run(run).model
+    loaded = load_run(run)
+    cfg, model = loaded.config, loaded.model
     if not isinstance(model, VAE):
         raise SystemExit(f"{run} is not a VAE run ({model.cfg.name})")
     active = active_dimensions(model, datasets.build(cfg.data, cfg.eval.split).images)

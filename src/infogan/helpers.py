@@ -73,28 +73,32 @@ class Eta:
         )
 
 
-def _cpuinfo_field(key: str) -> str | None:
-    """The value of the first `key` line of /proc/cpuinfo (Linux), or None."""
+def _cpuinfo() -> dict[str, str] | None:
+    """The first value of each key of /proc/cpuinfo (Linux: the first CPU's), or None where it cannot be read."""
     try:
         info = Path("/proc/cpuinfo").read_text()
     except OSError:
         return None
-    return next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith(key)), None)
+    fields: dict[str, str] = {}
+    for key, sep, value in (line.partition(":") for line in info.splitlines()):
+        if sep:
+            fields.setdefault(key.strip(), value.strip())
+    return fields
 
 
 def cpu_flags() -> set[str]:
     """The CPU's feature flags (avx2, avx512_bf16, amx_bf16, ...); empty where /proc/cpuinfo is not available."""
-    return set((_cpuinfo_field("flags") or "").split())
+    return set((_cpuinfo() or {}).get("flags", "").split())
 
 
 def cpu_name() -> str:
     """The CPU's model name and its vector extensions that matter for speed (Linux; 'unknown' elsewhere)."""
-    name = _cpuinfo_field("model name")
-    if name is None and not Path("/proc/cpuinfo").is_file():
+    info = _cpuinfo()
+    if info is None:
         return "unknown"
-    flags = cpu_flags()
+    flags = set(info.get("flags", "").split())
     wanted = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
-    return f"{name or '?'} ({', '.join(f for f in wanted if f in flags) or 'no AVX2'})"
+    return f"{info.get('model name', '?')} ({', '.join(f for f in wanted if f in flags) or 'no AVX2'})"
 
 
 @dataclass(frozen=True)

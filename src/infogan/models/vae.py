@@ -153,8 +153,14 @@ class VAE(GenerativeModel):
             "elbo": -(reconstruction_mean + kl_mean),
             "reconstruction": reconstruction_mean,
             "kl": kl_mean,
-            "active_units": int((mu_square - mu_mean**2 > self.ACTIVE_UNIT_VARIANCE).sum()),
+            "active_units": int(self.active_dimensions(mu_square - mu_mean**2).sum()),
         }
+
+    @classmethod
+    def active_dimensions(cls, mu_variance: Tensor) -> Tensor:
+        """Which latent dimensions are active (bool, (latent_dim,)), given the variance of each dimension's encoder
+        mean over a set of images."""
+        return mu_variance > cls.ACTIVE_UNIT_VARIANCE
 
 
 def _build_nets(cfg: VAEConfig, image_shape: tuple[int, int, int]) -> tuple[nn.Module, nn.Module]:

@@ -110,15 +110,10 @@ def prepare_trainer(
     ranks = f"{world.size} ranks x " if world.distributed else ""
     threads = torch.get_num_threads()
     precision = trainer.precision.name
+    auto = " (auto)" if cfg.train.precision == "auto" else ""
     progress(
         f"run directory: {run.path} ({len(train_data)} training images, {cfg.train.steps} steps of "
         f"{ranks}{cfg.train.batch_size}, device {device}, {threads} thread{'s' if threads != 1 else ''}"
-        f"{' per rank' if world.distributed else ''}"
-        + (
-            f", {precision}{' (auto)' if cfg.train.precision == 'auto' else ''}"
-            if precision != "fp32"
-            else ""
-        )
-        + ")"
+        f"{' per rank' if world.distributed else ''}{'' if precision == 'fp32' else f', {precision}{auto}'})"
     )
     return trainer
