@@ -67,6 +67,15 @@ def test_codes_the_regulariser_cannot_use_are_refused(overrides, message):
         load_preset("dsprites-cr", overrides)
 
 
+def test_a_cr_start_past_the_last_update_is_refused_naming_the_flag_that_cut_the_steps():
+    with pytest.raises(
+        ConfigError, match=r"in --set train.steps=2000: model.cr_start 9000 is not below"
+    ) as info:
+        load_preset("dsprites-cr", ["train.steps=2000", "train.threads=1"])
+    assert "last tenth: 1800" in str(info.value) and "threads" not in str(info.value)
+    assert load_preset("dsprites-cr", ["train.steps=2000", "model.cr_start=1800"]).model.cr_start == 1800
+
+
 def test_the_preset_trains_h_over_the_last_tenth_as_the_authors_did():
     cfg = load_preset("dsprites-cr", [])
     assert cfg.model.name == "infogan-cr" and cfg.model.cr_start == 9000 and cfg.train.steps == 10000

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args
 
 import yaml
-from pydantic import Field, SerializeAsAny, ValidationError, field_validator
+from pydantic import Field, SerializeAsAny, ValidationError, field_validator, model_validator
 
 from infogan.errors import ConfigError
 from infogan.schema import ModelConfig, StrictModel
@@ -171,6 +171,11 @@ class RunConfig(StrictModel):
             raise ValueError(f"unknown model '{name}' (known: {', '.join(MODELS)})")
         return MODELS[name].Config.model_validate(dict(value))
 
+    @model_validator(mode="after")
+    def _model_schedule_fits_the_steps(self) -> RunConfig:
+        self.model.check_steps(self.train.steps)
+        return self
+
 
 Section = TypeVar("Section", bound=StrictModel)
 
@@ -229,7 +234,7 @@ def validate_as(schema: type[Section], raw: Mapping[str, Any], where: str) -> Se
             if err["type"] == "extra_forbidden":
                 msg = "unknown key"
             problems.append(
-                f"{loc}: {msg}"
+                (f"{loc}: {msg}" if loc else msg)  # no location: a check across sections
                 + (
                     f" (got {err['input']!r})"
                     # a whole section (a check across its keys) is not worth echoing back
@@ -282,13 +287,14 @@ def apply_overrides(
 
 
 def _culprits(message: str, overrides: list[str], typed: Mapping[str, str]) -> str:
-    """The overrides a validation message is about (those whose key, or a section holding it, it names), as the
-    user typed them; all of them when it names none."""
+    """The overrides a validation message is about (those whose key, or a section holding it, it names as a
+    location, or whose key it names in its text), as the user typed them; all of them when it names none."""
     pairs = [(item.partition("=")[0].strip(), item) for item in overrides]
 
     def named(key: str) -> bool:
         parts = key.split(".")
-        return any(f"{'.'.join(parts[:n])}:" in message for n in range(len(parts), 0, -1))
+        located = any(f"{'.'.join(parts[:n])}:" in message for n in range(len(parts), 0, -1))
+        return located or f"{key} " in message
 
     chosen = [pair for pair in pairs if named(pair[0])] or pairs
     return ", ".join(dict.fromkeys(typed.get(key, f"--set {item}") for key, item in chosen))

@@ -19,3 +19,6 @@ class ModelConfig(StrictModel):
     """Base of every model's config; `name` selects the model in the registry."""
 
     name: str
+
+    def check_steps(self, steps: int) -> None:
+        """Raise ValueError when a schedule of this model cannot happen within `steps` updates (train.steps)."""

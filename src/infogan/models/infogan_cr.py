@@ -47,6 +47,14 @@ class InfoGANCRConfig(InfoGANConfig):
             raise ValueError("cr_gap needs uniform codes (the gap is a distance within [-1, 1])")
         return self
 
+    def check_steps(self, steps: int) -> None:
+        if self.cr_start >= steps:
+            raise ValueError(
+                f"model.cr_start {self.cr_start} is not below train.steps {steps}: H would never train and the run "
+                f"would be plain InfoGAN; set model.cr_start below {steps} (the authors' last tenth: "
+                f"{steps - steps // 10})"
+            )
+
 
 def contrastive_pairs(
     spec: LatentSpec, n: int, gap: float, generator: torch.Generator, device: torch.device | str = "cpu"
