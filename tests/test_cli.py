@@ -66,6 +66,18 @@ def test_traverse_writes_a_figure(trained, tmp_path):
     assert Image.open(out).size[0] > 100
 
 
+def test_traverse_all_codes_gives_one_row_per_continuous_code(trained, tmp_path):
+    run_dir, _ = trained
+    out = tmp_path / "all.png"
+    result = invoke("traverse", str(run_dir), "-o", str(out), "--code", "all", "--steps", "4")
+    assert result.returncode == 0, result.stderr
+    assert "note: --code all sweeps the continuous codes; c1 keeps one draw" in result.stderr
+    assert "wrote the traversal of every continuous code" in result.stderr
+    one = tmp_path / "one.png"
+    assert invoke("traverse", str(run_dir), "-o", str(one), "--code", "c2", "--steps", "4").returncode == 0
+    assert Image.open(out).size[1] < Image.open(one).size[1]  # 2 rows against 10
+
+
 def test_eval_json_is_one_object_with_the_documented_keys(trained):
     run_dir, _ = trained
     result = run_cli("eval", str(run_dir), "--json", "--mi-samples", "200")

@@ -108,6 +108,20 @@ def test_traversal_rows_by_noise_and_categorical_sweep():
     assert torch.all(rows == rows[:, :1]) and not torch.equal(rows[0, 0], rows[1, 0])
 
 
+def test_code_rows_sweep_one_continuous_code_per_row_from_one_shared_draw():
+    values = torch.linspace(-1, 1, 4)
+    grid = PAPER.code_rows(values, generator=torch.Generator().manual_seed(0))
+    assert len(grid) == 8  # two continuous codes x four values
+    assert torch.all(grid.z == grid.z[0]) and torch.all(grid.c_cat == grid.c_cat[0])
+    cont = grid.c_cont.view(2, 4, 2)
+    assert torch.equal(cont[0, :, 0], values) and torch.equal(cont[1, :, 1], values)
+    base = PAPER.sample(1, generator=torch.Generator().manual_seed(0))  # the one draw of everything else
+    assert torch.all(cont[0, :, 1] == base.c_cont[0, 1]) and torch.all(cont[1, :, 0] == base.c_cont[0, 0])
+    assert torch.equal(grid.z[0], base.z[0])
+    with pytest.raises(ConfigError, match="no continuous codes"):
+        LatentSpec.parse(4, ["cat:3"]).code_rows(values)
+
+
 def test_with_codes_and_errors():
     latent = PAPER.sample(4, generator=torch.Generator().manual_seed(0))
     fixed = PAPER.with_codes(latent, {"c1": 3, "c3": 0.5})

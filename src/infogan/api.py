@@ -103,10 +103,19 @@ class Run:
         rows_by: str | None = "auto",
         seed: int = 0,
     ) -> Traversal:
-        """A traversal of `code` (see `infogan.viz.traversal.traverse`); defaults come from the run's eval config."""
-        from infogan.viz.traversal import traverse
+        """A traversal of `code` (see `infogan.viz.traversal.traverse`), or with `code` "all" one row per
+        continuous code (`traverse_codes`; `rows` and `rows_by` do not apply); defaults come from the run's eval
+        config."""
+        from infogan.viz.traversal import ALL_CODES, traverse, traverse_codes
 
         generator = torch.Generator(self.model.device).manual_seed(seed)
+        if code == ALL_CODES:
+            return traverse_codes(
+                self.model,
+                value_range=value_range or self.config.eval.traverse_range,
+                steps=steps or self.config.eval.traverse_steps,
+                generator=generator,
+            )
         return traverse(
             self.model,
             code,

@@ -288,3 +288,18 @@ class LatentSpec:
         else:
             grid.c_cont[:, self.continuous.index(swept)] = swept_values.float()
         return grid
+
+    def code_rows(
+        self, values: Tensor, *, generator: torch.Generator | None = None, device: torch.device | str = "cpu"
+    ) -> Latent:
+        """Latents of a figure with one row per continuous code: row j sweeps code j over `values` (S,) while the
+        noise and every other code keep one draw shared by the whole figure. Returns len(continuous) * S entries
+        in row-major order."""
+        if not self.continuous:
+            raise ConfigError("this model has no continuous codes to traverse")
+        rows, n_cols = len(self.continuous), values.numel()
+        base = self.sample(1, generator=generator, device=device)
+        grid = Latent(*(t.expand(rows * n_cols, -1).clone() for t in (base.z, base.c_cat, base.c_cont)))
+        for j in range(rows):
+            grid.c_cont[j * n_cols : (j + 1) * n_cols, j] = values.to(device).float()
+        return grid

@@ -16,7 +16,10 @@ def traverse(
     run: Path = typer.Argument(..., help="Run directory, or a checkpoint folder inside one."),
     output: Path = typer.Option(Path("traversal.png"), "--output", "-o", help="PNG file to write."),
     code: str | None = typer.Option(
-        None, "--code", help="Code to sweep [default: the first continuous code]."
+        None,
+        "--code",
+        help="Code to sweep, or 'all': one row per continuous code from one draw of everything else "
+        "[default: the first continuous code].",
     ),
     value_range: tuple[float, float] | None = typer.Option(
         None, "--range", help="Sweep of a continuous code, e.g. --range -2 2 [default: the run's eval range]."
@@ -34,8 +37,10 @@ def traverse(
     seed: int = typer.Option(0, "--seed", help="Random seed of the fixed inputs."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
 ) -> None:
-    """Sweep one code left to right with everything else fixed along each row."""
+    """Sweep one code left to right with everything else fixed along each row (or, with --code all, one row per
+    continuous code)."""
     from infogan.api import load_run
+    from infogan.viz.traversal import ALL_CODES, traversal_figure
 
     output = output_file(output, FIGURE_SUFFIXES)
     loaded = load_run(run, device=device)
@@ -44,9 +49,14 @@ def traverse(
         if not spec.codes:
             raise ConfigError("this model has no latent codes to traverse")
         code = (spec.continuous or spec.codes)[0].name
-    from infogan.viz.traversal import traversal_figure
-
-    if spec.code(code).is_categorical and (value_range is not None or steps is not None):
+    if code == ALL_CODES:
+        if rows_by != "auto":
+            typer.echo("note: with --code all each row is one code; --rows-by does not apply", err=True)
+        if spec.categorical:
+            names = ", ".join(c.name for c in spec.categorical)
+            keep = "keeps" if len(spec.categorical) == 1 else "keep"
+            typer.echo(f"note: --code all sweeps the continuous codes; {names} {keep} one draw", err=True)
+    elif spec.code(code).is_categorical and (value_range is not None or steps is not None):
         typer.echo(
             f"note: {code} is categorical; it sweeps all its values and --range/--steps do not apply",
             err=True,
@@ -62,4 +72,5 @@ def traverse(
     )
     output.parent.mkdir(parents=True, exist_ok=True)
     traversal_figure(t).savefig(output)
-    typer.echo(f"wrote the traversal of {code} at {loaded.where} to {output}", err=True)
+    what = "every continuous code" if code == ALL_CODES else code
+    typer.echo(f"wrote the traversal of {what} at {loaded.where} to {output}", err=True)

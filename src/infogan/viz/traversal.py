@@ -12,6 +12,8 @@ from torch import Tensor
 from infogan.models.base import GenerativeModel
 from infogan.viz.grids import image_grid
 
+ALL_CODES = "all"  # as a code name: one row per continuous code (`traverse_codes`)
+
 
 @dataclass(frozen=True)
 class Traversal:
@@ -68,6 +70,21 @@ def traverse(
     else:
         labels = [f"draw {i + 1}" for i in range(rows)]
     return Traversal(model.generate(latent), code, values, labels)
+
+
+def traverse_codes(
+    model: GenerativeModel,
+    *,
+    value_range: tuple[float, float] = (-2.0, 2.0),
+    steps: int = 10,
+    generator: torch.Generator | None = None,
+) -> Traversal:
+    """One row per continuous code, each sweeping its code over `value_range` from one shared draw of the noise
+    and the other codes (the layout of the disentanglement literature's traversal figures)."""
+    values = torch.linspace(value_range[0], value_range[1], steps)
+    latent = model.latent.code_rows(values, generator=generator, device=model.device)
+    labels = [c.name for c in model.latent.continuous]
+    return Traversal(model.generate(latent), "value of each row's code", values, labels)
 
 
 def traversal_figure(t: Traversal) -> Figure:
