@@ -109,18 +109,15 @@ class Run:
         from infogan.viz.traversal import ALL_CODES, traverse, traverse_codes
 
         generator = torch.Generator(self.model.device).manual_seed(seed)
+        value_range = value_range or self.config.eval.traverse_range
+        steps = steps or self.config.eval.traverse_steps
         if code == ALL_CODES:
-            return traverse_codes(
-                self.model,
-                value_range=value_range or self.config.eval.traverse_range,
-                steps=steps or self.config.eval.traverse_steps,
-                generator=generator,
-            )
+            return traverse_codes(self.model, value_range=value_range, steps=steps, generator=generator)
         return traverse(
             self.model,
             code,
-            value_range=value_range or self.config.eval.traverse_range,
-            steps=steps or self.config.eval.traverse_steps,
+            value_range=value_range,
+            steps=steps,
             rows=rows,
             rows_by=rows_by,
             generator=generator,
