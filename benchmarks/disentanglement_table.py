@@ -4,8 +4,9 @@ preset's ModelCentrality picks without labels or factors (`infogan select`).
 
 Each (preset, seed) is an ordinary run `OUT/<preset>-s<seed>` trained by `infogan train --resume auto --no-eval`
 (so running the script again continues what was cut off and skips what is done), then scored by `infogan eval
---metrics disentanglement` into `disentanglement.json` in the run. With `--trend`, every saved checkpoint is scored
-too, one JSON line each: how the scores move with training when the budget stops short of the literature's.
+--metrics disentanglement` into `disentanglement.json` in the run. With `--trend`, every saved checkpoint (or those
+at multiples of `--trend-every`, and the last) is scored too, one JSON line each: how the scores move with training
+when the budget stops short of the literature's.
 
 Prints one JSON line per run (and per checkpoint with `--trend`), then one per preset with the summary and the
 pick; `--markdown` prints the table instead of the run lines.
@@ -15,6 +16,12 @@ Usage:
 
 `--steps` shortens (or lengthens) every run and keeps the preset's schedule at the same fraction of it:
 InfoGAN-CR's regulariser still starts at nine tenths.
+
+`--branch dsprites-cr=dsprites` starts each seed's `dsprites-cr` run from the `dsprites` run of the same seed (listed
+earlier in --presets), at its newest checkpoint at or before the regulariser's start (`infogan train
+--branch-from`): until then the two runs are the same run, update for update, so the result is the run trained from
+step 0, without training that part twice. With `--trend`, such a run's checkpoints before the branch are its
+parent's and are listed with the parent's scores.
 """
 
 from __future__ import annotations
@@ -45,11 +52,13 @@ def infogan(*args: str, log: Path | None = None) -> subprocess.CompletedProcess[
         )
 
 
-def train(run: Path, preset: str, seed: int, args: argparse.Namespace) -> None:
+def train(run: Path, preset: str, seed: int, args: argparse.Namespace, start: Path | None = None) -> None:
     command = ["train", "--preset", preset, "--seed", str(seed), "--run-dir", str(run), "--resume", "auto"]
     command += ["--no-eval", "--set", f"train.threads={args.threads}", "--set", "train.keep_last=1000"]
     if args.steps:
         command += ["--steps", str(args.steps), *scaled_schedule(preset, args.steps)]
+    if start is not None:
+        command += ["--branch-from", str(start)]
     if args.data_root:
         command += ["--data-root", args.data_root]
     for item in args.set:
@@ -59,12 +68,26 @@ def train(run: Path, preset: str, seed: int, args: argparse.Namespace) -> None:
         sys.exit(f"error: training {run} failed (exit {done.returncode}); see {run.with_suffix('.log')}")
 
 
-def scaled_schedule(preset: str, steps: int) -> list[str]:
-    """`--set` overrides that keep a preset's schedule at the same fraction of a shortened (or longer) run: the
-    update at which InfoGAN-CR's regulariser starts."""
+def cr_start(preset: str, steps: int | None) -> int | None:
+    """The update at which a preset's InfoGAN-CR regulariser starts, kept at the same fraction of a shortened (or
+    longer) run; None for a preset without one."""
     cfg = load_preset(preset)
     start = getattr(cfg.model, "cr_start", None)
-    return ["--set", f"model.cr_start={start * steps // cfg.train.steps}"] if start else []
+    return start * steps // cfg.train.steps if start and steps else start
+
+
+def scaled_schedule(preset: str, steps: int) -> list[str]:
+    """`--set` overrides that keep a preset's schedule at the same fraction of a shortened (or longer) run."""
+    start = cr_start(preset, steps)
+    return ["--set", f"model.cr_start={start}"] if start else []
+
+
+def branch_point(parent: Path, before: int) -> Path:
+    """The newest checkpoint of `parent` at or before update `before`."""
+    found = [p for p in checkpoints(parent) if step_of(p) <= before]
+    if not found:
+        sys.exit(f"error: {parent} has no checkpoint at or before update {before} to branch from")
+    return found[-1]
 
 
 def scores(target: Path, out: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -82,9 +105,14 @@ def scores(target: Path, out: Path, args: argparse.Namespace) -> dict[str, Any]:
     return {"step": result["step"], **{m: result["disentanglement"][m] for m in METRICS}}
 
 
-def checkpoints(run: Path) -> list[Path]:
-    folders = [p for p in (run / "checkpoints").glob("step-*") if p.is_dir()]
-    return sorted(folders, key=lambda p: int(p.name.split("-")[1]))
+def step_of(folder: Path) -> int:
+    return int(folder.name.split("-")[1])
+
+
+def checkpoints(run: Path, every: int = 1) -> list[Path]:
+    """The run's checkpoint folders, oldest first; with `every`, only those at multiples of it and the last."""
+    folders = sorted((p for p in (run / "checkpoints").glob("step-*") if p.is_dir()), key=step_of)
+    return [p for p in folders if step_of(p) % every == 0 or p == folders[-1]]
 
 
 def main() -> None:
@@ -99,14 +127,36 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--set", action="append", default=[], help="an extra override for every run")
     parser.add_argument("--trend", action="store_true", help="also score every saved checkpoint")
+    parser.add_argument(
+        "--trend-every",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with --trend, only checkpoints at multiples of N",
+    )
     parser.add_argument("--markdown", action="store_true", help="print a table instead of JSON lines")
+    parser.add_argument(
+        "--branch",
+        action="append",
+        default=[],
+        metavar="CHILD=PARENT",
+        help="start each CHILD run from the PARENT run of its seed, before CHILD's regulariser starts",
+    )
     args = parser.parse_args()
+    branches = dict(item.split("=", 1) for item in args.branch)
+    for child, parent in branches.items():
+        if child not in args.presets or parent not in args.presets[: args.presets.index(child)]:
+            parser.error(f"--branch {child}={parent}: both must be in --presets, {parent} first")
+        if cr_start(child, args.steps) is None:
+            parser.error(f"--branch {child}={parent}: {child} has no regulariser start to branch before")
     args.out.mkdir(parents=True, exist_ok=True)
     table: dict[str, list[dict[str, Any]]] = {}
     for preset in args.presets:
         for seed in args.seeds:
             run = args.out / f"{preset}-s{seed}"
-            train(run, preset, seed, args)  # continues a cut-off run; a finished one only reports
+            parent = args.out / f"{branches[preset]}-s{seed}" if preset in branches else None
+            start = branch_point(parent, cr_start(preset, args.steps) or 0) if parent else None
+            train(run, preset, seed, args, start)  # continues a cut-off run; a finished one only reports
             row = {
                 "preset": preset,
                 "seed": seed,
@@ -117,7 +167,23 @@ def main() -> None:
             if not args.markdown:
                 print(json.dumps(row), flush=True)
             if args.trend:
-                for folder in checkpoints(run):
+                if parent is not None and start is not None:  # the parent's checkpoints up to the branch
+                    for folder in checkpoints(parent, args.trend_every):
+                        if step_of(folder) <= step_of(start):
+                            point = scores(folder, parent / f"disentanglement-{folder.name}.json", args)
+                            print(
+                                json.dumps(
+                                    {
+                                        "preset": preset,
+                                        "seed": seed,
+                                        "checkpoint": folder.name,
+                                        **point,
+                                        "from": str(parent),
+                                    }
+                                ),
+                                flush=True,
+                            )
+                for folder in checkpoints(run, args.trend_every):
                     last = folder.name == f"step-{row['step']}"  # the run's own scores, already computed
                     point = (
                         {k: row[k] for k in ("step", *METRICS)}

@@ -5,10 +5,11 @@ import torch
 from torch.nn.utils import parametrize
 
 from infogan.config import load_preset
-from infogan.errors import ConfigError
+from infogan.errors import CheckpointError, ConfigError
 from infogan.latent import LatentSpec
 from infogan.models.infogan_cr import contrastive_pairs
 
+from .conftest import TINY
 from .test_models import batch, tiny_model
 
 
@@ -118,3 +119,78 @@ def test_a_dsprites_cr_run_checkpoints_and_reloads_identically(tmp_path):
     assert load_checkpoint(folder, again)[0] == 1
     samples = [m.eval().sample(4, generator=torch.Generator().manual_seed(3)) for m in (model, again)]
     assert torch.equal(*samples)
+
+
+# The dSprites presets at a tiny size: 8x8, narrow networks, 6 updates with a checkpoint every 3.
+TINY_DSPRITES = [
+    *TINY,
+    "data.image_size=8",
+    "model.backbone=paper",
+    "model.latent.codes=[uniform:3]",
+    "train.checkpoint_every=3",
+    "train.evaluate=false",
+]
+
+
+def test_a_run_branched_from_infogan_before_cr_start_is_the_whole_infogan_cr_run(tmp_path):
+    from infogan.api import train
+
+    def cr(*more: str):
+        return load_preset("dsprites-cr", [*TINY_DSPRITES, "model.cr_start=4", *more])
+
+    full = train(cr(), tmp_path / "full", progress=lambda _: None)
+    train(load_preset("dsprites", TINY_DSPRITES), tmp_path / "infogan", progress=lambda _: None)
+    lines: list[str] = []
+    start = tmp_path / "infogan" / "checkpoints" / "step-3"
+    branched = train(cr(f"train.branch_from={start}"), tmp_path / "branched", progress=lines.append)
+    assert branched.step == 6
+    assert any(
+        f"branching from {start} at step 3; starting fresh: H_head, H_trunk, optimiser cr" in line
+        for line in lines
+    )
+    # H trained from update 4 in both; everything else carried over from the InfoGAN run's step 3
+    a, b = full.model.state_dict(), branched.model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    for name in ("d", "g", "cr"):
+        sa, sb = (run.model.optimizers[name].state_dict() for run in (full, branched))
+        assert sa["param_groups"] == sb["param_groups"]
+        assert all(torch.equal(sa["state"][i]["exp_avg"], sb["state"][i]["exp_avg"]) for i in sa["state"])
+
+
+def test_a_branch_keeps_its_own_learning_rates_and_refuses_what_cannot_start_it(tmp_path):
+    from infogan.api import train
+
+    train(
+        load_preset("dsprites-cr", [*TINY_DSPRITES, "model.cr_start=4"]),
+        tmp_path / "cr",
+        progress=lambda _: None,
+    )
+    start = tmp_path / "cr" / "checkpoints" / "step-3"
+    faster = load_preset(
+        "dsprites-cr", [*TINY_DSPRITES, "model.cr_start=4", "model.lr_g=0.01", f"train.branch_from={start}"]
+    )
+    run = train(faster, tmp_path / "faster", progress=lambda _: None)
+    assert run.model.optimizers["g"].param_groups[0]["lr"] == 0.01
+    # a model without the checkpoint's H, a checkpoint at the end of the budget, a path that is no checkpoint
+    with pytest.raises(CheckpointError, match=r"does not match this model: unexpected \['H_"):
+        train(load_preset("dsprites", [*TINY_DSPRITES, f"train.branch_from={start}"]), tmp_path / "plain")
+    end = tmp_path / "cr" / "checkpoints" / "step-6"
+    with pytest.raises(ConfigError, match=r"it is at step 6, and this run's train\.steps is 6"):
+        late = load_preset("dsprites-cr", [*TINY_DSPRITES, "model.cr_start=4", f"train.branch_from={end}"])
+        train(late, tmp_path / "late")
+    with pytest.raises(ConfigError, match=f"cannot branch from {tmp_path / 'nowhere'}: .* does not exist"):
+        nowhere = load_preset("dsprites", [*TINY_DSPRITES, f"train.branch_from={tmp_path / 'nowhere'}"])
+        train(nowhere, tmp_path / "nowhere-run")
+
+
+def test_branch_from_on_the_command_line_is_one_line_when_there_is_nothing_to_start_from(tmp_path):
+    from .conftest import invoke
+
+    missing = tmp_path / "no-such-run"
+    done = invoke(
+        "train", "--preset", "dsprites", "--branch-from", str(missing), "--run-dir", str(tmp_path / "r")
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"error: cannot branch from {missing}: run directory {missing} does not exist"
+    ]

@@ -19,7 +19,14 @@ from infogan.latent import Latent
 from infogan.models import GenerativeModel
 from infogan.training.checkpoint import load_checkpoint, read_manifest
 from infogan.training.distributed import World, init_world
-from infogan.training.run_dir import RunDir, check_run_dir, intact_alternative, locate, resume_point
+from infogan.training.run_dir import (
+    RunDir,
+    branch_point,
+    check_run_dir,
+    intact_alternative,
+    locate,
+    resume_point,
+)
 from infogan.training.setup import build_for_run, check_buildable, prepare_trainer, resolve_device
 
 if TYPE_CHECKING:
@@ -248,7 +255,8 @@ def train(
     """Train a run into `run_dir`, or continue it from its newest checkpoint with `resume`.
 
     A new run needs a run directory that holds no run yet. On resume, `cfg` must be the run's own config but for
-    the keys `config.RESUMABLE_KEYS` names (the budget and schedules, threads, device, where the data is). When
+    the keys `config.RESUMABLE_KEYS` names (the budget and schedules, threads, device, where the data is). A run
+    with `train.branch_from` and no checkpoint of its own starts from that checkpoint of another run. When
     training completes, the run is evaluated (eval.json) and a traversal figure is written for each code.
     `world` is this process's rank in a torchrun launch (`training.distributed.world_from_env(os.environ)`):
     the ranks train one run data-parallel, and rank 0 alone writes it and evaluates it.
@@ -263,6 +271,9 @@ def train(
     cfg = cfg.model_copy(update={"train": cfg.train.model_copy(update={"world_size": world.size})})
     check_run_dir(run, resume)  # before any long work: a mistake here costs seconds, not a data scan
     check_buildable(cfg)
+    # another run's checkpoint to start from, while this run has none of its own
+    started = resume and run.latest_checkpoint() is not None
+    branch = branch_point(cfg) if cfg.train.branch_from and not started else None
     if cfg.data.channels is None or not resume:  # a new run: pick the dataset (or its fallback) and its shape
         data_cfg, note = datasets.resolve(cfg.data)
         cfg = cfg.model_copy(update={"data": data_cfg})
@@ -275,7 +286,7 @@ def train(
         cfg, run, progress=progress, should_stop=should_stop, callbacks=[SampleGrids()], world=world
     )
     try:
-        step = trainer.fit(checkpoint)
+        step = trainer.fit(checkpoint, branch_from=branch)
     except CheckpointError as exc:
         if checkpoint is None:
             raise

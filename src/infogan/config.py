@@ -64,6 +64,11 @@ class TrainConfig(StrictModel):
     collapse_check: bool = True
     # Evaluate the run when training ends (eval.json); `infogan eval RUN` does it later when this is off.
     evaluate: bool = True
+    # A checkpoint of another run (or a run directory: its newest checkpoint) to start this run from instead of
+    # step 0: its weights, optimiser states, random generators and step. Networks this model has and the
+    # checkpoint lacks (InfoGAN-CR's H after an InfoGAN run) start as at step 0. Used only while the run has no
+    # checkpoint of its own.
+    branch_from: str | None = None
 
 
 # Keys a resumed run may change: the budget and bookkeeping, where the work runs, and where the data is found. Threads
@@ -88,6 +93,7 @@ RESUMABLE_KEYS = frozenset(
                 "threads",
                 "device",
                 "world_size",
+                "branch_from",
             )
         ),
         "data.root",

@@ -81,6 +81,13 @@ def train(
     overrides: list[str] | None = typer.Option(
         None, "--set", help="Override any config key: --set model.lambda_cont=0.2 (repeatable)."
     ),
+    branch_from: Path | None = typer.Option(
+        None,
+        "--branch-from",
+        help="Start this new run from a checkpoint of another run (a checkpoint folder, or a run directory for "
+        "its newest): its weights, optimiser states, random generators and step. The model may add networks "
+        "the checkpoint lacks (InfoGAN-CR's H after an InfoGAN run); they start fresh.",
+    ),
     resume: str | None = typer.Option(
         None,
         "--resume",
@@ -106,6 +113,7 @@ def train(
         ("data.channels", "--channels", channels),
         ("data.strict", "--strict", True if strict else None),
         ("train.evaluate", "--no-eval", False if no_eval else None),
+        ("train.branch_from", "--branch-from", branch_from.resolve() if branch_from else None),
     ]
     sets += [f"{key}={value}" for key, _, value in flags if value is not None]
     # how the user typed each key a flag sets, for error messages

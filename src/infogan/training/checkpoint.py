@@ -265,6 +265,69 @@ def load_checkpoint(
     Returns:
         (step, loop_state); loop_state is empty when `with_state` is False.
     """
+    manifest = _verified_manifest(path)
+    if "model" in manifest:
+        saved = {
+            "model": _with_defaults(manifest["model"], model),
+            "image_shape": manifest.get("image_shape"),
+        }
+        diffs = config_differences(saved, model_identity(model))
+        if diffs:
+            # another kind of model differs in many keys; its name is the one to report
+            shown = [d for d in diffs if d[0] == "model.name"] or diffs[:3]
+            what = "; ".join(f"{key} {was!r} in the checkpoint, {now!r} here" for key, was, now in shown)
+            raise CheckpointError(f"{path} was trained with a different model: {what}")
+    weights = _read_weights(path, model)
+    _check_weights(model, weights, path)
+    state = _read_state(path, model) if with_state else {}
+    model.load_state_dict(weights)
+    if not with_state:
+        return int(manifest["step"]), {}
+    for name, opt in model.optimizers.items():
+        opt.load_state_dict(state["optimizers"][name])
+    model.rng.set_state(state["rng"]["model"].cpu())
+    set_rng_states(state["rng"])
+    return int(manifest["step"]), state["loop"]
+
+
+def branch_from_checkpoint(path: Path, model: GenerativeModel) -> tuple[int, list[str]]:
+    """Start `model`, the model of a new run, from another run's checkpoint: its weights, optimiser states,
+    training generator, every process-wide RNG and its step, so that the new run continues exactly where the other
+    stood. The model's config may differ from the checkpoint's (that is the point: another model from the same
+    start), but every tensor and optimiser the checkpoint holds must exist here with the same shape; networks and
+    optimisers this model has and the checkpoint lacks keep their fresh initialisation. Each optimiser keeps this
+    model's hyperparameters (learning rates, betas) and takes only the checkpoint's moments and step counts.
+
+    Returns:
+        (step, the names of the networks and optimisers that start fresh).
+    """
+    manifest = _verified_manifest(path)
+    weights = _read_weights(path, model)
+    _check_weights(model, weights, path, allow_missing=True)
+    state = _read_state(path, model)
+    unknown = sorted(set(state["optimizers"]) - set(model.optimizers))
+    if unknown:
+        raise CheckpointError(f"{path} holds optimisers this model does not have: {', '.join(unknown)}")
+    model.load_state_dict(weights, strict=False)
+    for name, opt in model.optimizers.items():
+        if name not in state["optimizers"]:
+            continue
+        hyper = [{k: v for k, v in group.items() if k != "params"} for group in opt.param_groups]
+        try:
+            opt.load_state_dict(state["optimizers"][name])
+        except ValueError as exc:
+            raise CheckpointError(f"{path}: optimiser {name} does not fit this model ({exc})") from exc
+        for group, own in zip(opt.param_groups, hyper, strict=True):
+            group.update(own)
+    model.rng.set_state(state["rng"]["model"].cpu())
+    set_rng_states(state["rng"])
+    fresh_modules = sorted({key.split(".")[0] for key in set(model.state_dict()) - set(weights)})
+    fresh_optimizers = sorted(set(model.optimizers) - set(state["optimizers"]))
+    return int(manifest["step"]), [*fresh_modules, *(f"optimiser {n}" for n in fresh_optimizers)]
+
+
+def _verified_manifest(path: Path) -> dict[str, Any]:
+    """The manifest of a complete checkpoint whose files match their hashes, read by a torch that loads safely."""
     if _torch_version() < MIN_TORCH:
         raise CheckpointError(
             f"loading checkpoints needs torch >= {'.'.join(map(str, MIN_TORCH))} "
@@ -286,55 +349,47 @@ def load_checkpoint(
             raise CheckpointError(
                 f"{path / name} is missing or does not match its manifest (truncated or corrupted)"
             )
-    if "model" in manifest:
-        saved = {
-            "model": _with_defaults(manifest["model"], model),
-            "image_shape": manifest.get("image_shape"),
-        }
-        diffs = config_differences(saved, model_identity(model))
-        if diffs:
-            # another kind of model differs in many keys; its name is the one to report
-            shown = [d for d in diffs if d[0] == "model.name"] or diffs[:3]
-            what = "; ".join(f"{key} {was!r} in the checkpoint, {now!r} here" for key, was, now in shown)
-            raise CheckpointError(f"{path} was trained with a different model: {what}")
+    return manifest
+
+
+def _read_weights(path: Path, model: GenerativeModel) -> dict[str, torch.Tensor]:
     try:
-        weights = load_file(str(path / WEIGHTS), device=str(model.device))
+        return load_file(str(path / WEIGHTS), device=str(model.device))
     except (OSError, SafetensorError) as exc:
         raise CheckpointError(f"cannot read weights {path / WEIGHTS}: {exc}") from exc
-    _check_weights(model, weights, path)
-    state: dict[str, Any] = {}
-    if with_state:
-        try:
-            state = torch.load(path / STATE, map_location=model.device, weights_only=True)
-        except Exception as exc:  # unpickling errors have no common base class
-            raise CheckpointError(f"cannot read {path / STATE}: {str(exc).splitlines()[0]}") from exc
-        if not isinstance(state, dict) or not {"optimizers", "rng", "loop"} <= set(state):
-            raise CheckpointError(f"{path / STATE} is not an infogan training state")
-        bad = [
-            f"optimizer {name}"
-            for name, opt_state in state["optimizers"].items()
-            if any(nonfinite_tensors(s) for s in opt_state.get("state", {}).values())
-        ]
-        if bad:
-            raise CheckpointError(f"{path / STATE} holds non-finite values in {', '.join(bad)}")
-    model.load_state_dict(weights)
-    if not with_state:
-        return int(manifest["step"]), {}
-    for name, opt in model.optimizers.items():
-        opt.load_state_dict(state["optimizers"][name])
-    model.rng.set_state(state["rng"]["model"].cpu())
-    set_rng_states(state["rng"])
-    return int(manifest["step"]), state["loop"]
 
 
-def _check_weights(model: GenerativeModel, weights: dict[str, torch.Tensor], path: Path) -> None:
+def _read_state(path: Path, model: GenerativeModel) -> dict[str, Any]:
+    """The optimiser, RNG and loop state of a checkpoint, checked to be an infogan training state, finite."""
+    try:
+        state = torch.load(path / STATE, map_location=model.device, weights_only=True)
+    except Exception as exc:  # unpickling errors have no common base class
+        raise CheckpointError(f"cannot read {path / STATE}: {str(exc).splitlines()[0]}") from exc
+    if not isinstance(state, dict) or not {"optimizers", "rng", "loop"} <= set(state):
+        raise CheckpointError(f"{path / STATE} is not an infogan training state")
+    bad = [
+        f"optimizer {name}"
+        for name, opt_state in state["optimizers"].items()
+        if any(nonfinite_tensors(s) for s in opt_state.get("state", {}).values())
+    ]
+    if bad:
+        raise CheckpointError(f"{path / STATE} holds non-finite values in {', '.join(bad)}")
+    return state
+
+
+def _check_weights(
+    model: GenerativeModel, weights: dict[str, torch.Tensor], path: Path, *, allow_missing: bool = False
+) -> None:
     expected = model.state_dict()
-    missing = sorted(set(expected) - set(weights))
+    missing = [] if allow_missing else sorted(set(expected) - set(weights))
     unexpected = sorted(set(weights) - set(expected))
     if missing or unexpected:
-        raise CheckpointError(
-            f"{path / WEIGHTS} does not match this model: missing {missing[:3]}, unexpected {unexpected[:3]}"
-        )
+        what = [
+            f"{label} {keys[:3]}"
+            for label, keys in (("missing", missing), ("unexpected", unexpected))
+            if keys
+        ]
+        raise CheckpointError(f"{path / WEIGHTS} does not match this model: {', '.join(what)}")
     for key, value in weights.items():
         if value.shape != expected[key].shape:
             raise CheckpointError(

@@ -21,7 +21,12 @@ from infogan.data import ImageTensorDataset
 from infogan.errors import ConfigError, InfoganError
 from infogan.helpers import ProgressFn
 from infogan.models import GenerativeModel
-from infogan.training.checkpoint import load_checkpoint, prune_checkpoints, save_checkpoint
+from infogan.training.checkpoint import (
+    branch_from_checkpoint,
+    load_checkpoint,
+    prune_checkpoints,
+    save_checkpoint,
+)
 from infogan.training.distributed import (
     StepFlags,
     World,
@@ -187,19 +192,33 @@ class Trainer:
             len(data), self.images_per_step, cfg.seed, model.device, rank=world.rank, world=world.size
         )
 
-    def fit(self, resume_from: Path | None = None) -> int:
-        """Train from scratch or from a checkpoint; return the number of completed steps. `finished` then says
-        whether the budget (steps or minutes) was used up, rather than training being stopped early."""
+    def fit(self, resume_from: Path | None = None, *, branch_from: Path | None = None) -> int:
+        """Train from scratch, from this run's checkpoint `resume_from`, or as a new run starting from another
+        run's checkpoint `branch_from` (`branch_from_checkpoint`); return the number of completed steps.
+        `finished` then says whether the budget (steps or minutes) was used up, rather than training being
+        stopped early."""
         model, cfg = self.model, self.cfg
-        step, self.state = load_checkpoint(resume_from, model) if resume_from else (0, {})
+        if resume_from is not None:
+            step, self.state = load_checkpoint(resume_from, model)
+        elif branch_from is not None:
+            step, fresh = branch_from_checkpoint(branch_from, model)
+            self.state = {}
+            self.progress(
+                f"branching from {branch_from} at step {step}"
+                + (f"; starting fresh: {', '.join(fresh)}" if fresh else "")
+            )
+        else:
+            step, self.state = 0, {}
         self.precision.load_state_dict(self.state.get("precision", {}))
         if resume_from is not None:
             self._note_world_change()
         if self.world.distributed:
             self._start_ranks(step, resume_from is not None)
-        # The rollback target before the first checkpoint: the initial weights and (empty) optimiser state, copied
-        # only when the policy can roll back.
-        self.initial = _snapshot(model) if cfg.on_nonfinite == "rollback" and not resume_from else None
+        # The rollback target before the first checkpoint: the initial weights and optimiser state (empty, or a
+        # branch's), copied only when the policy can roll back.
+        self.initial = (
+            (step, _snapshot(model)) if cfg.on_nonfinite == "rollback" and not resume_from else None
+        )
         self.log = (
             MetricsLog(self.run.path, resume_step=step if resume_from else None)
             if self.world.is_main
@@ -359,8 +378,9 @@ class Trainer:
         if newest is not None:
             step, state = load_checkpoint(newest, self.model)
         elif self.initial is not None:
-            _restore(self.model, self.initial)
-            step, state = 0, {}
+            step, snapshot = self.initial
+            _restore(self.model, snapshot)
+            state = {}
         else:  # resumed from a checkpoint that has since disappeared
             raise TrainingDivergedError(f"no checkpoint left in {self.run.checkpoints} to roll back to")
         self.model.seed(_retry_seed(cfg.seed, retries))

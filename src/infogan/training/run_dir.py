@@ -154,10 +154,11 @@ def resume_point(run: RunDir, cfg: RunConfig, progress: ProgressFn) -> Path | No
     done = int(manifest["step"]) if manifest else 0
     if cfg.train.steps < done:
         raise ConfigError(f"{run.path} is already at step {done}; --steps must be at least that to resume")
+    start = f"from {cfg.train.branch_from} (train.branch_from)" if cfg.train.branch_from else "from step 0"
     progress(
         f"resuming {run.path} from {checkpoint.name}"
         if checkpoint
-        else f"{run.path} has no complete checkpoint; starting it from step 0"
+        else f"{run.path} has no complete checkpoint; starting it {start}"
     )
     for key, was, now in differences:
         if key in ROUNDING_KEYS and checkpoint is not None:
@@ -165,4 +166,22 @@ def resume_point(run: RunDir, cfg: RunConfig, progress: ProgressFn) -> Path | No
                 f"note: {key} was {was!r} and is now {now!r}: floating-point sums round differently, so the run "
                 "continues as it would have, but not bit for bit"
             )
+    return checkpoint
+
+
+def branch_point(cfg: RunConfig) -> Path:
+    """The checkpoint a new run starts from (`train.branch_from`: a checkpoint folder, or a run directory for its
+    newest), checked before any work: it exists, is complete, and lies before the run's step budget."""
+    assert cfg.train.branch_from is not None
+    try:
+        _, checkpoint = locate(Path(cfg.train.branch_from))
+    except CheckpointError as exc:
+        raise ConfigError(f"cannot branch from {cfg.train.branch_from}: {exc}") from exc
+    manifest = read_manifest(checkpoint)
+    assert manifest is not None  # locate returns complete checkpoints only
+    if int(manifest["step"]) >= cfg.train.steps:
+        raise ConfigError(
+            f"cannot branch from {checkpoint}: it is at step {manifest['step']}, and this run's train.steps is "
+            f"{cfg.train.steps}, so it would not train; raise --steps"
+        )
     return checkpoint
