@@ -9,7 +9,8 @@ at multiples of `--trend-every`, and the last) is scored too, one JSON line each
 when the budget stops short of the literature's.
 
 Prints one JSON line per run (and per checkpoint with `--trend`), then one per preset with the summary and the
-pick; `--markdown` prints the table instead of the run lines.
+pick (kept in `OUT/select-<preset>.json` for the same runs at the same steps); `--markdown` prints the table instead
+of the run lines.
 Usage:
     python benchmarks/disentanglement_table.py --presets dsprites dsprites-cr --seeds 0 1 2 --out runs/disent
     python benchmarks/disentanglement_table.py --presets dsprites --seeds 0 1 2 --steps 2000 --trend --markdown
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from infogan.config import load_preset
+from infogan.training.checkpoint import checkpoints_by_step
 
 METRICS = ("factorvae", "dci_disentanglement", "sap", "sap_correlation", "mig")
 
@@ -53,6 +55,9 @@ def infogan(*args: str, log: Path | None = None) -> subprocess.CompletedProcess[
 
 
 def train(run: Path, preset: str, seed: int, args: argparse.Namespace, start: Path | None = None) -> None:
+    saved = checkpoints_by_step(run / "checkpoints")
+    if saved and max(saved) >= (args.steps or load_preset(preset).train.steps):
+        return  # trained to its budget: nothing to continue
     command = ["train", "--preset", preset, "--seed", str(seed), "--run-dir", str(run), "--resume", "auto"]
     command += ["--no-eval", "--set", f"train.threads={args.threads}", "--set", "train.keep_last=1000"]
     if args.steps:
@@ -156,7 +161,7 @@ def main() -> None:
             run = args.out / f"{preset}-s{seed}"
             parent = args.out / f"{branches[preset]}-s{seed}" if preset in branches else None
             start = branch_point(parent, cr_start(preset, args.steps) or 0) if parent else None
-            train(run, preset, seed, args, start)  # continues a cut-off run; a finished one only reports
+            train(run, preset, seed, args, start)  # continues a cut-off run, skips a finished one
             row = {
                 "preset": preset,
                 "seed": seed,
@@ -194,7 +199,7 @@ def main() -> None:
                         json.dumps({"preset": preset, "seed": seed, "checkpoint": folder.name, **point}),
                         flush=True,
                     )
-    summaries = [_summary(preset, rows) for preset, rows in table.items()]
+    summaries = [_summary(preset, rows, args.out) for preset, rows in table.items()]
     if args.markdown:
         print("| preset | seeds | updates | " + " | ".join(METRICS) + " | ModelCentrality pick |")
         print("|---|---|---|" + "---|" * len(METRICS) + "---|")
@@ -212,7 +217,7 @@ def main() -> None:
         print(json.dumps(summary), flush=True)
 
 
-def _summary(preset: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _summary(preset: str, rows: list[dict[str, Any]], folder: Path) -> dict[str, Any]:
     out: dict[str, Any] = {"preset": preset, "seeds": len(rows)}
     for metric in METRICS:
         values = [r[metric] for r in rows]
@@ -222,11 +227,24 @@ def _summary(preset: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
         }
     out["pick"] = None
     if len(rows) > 1:
-        done = infogan("select", *(r["run"] for r in rows), "--json")
-        if done.returncode == 0:
-            pick = rows[json.loads(done.stdout)["pick"]]
-            out["pick"] = {"seed": pick["seed"], **{m: pick[m] for m in METRICS}}
+        pick = rows[_select(rows, folder)]
+        out["pick"] = {"seed": pick["seed"], **{m: pick[m] for m in METRICS}}
     return out
+
+
+def _select(rows: list[dict[str, Any]], folder: Path) -> int:
+    """The row whose run ModelCentrality picks (`infogan select`), computed once per set of runs at their steps
+    into `folder/select-<preset>.json`."""
+    runs = [[r["run"], r["step"]] for r in rows]
+    cache = folder / f"select-{rows[0]['preset']}.json"
+    if cache.is_file() and (saved := json.loads(cache.read_text()))["runs"] == runs:
+        return int(saved["pick"])
+    done = infogan("select", *(r["run"] for r in rows), "--json", log=cache.with_suffix(".log"))
+    if done.returncode != 0:
+        sys.exit(f"error: infogan select failed (exit {done.returncode}); see {cache.with_suffix('.log')}")
+    result = json.loads(done.stdout)
+    cache.write_text(json.dumps({"runs": runs, **result}, indent=1))
+    return int(result["pick"])
 
 
 if __name__ == "__main__":
