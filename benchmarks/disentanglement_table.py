@@ -206,7 +206,9 @@ def main() -> None:
         for summary in summaries:
             cells = [f"{summary[m]['mean']:.3f} ({summary[m]['std']:.3f})" for m in METRICS]
             pick = summary["pick"]
-            picked = ", ".join(f"{m} {pick[m]:.3f}" for m in METRICS) if pick else "-"
+            picked = (
+                f"seed {pick['seed']}: " + ", ".join(f"{m} {pick[m]:.3f}" for m in METRICS) if pick else "-"
+            )
             updates = ", ".join(sorted({str(r["step"]) for r in table[summary["preset"]]}))
             print(
                 f"| {summary['preset']} | {summary['seeds']} | {updates} | "
