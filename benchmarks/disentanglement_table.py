@@ -239,13 +239,13 @@ def _select(rows: list[dict[str, Any]], folder: Path) -> int:
     into `folder/select-<preset>.json`."""
     runs = [[r["run"], r["step"]] for r in rows]
     cache = folder / f"select-{rows[0]['preset']}.json"
-    if cache.is_file() and (saved := json.loads(cache.read_text()))["runs"] == runs:
+    if cache.is_file() and (saved := json.loads(cache.read_text())).get("table_runs") == runs:
         return int(saved["pick"])
     done = infogan("select", *(r["run"] for r in rows), "--json", log=cache.with_suffix(".log"))
     if done.returncode != 0:
         sys.exit(f"error: infogan select failed (exit {done.returncode}); see {cache.with_suffix('.log')}")
     result = json.loads(done.stdout)
-    cache.write_text(json.dumps({"runs": runs, **result}, indent=1))
+    cache.write_text(json.dumps({"table_runs": runs, **result}, indent=1))
     return int(result["pick"])
 
 
