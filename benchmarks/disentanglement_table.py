@@ -87,9 +87,9 @@ def scaled_schedule(preset: str, steps: int) -> list[str]:
     return ["--set", f"model.cr_start={start}"] if start else []
 
 
-def branch_point(parent: Path, before: int) -> Path:
-    """The newest checkpoint of `parent` at or before update `before`."""
-    found = [p for p in checkpoints(parent) if step_of(p) <= before]
+def branch_point(parent: Path, before: int) -> tuple[int, Path]:
+    """The newest complete checkpoint of `parent` at or before update `before`, with its step."""
+    found = [(step, path) for step, path in checkpoints(parent).items() if step <= before]
     if not found:
         sys.exit(f"error: {parent} has no checkpoint at or before update {before} to branch from")
     return found[-1]
@@ -110,14 +110,12 @@ def scores(target: Path, out: Path, args: argparse.Namespace) -> dict[str, Any]:
     return {"step": result["step"], **{m: result["disentanglement"][m] for m in METRICS}}
 
 
-def step_of(folder: Path) -> int:
-    return int(folder.name.split("-")[1])
-
-
-def checkpoints(run: Path, every: int = 1) -> list[Path]:
-    """The run's checkpoint folders, oldest first; with `every`, only those at multiples of it and the last."""
-    folders = sorted((p for p in (run / "checkpoints").glob("step-*") if p.is_dir()), key=step_of)
-    return [p for p in folders if step_of(p) % every == 0 or p == folders[-1]]
+def checkpoints(run: Path, every: int = 1) -> dict[int, Path]:
+    """The run's complete checkpoints by step, oldest first; with `every`, only those at multiples of it and the
+    last."""
+    found = checkpoints_by_step(run / "checkpoints")
+    last = max(found, default=None)
+    return {step: path for step, path in found.items() if step % every == 0 or step == last}
 
 
 def main() -> None:
@@ -160,8 +158,8 @@ def main() -> None:
         for seed in args.seeds:
             run = args.out / f"{preset}-s{seed}"
             parent = args.out / f"{branches[preset]}-s{seed}" if preset in branches else None
-            start = branch_point(parent, cr_start(preset, args.steps) or 0) if parent else None
-            train(run, preset, seed, args, start)  # continues a cut-off run, skips a finished one
+            branch = branch_point(parent, cr_start(preset, args.steps) or 0) if parent else None
+            train(run, preset, seed, args, branch[1] if branch else None)  # skips a finished run
             row = {
                 "preset": preset,
                 "seed": seed,
@@ -172,31 +170,28 @@ def main() -> None:
             if not args.markdown:
                 print(json.dumps(row), flush=True)
             if args.trend:
-                if parent is not None and start is not None:  # the parent's checkpoints up to the branch
-                    for folder in checkpoints(parent, args.trend_every):
-                        if step_of(folder) <= step_of(start):
-                            point = scores(folder, parent / f"disentanglement-{folder.name}.json", args)
-                            print(
-                                json.dumps(
-                                    {
-                                        "preset": preset,
-                                        "seed": seed,
-                                        "checkpoint": folder.name,
-                                        **point,
-                                        "from": str(parent),
-                                    }
-                                ),
-                                flush=True,
-                            )
-                for folder in checkpoints(run, args.trend_every):
-                    last = folder.name == f"step-{row['step']}"  # the run's own scores, already computed
+                # a branched run's checkpoints up to its branch point are its parent's
+                shared = (
+                    {
+                        step: (path, parent)
+                        for step, path in checkpoints(parent, args.trend_every).items()
+                        if branch and step <= branch[0]
+                    }
+                    if parent
+                    else {}
+                )
+                own = {step: (path, run) for step, path in checkpoints(run, args.trend_every).items()}
+                for step, (folder, owner) in {**shared, **own}.items():
                     point = (
-                        {k: row[k] for k in ("step", *METRICS)}
-                        if last
-                        else scores(folder, run / f"disentanglement-{folder.name}.json", args)
+                        {k: row[k] for k in ("step", *METRICS)}  # the run's own scores, already computed
+                        if owner == run and step == row["step"]
+                        else scores(folder, owner / f"disentanglement-step-{step}.json", args)
                     )
+                    origin = {"from": str(owner)} if owner != run else {}
                     print(
-                        json.dumps({"preset": preset, "seed": seed, "checkpoint": folder.name, **point}),
+                        json.dumps(
+                            {"preset": preset, "seed": seed, "checkpoint": f"step-{step}", **point, **origin}
+                        ),
                         flush=True,
                     )
     summaries = [_summary(preset, rows, args.out) for preset, rows in table.items()]
