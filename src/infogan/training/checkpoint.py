@@ -285,8 +285,7 @@ def load_checkpoint(
         return int(manifest["step"]), {}
     for name, opt in model.optimizers.items():
         opt.load_state_dict(state["optimizers"][name])
-    model.rng.set_state(state["rng"]["model"].cpu())
-    set_rng_states(state["rng"])
+    _restore_generators(model, state)
     return int(manifest["step"]), state["loop"]
 
 
@@ -319,11 +318,16 @@ def branch_from_checkpoint(path: Path, model: GenerativeModel) -> tuple[int, lis
             raise CheckpointError(f"{path}: optimiser {name} does not fit this model ({exc})") from exc
         for group, own in zip(opt.param_groups, hyper, strict=True):
             group.update(own)
-    model.rng.set_state(state["rng"]["model"].cpu())
-    set_rng_states(state["rng"])
+    _restore_generators(model, state)
     fresh_modules = sorted({key.split(".")[0] for key in set(model.state_dict()) - set(weights)})
     fresh_optimizers = sorted(set(model.optimizers) - set(state["optimizers"]))
     return int(manifest["step"]), [*fresh_modules, *(f"optimiser {n}" for n in fresh_optimizers)]
+
+
+def _restore_generators(model: GenerativeModel, state: dict[str, Any]) -> None:
+    """The model's training generator and every process-wide RNG, as the checkpoint's state holds them."""
+    model.rng.set_state(state["rng"]["model"].cpu())
+    set_rng_states(state["rng"])
 
 
 def _verified_manifest(path: Path) -> dict[str, Any]:
