@@ -76,3 +76,23 @@ def test_the_official_codes_initialisation():
     torch.manual_seed(0)
     default = build_model(load_preset("mnist").model, (1, 28, 28))
     assert float(default.G.fc[0].weight.std()) > 0.05  # PyTorch's default for a 74-input layer: ~0.067
+
+
+@torch.no_grad()  # reads weights only
+def test_the_official_initialisation_reaches_spectrally_normalised_layers():
+    from torch.nn.utils import parametrize
+
+    from infogan.models import build_model
+
+    torch.manual_seed(0)
+    model = build_model(load_preset("dsprites", ["model.init=normal"]).model, (1, 64, 64)).eval()
+    normed = [m for m in model.modules() if parametrize.is_parametrized(m, "weight")]
+    assert len(normed) >= 5
+    for layer in normed:
+        drawn = layer.parametrizations.weight.original
+        expected = 0.0176 if isinstance(layer, torch.nn.Conv2d) else 0.02  # a conv's normal is truncated
+        assert abs(float(drawn.std()) - expected) < 0.004, layer
+        assert layer.bias is None or not layer.bias.any()
+        # the norm is estimated for the weight drawn here: the layer's effective weight has spectral norm ~1
+        effective = layer.weight.flatten(1)
+        assert abs(float(torch.linalg.matrix_norm(effective, 2)) - 1) < 0.05, layer
