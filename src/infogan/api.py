@@ -289,6 +289,10 @@ def train(
         step = trainer.fit(checkpoint, branch_from=branch)
     except CheckpointError as exc:
         if checkpoint is None:
+            if branch is not None and not resume and run.latest_checkpoint() is None:
+                # a new run whose branch did not load has trained nothing: leave its folder as empty as
+                # check_run_dir found it, so that the same command can be tried again
+                run.config.unlink(missing_ok=True)
             raise
         raise intact_alternative(run, checkpoint, trainer.model, exc) from exc
     result = Run(run, cfg, trainer.model, step, finished=trainer.finished)
