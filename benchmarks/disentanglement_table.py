@@ -4,9 +4,10 @@ preset's ModelCentrality picks without labels or factors (`infogan select`).
 
 Each (preset, seed) is an ordinary run `OUT/<preset>-s<seed>` trained by `infogan train --resume auto --no-eval`
 (so running the script again continues what was cut off and skips what is done), then scored by `infogan eval
---metrics disentanglement` into `disentanglement.json` in the run. With `--trend`, every saved checkpoint (or those
-at multiples of `--trend-every`, and the last) is scored too, one JSON line each: how the scores move with training
-when the budget stops short of the literature's.
+--metrics disentanglement` into `disentanglement.json` in the run (again when the run has since trained on, e.g.
+to a larger --steps). With `--trend`, every saved checkpoint (or those at multiples of `--trend-every`, and the
+last) is scored too, one JSON line each: how the scores move with training when the budget stops short of the
+literature's.
 
 Prints one JSON line per run (and per checkpoint with `--trend`), then one per preset with the summary and the
 pick (kept in `OUT/select-<preset>.json` for the same runs at the same steps); `--markdown` prints the table instead
@@ -96,8 +97,10 @@ def branch_point(parent: Path, before: int) -> tuple[int, Path]:
 
 
 def scores(target: Path, out: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """The disentanglement scores of a run or checkpoint, computed once into `out`."""
-    if not out.is_file():
+    """The disentanglement scores of a run or checkpoint, computed once into `out`, and again when a run has been
+    trained on since (`out` then holds an earlier step's scores)."""
+    newest = max(checkpoints_by_step(target / "checkpoints"), default=None)
+    if not out.is_file() or (newest is not None and json.loads(out.read_text())["step"] != newest):
         command = ["eval", str(target), "--metrics", "disentanglement", "--json", "-o", str(out)]
         if args.data_root:
             command += ["--data-root", args.data_root]
