@@ -85,6 +85,34 @@ def test_a_score_does_not_depend_on_the_order_of_the_runs():
     assert forward[1, 0] == backward[1, 2] and forward[1, 2] == backward[1, 0]  # noise read on a, and on r
 
 
+def test_each_generator_renders_once_and_every_run_is_scored_on_those_images():
+    from infogan.metrics.factor_vae import factor_vae_score
+
+    class Counted(CodeWriter):
+        def generate(self, latent: Latent) -> Tensor:
+            self.batches = getattr(self, "batches", 0) + 1
+            return super().generate(latent)
+
+    rotated = torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+    models = [Counted(torch.eye(3)), Counted(rotated), Counted(None)]
+    scores = pairwise_scores(models, SMALL)  # type: ignore[arg-type]
+    once = [m.batches for m in models]
+    for j, i in [(0, 1), (0, 2), (1, 2), (2, 0)]:  # the same scores as a generator rendering afresh per pair
+        truth = GeneratorFactors(models[j], bins=SMALL.bins, seed=SMALL.seed)  # type: ignore[arg-type]
+        alone = factor_vae_score(
+            models[i].represent,
+            truth,
+            n_train_votes=SMALL.votes,
+            n_eval_votes=SMALL.votes // 2,
+            group_size=SMALL.group_size,
+            n_variance=SMALL.variance_images,
+            seed=SMALL.seed,
+        )
+        assert scores[i, j] == alone
+    per_pass = (models[0].batches - once[0]) // 2  # generator 0 rendered afresh for two pairs above
+    assert once == [per_pass] * 3  # in pairwise_scores, one pass per generator for its two readers
+
+
 def test_a_model_without_codes_cannot_be_a_ground_truth():
     cfg = load_preset("gan", ["model.latent.noise=4", "model.g_hidden=[8]", "model.d_hidden=[8]"])
     from infogan.models import build_model

@@ -75,6 +75,33 @@ class GeneratorFactors:
         return (images.cpu() + 1) / 2
 
 
+class _RenderedOnce:
+    """`data` whose images are rendered on the first pass and replayed on the next ones (after `rewind`): a
+    FactorVAE score draws the same factors in the same order whatever it reads them with, so every run scored on
+    one generator gets the very images the first one got, without running the generator again."""
+
+    def __init__(self, data: GeneratorFactors) -> None:
+        self.data = data
+        self.factor_names, self.factor_sizes = data.factor_names, data.factor_sizes
+        self.rendered: list[tuple[Tensor, Tensor]] = []
+        self.position = 0
+
+    def rewind(self) -> None:
+        self.position = 0
+
+    def sample_factors(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        return self.data.sample_factors(n, generator)
+
+    def render(self, factors: Tensor) -> Tensor:
+        if self.position == len(self.rendered):
+            self.rendered.append((factors, self.data.render(factors)))
+        asked, images = self.rendered[self.position]
+        if not torch.equal(asked, factors):
+            raise RuntimeError("a FactorVAE pass asked for other factors than the pass it replays")
+        self.position += 1
+        return images
+
+
 @dataclass(frozen=True)
 class Protocol:
     """The FactorVAE protocol of each pairwise score (smaller than `infogan eval`'s: R (R - 1) scores are made)."""
@@ -91,14 +118,16 @@ def pairwise_scores(
 ) -> np.ndarray:
     """(R, R) s[i, j]: the FactorVAE score of run i's representation on run j's generator; the diagonal (a run on
     its own generator), which ModelCentrality does not use, is NaN. Every run is scored on the same images of
-    run j (the factor and noise draws start afresh for each), so a score does not depend on the order of the runs."""
+    run j (the factor and noise draws start afresh for each), so a score does not depend on the order of the runs;
+    those images are rendered once and shown to every other run."""
     n = len(models)
     scores = np.full((n, n), np.nan)
     for j, truth_model in enumerate(models):
+        truth = _RenderedOnce(GeneratorFactors(truth_model, bins=protocol.bins, seed=protocol.seed))
         for i, model in enumerate(models):
             if i == j:
                 continue
-            truth = GeneratorFactors(truth_model, bins=protocol.bins, seed=protocol.seed)
+            truth.rewind()
             scores[i, j] = factor_vae_score(
                 _represent(model),
                 truth,
