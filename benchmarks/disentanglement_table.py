@@ -100,7 +100,8 @@ def scores(target: Path, out: Path, args: argparse.Namespace) -> dict[str, Any]:
     """The disentanglement scores of a run or checkpoint, computed once into `out`, and again when a run has been
     trained on since (`out` then holds an earlier step's scores)."""
     newest = max(checkpoints_by_step(target / "checkpoints"), default=None)
-    if not out.is_file() or (newest is not None and json.loads(out.read_text())["step"] != newest):
+    result = json.loads(out.read_text()) if out.is_file() else None
+    if result is None or (newest is not None and result["step"] != newest):
         command = ["eval", str(target), "--metrics", "disentanglement", "--json", "-o", str(out)]
         if args.data_root:
             command += ["--data-root", args.data_root]
@@ -109,7 +110,7 @@ def scores(target: Path, out: Path, args: argparse.Namespace) -> dict[str, Any]:
             sys.exit(
                 f"error: scoring {target} failed (exit {done.returncode}); see {out.with_suffix('.log')}"
             )
-    result = json.loads(out.read_text())
+        result = json.loads(out.read_text())
     return {"step": result["step"], **{m: result["disentanglement"][m] for m in METRICS}}
 
 
