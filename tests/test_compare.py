@@ -68,3 +68,12 @@ def test_a_run_without_an_evaluation_is_one_line(runs, tmp_path):
         result.stderr.strip()
         == f"error: {tmp_path / 'empty'} has no eval.json: evaluate it first with infogan eval {tmp_path / 'empty'}"
     )
+
+
+def test_minutes_and_fid_are_not_shown_to_four_decimals():
+    from infogan.experiments.compare import runs_table
+
+    row = {"run": "a", "accuracy": {"c1": 0.87412}, "fid": 4.61278, "train_minutes": 24.7}
+    header, line = runs_table([row], label=lambda r: r["run"])
+    assert header.split()[1:4] == ["accuracy.c1", "fid", "train_minutes"]
+    assert line.split()[1:4] == ["0.8741", "4.61", "24.7"]

@@ -150,6 +150,14 @@ def compare(run_dirs: Sequence[Path]) -> dict[str, Any]:
     return {"runs": rows, "setups": groups}
 
 
+# Decimals shown per column; every other figure (accuracies, L_I, rho, KID, precision, recall) is shown to 4.
+_DECIMALS = {"fid": 2, "train_minutes": 1}
+
+
+def _cell(value: float, column: str, width: int) -> str:
+    return f"{value:>{width}.{_DECIMALS.get(column, 4)}f}"
+
+
 def shown_columns(rows: Sequence[dict[str, Any]]) -> list[str]:
     """The figures worth a column: those of any row, but not the per-code property names or KID's spread."""
     keys = list(dict.fromkeys(k for row in rows for k in numeric_leaves(row)))
@@ -174,7 +182,7 @@ def runs_table(
     for row in rows:
         leaves = numeric_leaves(row)
         cells = [
-            f"{leaves[c]:>{width}.4f}" if c in leaves else f"{'-':>{width}s}" for c in [*columns, *extra]
+            _cell(leaves[c], c, width) if c in leaves else f"{'-':>{width}s}" for c in [*columns, *extra]
         ]
         controls = ", ".join(
             f"{name} {e['property']} ({e['spearman']:+.2f})" for name, e in row.get("controls", {}).items()
@@ -182,6 +190,6 @@ def runs_table(
         lines.append(f"{label(row):<{lead}} " + " ".join(cells) + f"  {controls}")
     for stat in ("mean", "std", "min", "median") if summary else ():
         assert summary is not None
-        cells = [f"{summary[c][stat]:>{width}.4f}" if c in summary else f"{'':>{width}s}" for c in columns]
+        cells = [_cell(summary[c][stat], c, width) if c in summary else f"{'':>{width}s}" for c in columns]
         lines.append(f"{stat:<{lead}} " + " ".join(cells))
     return lines
