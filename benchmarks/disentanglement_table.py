@@ -88,7 +88,7 @@ def scaled_schedule(preset: str, steps: int) -> list[str]:
     return ["--set", f"model.cr_start={start}"] if start else []
 
 
-def branch_point(parent: Path, before: int) -> tuple[int, Path]:
+def checkpoint_before(parent: Path, before: int) -> tuple[int, Path]:
     """The newest complete checkpoint of `parent` at or before update `before`, with its step."""
     found = [(step, path) for step, path in checkpoints(parent).items() if step <= before]
     if not found:
@@ -162,7 +162,7 @@ def main() -> None:
         for seed in args.seeds:
             run = args.out / f"{preset}-s{seed}"
             parent = args.out / f"{branches[preset]}-s{seed}" if preset in branches else None
-            branch = branch_point(parent, cr_start(preset, args.steps) or 0) if parent else None
+            branch = checkpoint_before(parent, cr_start(preset, args.steps) or 0) if parent else None
             train(run, preset, seed, args, branch[1] if branch else None)  # skips a finished run
             row = {
                 "preset": preset,

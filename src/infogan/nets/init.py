@@ -25,8 +25,9 @@ def official_init(module: nn.Module, generator: torch.Generator | None = None) -
         if isinstance(m, nn.Conv2d | nn.ConvTranspose2d | nn.Linear) and parametrize.is_parametrized(
             m, "weight"
         ):
-            _reinit_spectral(m, generator)
-        elif isinstance(m, nn.Conv2d | nn.ConvTranspose2d):
+            _reinit_spectral(m, generator)  # the weight and bias as below, then normalised afresh
+            continue
+        if isinstance(m, nn.Conv2d | nn.ConvTranspose2d):
             nn.init.trunc_normal_(m.weight, 0.0, STD, -2 * STD, 2 * STD, generator=generator)
         elif isinstance(m, nn.Linear):
             m.weight.normal_(0.0, STD, generator=generator)
