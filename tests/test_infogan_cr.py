@@ -75,6 +75,11 @@ def test_a_cr_start_past_the_last_update_is_refused_naming_the_flag_that_cut_the
         load_preset("dsprites-cr", ["train.steps=2000", "train.threads=1"])
     assert "last tenth: 1800" in str(info.value) and "threads" not in str(info.value)
     assert load_preset("dsprites-cr", ["train.steps=2000", "model.cr_start=1800"]).model.cr_start == 1800
+    with pytest.raises(
+        ConfigError, match="last tenth: 4"
+    ) as info:  # a start the run accepts, even for few steps
+        load_preset("dsprites-cr", ["train.steps=5"])
+    assert load_preset("dsprites-cr", ["train.steps=5", "model.cr_start=4"]).model.cr_start == 4
 
 
 def test_the_preset_trains_h_over_the_last_tenth_as_the_authors_did():

@@ -52,7 +52,7 @@ class InfoGANCRConfig(InfoGANConfig):
             raise ValueError(
                 f"model.cr_start {self.cr_start} is not below train.steps {steps}: H would never train and the run "
                 f"would be plain InfoGAN; set model.cr_start below {steps} (the authors' last tenth: "
-                f"{steps - steps // 10})"
+                f"{steps * 9 // 10})"
             )
 
 
