@@ -18,11 +18,8 @@ from typing import Any
 from scipy.stats import spearmanr
 
 from infogan.api import load_run
+from infogan.helpers import read_log
 from infogan.training.checkpoint import checkpoints_by_step
-
-
-def logged(run: Path) -> list[dict[str, Any]]:
-    return [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x.strip()]
 
 
 def at_step(rows: list[dict[str, Any]], step: int) -> dict[str, Any]:
@@ -79,7 +76,7 @@ def main() -> None:
     parser.add_argument("--plot", type=Path)
     args = parser.parse_args()
     keys = [k for k in args.keys.split(",") if k]
-    rows = logged(args.run)
+    rows = read_log(args.run / "metrics.jsonl")
     checkpoints = sorted(checkpoints_by_step(args.run / "checkpoints").items())
     chosen = checkpoints[:: args.every]
     if checkpoints and chosen[-1] != checkpoints[-1]:

@@ -77,3 +77,13 @@ def test_minutes_and_fid_are_not_shown_to_four_decimals():
     header, line = runs_table([row], label=lambda r: r["run"])
     assert header.split()[1:4] == ["accuracy.c1", "fid", "train_minutes"]
     assert line.split()[1:4] == ["0.8741", "4.61", "24.7"]
+
+
+def test_a_torn_last_log_line_does_not_hide_the_training_time(tmp_path):
+    from infogan.experiments.compare import run_row
+
+    (tmp_path / "eval.json").write_text(json.dumps({"step": 20, "codes": {}}))
+    rows = [{"step": 10, "elapsed_s": 600.0}, {"step": 20, "elapsed_s": 1482.0}]
+    text = "".join(json.dumps(r) + "\n" for r in rows) + '{"step": 30, "elap'  # killed mid-write
+    (tmp_path / "metrics.jsonl").write_text(text)
+    assert run_row(tmp_path)["train_minutes"] == 24.7

@@ -1,11 +1,12 @@
 """General helpers at the bottom of the package: every layer may import them, they import nothing of infogan.
 
-Progress callbacks, atomic text writes, durations for people, and the process's place among the ranks of a
+Progress callbacks, atomic text writes, reading a training log, durations for people, and the process's place among the ranks of a
 data-parallel run (training and evaluation both split their work by it).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import sys
@@ -32,6 +33,20 @@ def write_text_atomic(path: Path, text: str) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+def read_log(path: Path) -> list[dict[str, Any]]:
+    """The rows of a JSON-lines training log (a run's metrics.jsonl) that carry a step, in order. A torn line (a
+    run killed mid-write) or a foreign one is left out, and a missing file has no rows."""
+    rows = []
+    for line in path.read_text().splitlines() if path.is_file() else []:
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(row, dict) and isinstance(row.get("step"), int | float):
+            rows.append(row)
+    return rows
 
 
 def format_duration(seconds: float) -> str:

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from infogan.helpers import read_log
+
 # Config keys that do not define a setup: runs that differ only in these are seeds of one setup.
 _NOT_THE_SETUP = (
     "train.seed",
@@ -64,15 +66,9 @@ def run_row(run_dir: Path) -> dict[str, Any]:
 
 
 def _training_minutes(run_dir: Path) -> float | None:
-    lines = (
-        [line for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
-        if (run_dir / "metrics.jsonl").is_file()
-        else []
-    )
-    try:
-        return round(float(json.loads(lines[-1])["elapsed_s"]) / 60, 1) if lines else None
-    except (ValueError, KeyError):
-        return None
+    rows = read_log(run_dir / "metrics.jsonl")
+    elapsed = rows[-1].get("elapsed_s") if rows else None
+    return round(elapsed / 60, 1) if isinstance(elapsed, int | float) else None
 
 
 def slant_and_width(semantics: dict[str, Any]) -> dict[str, Any]:

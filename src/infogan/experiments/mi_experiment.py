@@ -55,7 +55,7 @@ def run_mi_experiment(
         resuming = resume and (arm_dir / "config.yaml").is_file()
         run = train(apply_overrides(cfg, overrides), arm_dir, resume=resuming, progress=progress)
         evaluation = json.loads(run.dir.eval.read_text()) if run.dir.eval.is_file() else {}
-        rows = [json.loads(line) for line in run.dir.metrics.read_text().splitlines() if line.strip()]
+        rows = run.dir.logged()
         result["dataset"] = run.config.data.name
         codes = evaluation.get("codes", {})
         result["arms"][arm] = {

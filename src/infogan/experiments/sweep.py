@@ -27,7 +27,7 @@ from sklearn.metrics import adjusted_mutual_info_score
 
 from infogan.errors import ConfigError
 from infogan.experiments.compare import aggregate, run_row, runs_table
-from infogan.helpers import ProgressFn, format_duration, write_text_atomic
+from infogan.helpers import ProgressFn, format_duration, read_log, write_text_atomic
 
 # Real training images whose categories the runs are compared on (a fixed random subset of the training split).
 SELECTION_IMAGES = 10_000
@@ -265,8 +265,8 @@ def finished(run_dir: Path, steps: int) -> bool:
         if evaluated == steps:
             return True
         minutes = (yaml.safe_load((run_dir / "config.yaml").read_text())["train"] or {}).get("minutes")
-        rows = (run_dir / "metrics.jsonl").read_text().splitlines()
-        last = json.loads(rows[-1]) if rows else {}
+        rows = read_log(run_dir / "metrics.jsonl")
+        last = rows[-1] if rows else {}
     except (OSError, ValueError, KeyError, TypeError):
         return False
     return minutes is not None and last.get("step") == evaluated and last.get("elapsed_s", 0) >= 60 * minutes

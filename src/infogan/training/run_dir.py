@@ -10,10 +10,11 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from infogan.config import RESUMABLE_KEYS, ROUNDING_KEYS, RunConfig, config_differences, load_config_file
 from infogan.errors import CheckpointError, ConfigError
-from infogan.helpers import ProgressFn
+from infogan.helpers import ProgressFn, read_log
 from infogan.models import GenerativeModel
 from infogan.training.checkpoint import checkpoints_by_step, list_checkpoints, load_checkpoint, read_manifest
 
@@ -46,6 +47,10 @@ class RunDir:
 
     def traversal(self, code: str) -> Path:
         return self.path / f"traversal-{code}.png"
+
+    def logged(self) -> list[dict[str, Any]]:
+        """The rows of metrics.jsonl, in order (torn lines left out: `read_log`)."""
+        return read_log(self.metrics)
 
     def latest_checkpoint(self) -> Path | None:
         found = list_checkpoints(self.checkpoints)

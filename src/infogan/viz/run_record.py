@@ -73,18 +73,6 @@ def find_run(path: Path) -> RunDir:
     return run
 
 
-def _read_metrics(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    for line in path.read_text().splitlines() if path.is_file() else []:
-        try:
-            row = json.loads(line)
-        except ValueError:  # a torn last line of a run that was killed mid-write
-            continue
-        if isinstance(row, dict) and isinstance(row.get("step"), int | float):
-            rows.append(row)
-    return rows
-
-
 def _read_eval(path: Path) -> tuple[dict[str, Any] | None, str | None]:
     if not path.is_file():
         return None, "missing"
@@ -103,7 +91,7 @@ def read_run(path: Path) -> RunRecord:
         config = yaml.safe_load(config_text)
     except yaml.YAMLError:
         config = None
-    metrics = _read_metrics(run.metrics)
+    metrics = run.logged()
     evaluation, problem = _read_eval(run.eval)
     samples = sorted(run.samples.glob("*.png"), key=lambda p: natural_key(p.name))
     traversals = {p.stem.removeprefix("traversal-"): p for p in run.path.glob("traversal-*.png")}
