@@ -175,6 +175,15 @@ def test_user_mistakes_give_one_line_and_nonzero_exit(args, message):
     assert "Traceback" not in result.stderr
 
 
+def test_a_checkpoint_that_does_not_exist_is_named_with_those_that_do(trained):
+    run_dir, _ = trained
+    result = invoke("eval", str(run_dir / "checkpoints" / "step-3"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: checkpoint {run_dir / 'checkpoints' / 'step-3'} does not exist; its complete ones are step-2, step-4"
+    )
+
+
 def test_unwritable_output_is_one_line(trained, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")

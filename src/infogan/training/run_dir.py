@@ -62,6 +62,14 @@ def locate(path: Path) -> tuple[RunDir, Path]:
     checkpoint folder inside one."""
     path = Path(path)
     if not path.exists():
+        if path.parent.name == "checkpoints" and (path.parent.parent / "config.yaml").is_file():
+            saved = checkpoints_by_step(path.parent)
+            kept = (
+                f"its complete ones are {', '.join(p.name for p in saved.values())}"
+                if saved
+                else "it has none"
+            )
+            raise CheckpointError(f"checkpoint {path} does not exist; {kept}")
         raise CheckpointError(f"run directory {path} does not exist")
     if read_manifest(path) is not None and path.parent.name == "checkpoints":
         return RunDir(path.parent.parent), path
