@@ -31,6 +31,8 @@ def select(
         if not (run / "config.yaml").is_file() and not (run / "manifest.json").is_file():
             raise CheckpointError(f"{run} is not a run directory or checkpoint (no config.yaml)")
     result = select_runs(runs, Protocol(votes=votes, bins=bins, seed=seed), progress=progress_to_stderr)
+    if "note" in result:
+        progress_to_stderr(f"note: {result['note']}")
     if as_json:
         typer.echo(json.dumps(result))
         return

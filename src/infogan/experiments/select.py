@@ -157,7 +157,8 @@ def select_runs(
 
     Returns:
         ``{"runs": [{"run", "model_centrality", "accuracy"?}], "pick": index, "scores": (R, R) list,
-        "protocol": {...}}``; "accuracy" is copied from a run's eval.json where it has one: it only scores.
+        "protocol": {...}, "note"?}``; "accuracy" is copied from a run's eval.json where it has one: it only
+        scores; "note" says when the runs come from different presets (a pool of setups, not seeds of one).
     """
     from infogan.api import load_run
 
@@ -185,13 +186,20 @@ def select_runs(
         if accuracy is not None:
             row["accuracy"] = accuracy
         rows.append(row)
-    return {
+    result: dict[str, Any] = {
         "runs": rows,
         "pick": int(np.argmax(centrality)),
         "criterion": "ModelCentrality: mean pairwise FactorVAE score on each other's generators",
         "scores": [[None if np.isnan(s) else float(s) for s in row] for row in scores],
         "protocol": protocol.__dict__,
     }
+    presets = sorted({run.config.preset for run in loaded})
+    if len(presets) > 1:
+        result["note"] = (
+            f"the runs come from different presets ({', '.join(presets)}); ModelCentrality ranks them as one "
+            "pool, so the pick is the run most like the others, whichever setup it has"
+        )
+    return result
 
 
 def _represent(model: GenerativeModel) -> Represent:
