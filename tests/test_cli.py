@@ -2,6 +2,7 @@
 train -> sample -> traverse -> eval flow, the same `main()` in-process for the rest."""
 
 import json
+import shutil
 
 import pytest
 import torch
@@ -180,8 +181,26 @@ def test_a_checkpoint_that_does_not_exist_is_named_with_those_that_do(trained):
     result = invoke("eval", str(run_dir / "checkpoints" / "step-3"))
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
-        f"error: checkpoint {run_dir / 'checkpoints' / 'step-3'} does not exist; its complete ones are step-2, step-4"
+        f"error: checkpoint {run_dir / 'checkpoints' / 'step-3'} does not exist; "
+        "the run's complete checkpoints are step-2, step-4"
     )
+
+
+def test_an_incomplete_checkpoint_is_named_as_one(trained, tmp_path, monkeypatch):
+    run_dir = shutil.copytree(trained[0], tmp_path / "run")
+    (run_dir / "checkpoints" / "step-6").mkdir()  # what a save killed before its manifest leaves behind
+    result = invoke("eval", str(run_dir / "checkpoints" / "step-6"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: checkpoint {run_dir / 'checkpoints' / 'step-6'} is incomplete (no readable manifest.json: a save "
+        "that was interrupted, or a damaged file); the run's complete checkpoints are step-2, step-4"
+    )
+    monkeypatch.chdir(run_dir / "checkpoints")  # a checkpoint named from inside its run
+    missing = invoke("eval", "step-3")
+    last = missing.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: checkpoint step-3 does not exist; the run's complete checkpoints are")
+    found = invoke("sample", "step-2", "-n", "4", "-o", str(tmp_path / "grid.png"))
+    assert found.returncode == 0, found.stderr
 
 
 def test_unwritable_output_is_one_line(trained, tmp_path):

@@ -61,18 +61,22 @@ def locate(path: Path) -> tuple[RunDir, Path]:
     """Find the run directory and checkpoint for a path given by a user: a run dir (its newest checkpoint) or a
     checkpoint folder inside one."""
     path = Path(path)
+    # Decided on the absolute path, so that `step-3` given from inside a run's checkpoints folder is seen as one.
+    folder = path.absolute().parent
+    inside_run = folder.name == "checkpoints" and (folder.parent / "config.yaml").is_file()
+    if inside_run and read_manifest(path) is None:
+        state = (
+            "is incomplete (no readable manifest.json: a save that was interrupted, or a damaged file)"
+            if path.exists()
+            else "does not exist"
+        )
+        saved = checkpoints_by_step(folder)
+        kept = ", ".join(p.name for p in saved.values()) if saved else "none yet"
+        raise CheckpointError(f"checkpoint {path} {state}; the run's complete checkpoints are {kept}")
     if not path.exists():
-        if path.parent.name == "checkpoints" and (path.parent.parent / "config.yaml").is_file():
-            saved = checkpoints_by_step(path.parent)
-            kept = (
-                f"its complete ones are {', '.join(p.name for p in saved.values())}"
-                if saved
-                else "it has none"
-            )
-            raise CheckpointError(f"checkpoint {path} does not exist; {kept}")
         raise CheckpointError(f"run directory {path} does not exist")
-    if read_manifest(path) is not None and path.parent.name == "checkpoints":
-        return RunDir(path.parent.parent), path
+    if read_manifest(path) is not None and folder.name == "checkpoints":
+        return RunDir(Path(os.path.normpath(path / os.pardir / os.pardir))), path
     run = RunDir(path)
     if not run.config.is_file():
         raise CheckpointError(
