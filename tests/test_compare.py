@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+import yaml
 
 from infogan.api import train
 from infogan.config import load_preset
@@ -77,6 +78,9 @@ def test_minutes_and_fid_are_not_shown_to_four_decimals():
     header, line = runs_table([row], label=lambda r: r["run"])
     assert header.split()[1:4] == ["accuracy.c1", "fid", "train_minutes"]
     assert line.split()[1:4] == ["0.8741", "4.61", "24.7"]
+    summary = {"fid": {"mean": 4.61278, "std": 0.0041, "min": 4.6, "median": 4.61278}}
+    std = runs_table([row], label=lambda r: r["run"], summary=summary)[3]
+    assert std.split() == ["std", "0.0041"]  # a small spread is not shown as 0.00
 
 
 def test_a_torn_last_log_line_does_not_hide_the_training_time(tmp_path):
@@ -87,3 +91,20 @@ def test_a_torn_last_log_line_does_not_hide_the_training_time(tmp_path):
     text = "".join(json.dumps(r) + "\n" for r in rows) + '{"step": 30, "elap'  # killed mid-write
     (tmp_path / "metrics.jsonl").write_text(text)
     assert run_row(tmp_path)["train_minutes"] == 24.7
+
+
+def test_branched_seeds_are_one_setup(tmp_path):
+    from infogan.experiments.compare import setup_of
+
+    for seed in (0, 1):
+        config = {
+            "preset": "dsprites-cr",
+            "model": {"cr_weight": 2.0},
+            "train": {"seed": seed, "branch_from": f"runs/dsprites-s{seed}/checkpoints/step-9000"},
+        }
+        (tmp_path / f"s{seed}").mkdir()
+        (tmp_path / f"s{seed}" / "config.yaml").write_text(yaml.safe_dump(config))
+    assert setup_of(tmp_path / "s0") == setup_of(tmp_path / "s1")
+    config["model"]["cr_weight"] = 0.0
+    (tmp_path / "s1" / "config.yaml").write_text(yaml.safe_dump(config))
+    assert setup_of(tmp_path / "s0") != setup_of(tmp_path / "s1")

@@ -29,6 +29,7 @@ _NOT_THE_SETUP = (
     "train.evaluate",
     "train.on_nonfinite",
     "train.max_retries",
+    "train.branch_from",  # each seed of a branched setup starts from its own parent's checkpoint
     "data.root",
     "data.download",
     "data.fallback",
@@ -146,16 +147,19 @@ def compare(run_dirs: Sequence[Path]) -> dict[str, Any]:
     return {"runs": rows, "setups": groups}
 
 
-# Decimals shown per column; every other figure (accuracies, L_I, rho, KID, precision, recall) is shown to 4.
+# Decimals shown per column of the runs' values (and their mean, min and median); every other figure
+# (accuracies, L_I, rho, precision, recall) and every std is shown to 4, so a small spread does not print as 0.
 _DECIMALS = {"fid": 2, "train_minutes": 1}
 
 
-def _cell(value: float, column: str, width: int) -> str:
-    return f"{value:>{width}.{_DECIMALS.get(column, 4)}f}"
+def _cell(value: float, column: str, width: int, stat: str = "") -> str:
+    decimals = 4 if stat == "std" else _DECIMALS.get(column, 4)
+    return f"{value:>{width}.{decimals}f}"
 
 
 def shown_columns(rows: Sequence[dict[str, Any]]) -> list[str]:
-    """The figures worth a column: those of any row, but not the per-code property names or KID's spread."""
+    """The figures worth a column: those of any row, but not the per-code property names, nor KID (kept in
+    --json; the table's FID ranks the same runs)."""
     keys = list(dict.fromkeys(k for row in rows for k in numeric_leaves(row)))
     return [k for k in keys if not k.startswith(("controls.", "kid"))]
 
@@ -186,6 +190,8 @@ def runs_table(
         lines.append(f"{label(row):<{lead}} " + " ".join(cells) + f"  {controls}")
     for stat in ("mean", "std", "min", "median") if summary else ():
         assert summary is not None
-        cells = [_cell(summary[c][stat], c, width) if c in summary else f"{'':>{width}s}" for c in columns]
+        cells = [
+            _cell(summary[c][stat], c, width, stat) if c in summary else f"{'':>{width}s}" for c in columns
+        ]
         lines.append(f"{stat:<{lead}} " + " ".join(cells))
     return lines

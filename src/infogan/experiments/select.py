@@ -25,6 +25,7 @@ from torch import Tensor
 
 from infogan.data.ground_truth import Represent
 from infogan.errors import ConfigError
+from infogan.experiments.compare import setup_of
 from infogan.helpers import ProgressFn
 from infogan.latent import Latent
 from infogan.metrics.factor_vae import factor_vae_score
@@ -158,7 +159,8 @@ def select_runs(
     Returns:
         ``{"runs": [{"run", "model_centrality", "accuracy"?}], "pick": index, "scores": (R, R) list,
         "protocol": {...}, "note"?}``; "accuracy" is copied from a run's eval.json where it has one: it only
-        scores; "note" says when the runs come from different presets (a pool of setups, not seeds of one).
+        scores; "note" says when the runs are of different setups (configs that differ in more than the seed
+        and bookkeeping: a pool of setups, not seeds of one).
     """
     from infogan.api import load_run
 
@@ -193,11 +195,12 @@ def select_runs(
         "scores": [[None if np.isnan(s) else float(s) for s in row] for row in scores],
         "protocol": protocol.__dict__,
     }
-    presets = sorted({run.config.preset for run in loaded})
-    if len(presets) > 1:
+    setups = sorted({setup_of(run.dir.path) for run in loaded})
+    if len(setups) > 1:
         result["note"] = (
-            f"the runs come from different presets ({', '.join(presets)}); ModelCentrality ranks them as one "
-            "pool, so the pick is the run most like the others, whichever setup it has"
+            f"the runs are of {len(setups)} setups ({', '.join(setups)}, as infogan compare groups them); "
+            "ModelCentrality ranks them as one pool, so the pick is the run most like the others, whichever "
+            "setup it has"
         )
     return result
 
