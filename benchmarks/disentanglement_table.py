@@ -79,13 +79,13 @@ def cr_start(preset: str, steps: int | None) -> int | None:
     longer) run; None for a preset without one."""
     cfg = load_preset(preset)
     start = getattr(cfg.model, "cr_start", None)
-    return start * steps // cfg.train.steps if start and steps else start
+    return start * steps // cfg.train.steps if start is not None and steps else start
 
 
 def scaled_schedule(preset: str, steps: int) -> list[str]:
     """`--set` overrides that keep a preset's schedule at the same fraction of a shortened (or longer) run."""
     start = cr_start(preset, steps)
-    return ["--set", f"model.cr_start={start}"] if start else []
+    return ["--set", f"model.cr_start={start}"] if start is not None else []
 
 
 def checkpoint_before(parent: Path, before: int) -> tuple[int, Path]:
@@ -154,8 +154,13 @@ def main() -> None:
     for child, parent in branches.items():
         if child not in args.presets or parent not in args.presets[: args.presets.index(child)]:
             parser.error(f"--branch {child}={parent}: both must be in --presets, {parent} first")
-        if cr_start(child, args.steps) is None:
+        start = cr_start(child, args.steps)
+        if start is None:
             parser.error(f"--branch {child}={parent}: {child} has no regulariser start to branch before")
+        if start == 0:
+            parser.error(
+                f"--branch {child}={parent}: {child}'s regulariser starts at update 0, nothing to share"
+            )
     args.out.mkdir(parents=True, exist_ok=True)
     table: dict[str, list[dict[str, Any]]] = {}
     for preset in args.presets:

@@ -18,6 +18,7 @@ import yaml
 
 from infogan.config import config_differences, load_preset
 from infogan.errors import ConfigError
+from infogan.helpers import read_log
 
 
 def setup_label(config: dict[str, Any]) -> str:
@@ -34,7 +35,7 @@ def setup_label(config: dict[str, Any]) -> str:
 def row(run: Path) -> dict[str, Any]:
     config = yaml.safe_load((run / "config.yaml").read_text())
     evaluation = json.loads((run / "eval.json").read_text())
-    lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x.strip()]
+    lines = read_log(run / "metrics.jsonl")
     out: dict[str, Any] = {
         "run": run.name,
         "preset": config["preset"],

@@ -17,6 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from infogan.helpers import read_log
+
 # variant -> (preset, extra --set overrides)
 VARIANTS: dict[str, tuple[str, list[str]]] = {
     "gan": ("gan", []),
@@ -88,7 +90,7 @@ def main() -> None:
                 if done.returncode != 0:
                     print(json.dumps({"run": str(run), "failed": done.returncode}), flush=True)
                     continue
-            rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x.strip()]
+            rows = read_log(run / "metrics.jsonl")
             print(
                 json.dumps(
                     {

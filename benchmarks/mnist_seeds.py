@@ -25,7 +25,7 @@ from infogan.api import load_run
 from infogan.config import load_config_file
 from infogan.experiments.compare import aggregate, run_row
 from infogan.experiments.sweep import agreement_matrix, categorical_assignments, medoid, selection_images
-from infogan.helpers import cpu_name
+from infogan.helpers import cpu_name, read_log
 from infogan.metrics.cluster_accuracy import categorical_predictions, cluster_accuracy
 from infogan.models.infogan import InfoGAN
 from infogan.training.checkpoint import checkpoints_by_step
@@ -58,8 +58,7 @@ def accuracy_curve(run: Path, code: str = "c1") -> list[tuple[int, float]]:
 
 def elapsed_at(run: Path, step: int) -> float | None:
     """Training seconds (summed over resumes) logged at `step`."""
-    for line in (run / "metrics.jsonl").read_text().splitlines():
-        row = json.loads(line)
+    for row in read_log(run / "metrics.jsonl"):
         if row["step"] == step:
             return float(row["elapsed_s"])
     return None

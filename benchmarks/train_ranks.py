@@ -21,11 +21,11 @@ from pathlib import Path
 
 import torch
 
-from infogan.helpers import cpu_name
+from infogan.helpers import cpu_name, read_log
 
 
 def images_per_s(run_dir: Path) -> float:
-    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    rows = read_log(run_dir / "metrics.jsonl")
     return statistics.fmean(r["images_per_s"] for r in rows[1:])
 
 

@@ -91,3 +91,18 @@ def test_the_table_trains_branches_scores_and_picks(tmp_path):
     assert not list(tmp_path.glob("*-s0/eval.json"))  # the runs were trained with --no-eval
     logs = (tmp_path / "dsprites-s0.log").read_text()
     assert logs.count("run directory:") == 1  # the second call did not train again
+
+
+def test_a_run_too_short_to_scale_starts_the_regulariser_at_update_0():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("disentanglement_table", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script.scaled_schedule("dsprites-cr", 5) == ["--set", "model.cr_start=4"]
+    assert script.scaled_schedule("dsprites-cr", 1) == ["--set", "model.cr_start=0"]  # not the preset's 9,000
+    assert script.scaled_schedule("dsprites", 1) == []
+    # the later --steps wins; with a 1-update run, branching at update 0 would share nothing
+    short = table(Path("unused"), "--steps", "1")
+    assert short.returncode == 2 and "starts at update 0, nothing to share" in short.stderr
