@@ -63,19 +63,18 @@ def locate(path: Path) -> tuple[RunDir, Path]:
     path = Path(path)
     # Decided on the absolute path, so that `step-3` given from inside a run's checkpoints folder is seen as one.
     folder = path.absolute().parent
-    inside_run = folder.name == "checkpoints" and (folder.parent / "config.yaml").is_file()
-    if inside_run and read_manifest(path) is None:
+    complete = read_manifest(path) is not None
+    if not complete and folder.name == "checkpoints" and (folder.parent / "config.yaml").is_file():
         state = (
             "is incomplete (no readable manifest.json: a save that was interrupted, or a damaged file)"
             if path.exists()
             else "does not exist"
         )
-        saved = checkpoints_by_step(folder)
-        kept = ", ".join(p.name for p in saved.values()) if saved else "none yet"
+        kept = ", ".join(p.name for p in list_checkpoints(folder)) or "none yet"
         raise CheckpointError(f"checkpoint {path} {state}; the run's complete checkpoints are {kept}")
     if not path.exists():
         raise CheckpointError(f"run directory {path} does not exist")
-    if read_manifest(path) is not None and folder.name == "checkpoints":
+    if complete and folder.name == "checkpoints":
         return RunDir(Path(os.path.normpath(path / os.pardir / os.pardir))), path
     run = RunDir(path)
     if not run.config.is_file():
