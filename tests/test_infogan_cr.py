@@ -56,6 +56,16 @@ def test_g_steps_on_the_regulariser_and_leaves_h_to_its_own_step():
     assert not all(torch.equal(a, b) for a, b in zip(g_off, g_on, strict=True))
 
 
+def test_a_second_g_step_shows_h_the_pair_redrawn_by_the_g_the_first_step_left():
+    model = tiny_model("infogan-cr", extra=("model.cr_start=0", "model.g_steps=2"))
+    shown: list[torch.Tensor] = []
+    h_logits = model._h_logits
+    model._h_logits = lambda x1, x2: (shown.append(x1.detach().clone()), h_logits(x1, x2))[1]
+    model.train_step(batch(8, seed=0, shape=model.image_shape), 0)
+    assert len(shown) == 3  # H's step, then one per G step
+    assert torch.equal(shown[0], shown[1]) and not torch.allclose(shown[1], shown[2])
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [

@@ -35,6 +35,22 @@ def test_infogan_wgan_gp_takes_n_critic_real_batches_and_logs_the_penalty_and_es
     assert model.optimizers["g"].state[next(iter(model.G.parameters()))]["step"] == 1
 
 
+def test_g_steps_steps_g_that_many_times_after_one_d_step():
+    from .test_models import batch, tiny_model
+
+    models = {k: tiny_model("infogan", extra=(f"model.g_steps={k}",)) for k in (1, 2)}
+    for model in models.values():
+        model.train_step(batch(8, seed=0), 0)
+    (d1, d2), (g1, g2) = (
+        [[p.detach() for p in getattr(m, net).parameters()] for m in models.values()] for net in ("trunk", "G")
+    )
+    assert all(torch.equal(a, b) for a, b in zip(d1, d2, strict=True))  # D's step comes first, the same
+    assert not all(torch.equal(a, b) for a, b in zip(g1, g2, strict=True))
+    for k, model in models.items():
+        assert model.optimizers["g"].state[next(iter(model.G.parameters()))]["step"] == k
+        assert model.optimizers["d"].state[next(iter(model.trunk.parameters()))]["step"] == 1
+
+
 def test_infogan_with_weight_clipping_keeps_the_critic_in_bounds():
     model = _model(["model.lipschitz=clip", "model.n_critic=2", "model.critic_norm=batch"])
     model.train_step({"x": torch.rand(2 * 8, 1, 28, 28) * 2 - 1}, 0)

@@ -95,6 +95,9 @@ class InfoGANConfig(AdversarialConfig):
     clip: float = Field(0.01, gt=0)
     gp_lambda: float = Field(10.0, ge=0)
     n_critic: int = Field(1, ge=1)
+    # G updates per update, each on the same latents through the G the last one left: InfoGAN-CR's dSprites code
+    # runs G's optimiser twice per iteration (the DCGAN-TensorFlow habit of keeping D's loss off zero).
+    g_steps: int = Field(1, ge=1)
     # False trains Q but keeps the information term out of G's loss (lambda = 0 for G): the baseline of the
     # paper's Fig. 1, a GAN whose Q only measures how much information G happens to carry about c.
     info_to_g: bool = True
@@ -186,19 +189,23 @@ class InfoGAN(AdversarialModel):
                 x_fake = self.G(self.latent.to_input(latent))
             logs, nll = self._critic_step(x_real, x_fake.detach(), latent)
 
-        # G step against the updated D; D and Q are frozen so only G's parameters receive gradients, but the
-        # information term's gradient flows through Q and the trunk into G (unless info_to_g is off).
+        # G steps against the updated D; D and Q are frozen so only G's parameters receive gradients, but the
+        # information term's gradient flows through Q and the trunk into G (unless info_to_g is off). A step after
+        # the first redraws the same latents through the G the step before it left.
         with frozen(self.trunk, self.d_head, self.q_head, *self.g_step_frozen):
-            h = self.trunk(self._augment(x_fake))
-            g_loss = self.g_loss_fn(self.d_head(h))
-            if self.cfg.info_to_g:
-                g_loss_total = g_loss + info_loss(
-                    self.latent.code_nll(self.q_head(h), latent), self.info_weights
-                )
-            else:
-                g_loss_total = g_loss
-            extra = self.g_step_terms()
-            self.update(opt_g, g_loss_total if extra is None else g_loss_total + extra)
+            for repeat in range(self.cfg.g_steps):
+                if repeat:
+                    x_fake = self.G(self.latent.to_input(latent))
+                h = self.trunk(self._augment(x_fake))
+                g_loss = self.g_loss_fn(self.d_head(h))
+                if self.cfg.info_to_g:
+                    g_loss_total = g_loss + info_loss(
+                        self.latent.code_nll(self.q_head(h), latent), self.info_weights
+                    )
+                else:
+                    g_loss_total = g_loss
+                extra = self.g_step_terms(redraw=repeat > 0)
+                self.update(opt_g, g_loss_total if extra is None else g_loss_total + extra)
 
         logs = {"d_loss": logs.pop("d_loss"), "g_loss": g_loss, **logs}
         for code in self.latent.codes:
@@ -211,8 +218,9 @@ class InfoGAN(AdversarialModel):
         update (a subclass's regulariser)."""
         return ()
 
-    def g_step_terms(self) -> Tensor | None:
-        """A term a subclass adds to G's loss in this update (InfoGAN-CR's contrastive one), or None."""
+    def g_step_terms(self, *, redraw: bool = False) -> Tensor | None:
+        """A term a subclass adds to G's loss in this update (InfoGAN-CR's contrastive one), or None; `redraw`
+        says G has already stepped in this update, so images drawn before that step are stale."""
         return None
 
     def _critic_step(

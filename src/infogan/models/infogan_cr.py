@@ -92,7 +92,8 @@ class InfoGANCR(InfoGAN):
         features: int = getattr(self.H_trunk, "out_dim")  # every trunk states the size of its features  # noqa: B009
         head = nn.Linear(features, len(self.latent.continuous))
         self.H_head = spectral_norm(head) if self.spectral_heads else head
-        self._pair: tuple[Tensor, Tensor, Tensor] | None = None  # this update's pair (with G's graph) and k
+        # this update's pair: its latents, its images (with G's graph) and the shared code k
+        self._pair: tuple[Latent, Latent, Tensor, Tensor, Tensor] | None = None
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         optimizers = super().configure_optimizers()
@@ -113,7 +114,7 @@ class InfoGANCR(InfoGAN):
         logits = self._h_logits(x1.detach(), x2.detach())
         h_loss = F.cross_entropy(logits, k)
         self.update(self.optimizers["cr"], h_loss)
-        self._pair = (x1, x2, k)
+        self._pair = (first, second, x1, x2, k)
         try:
             logs = super().train_step(batch, step)
         finally:
@@ -133,8 +134,10 @@ class InfoGANCR(InfoGAN):
     def g_step_frozen(self) -> tuple[nn.Module, ...]:
         return (self.H_trunk, self.H_head)
 
-    def g_step_terms(self) -> Tensor | None:
+    def g_step_terms(self, *, redraw: bool = False) -> Tensor | None:
         if self._pair is None:
             return None
-        x1, x2, k = self._pair
+        first, second, x1, x2, k = self._pair
+        if redraw:
+            x1, x2 = (self.G(self.latent.to_input(latent)) for latent in (first, second))
         return self.cfg.cr_weight * F.cross_entropy(self._h_logits(x1, x2), k)
