@@ -434,6 +434,21 @@ def test_the_summary_prints_baselines_and_no_false_ceilings_negative_zeros_or_em
     assert not any(line.strip().startswith("seconds:") for line in lines)
 
 
+def test_the_summary_names_the_two_factors_each_code_reads_most():
+    from infogan.cli.common import summary_lines
+
+    result = {
+        "step": 3,
+        "dataset": "dsprites",
+        "split": "test",
+        "disentanglement": {"mig": 0.05},
+        "code_factor_mi": {"c1": {"shape": 0.01, "scale": 0.3, "x": 0.25}, "c2": {"shape": 0.0, "x": 0.4}},
+    }
+    lines = summary_lines(result)
+    assert "  c1 reads scale 0.300, then x 0.250 (share of the factor's entropy)" in lines
+    assert "  c2 reads x 0.400, then shape 0.000 (share of the factor's entropy)" in lines
+
+
 def test_loading_a_run_to_sample_imports_no_evaluation_or_plotting_library():
     import subprocess
     import sys

@@ -8,9 +8,9 @@ import torch
 from infogan.data.ground_truth import encode_factors, sample_fixed_factor
 from infogan.data.shapes import Shapes
 from infogan.metrics.dci import completeness, dci_from_codes, dci_scores, disentanglement
-from infogan.metrics.disentanglement import disentanglement_scores
+from infogan.metrics.disentanglement import code_factor_mi, disentanglement_scores
 from infogan.metrics.factor_vae import factor_vae_from_votes, factor_vae_score, votes
-from infogan.metrics.mig import discretise, mig_from_codes, mig_score
+from infogan.metrics.mig import discretise, mig_from_codes, mig_score, normalised_mutual_info
 from infogan.metrics.sap import binned_accuracy, sap_from_codes, sap_score, score_matrix
 
 KEYS = {
@@ -55,6 +55,26 @@ def scores(name: str) -> dict[str, float]:
     if name not in _cache:
         _cache[name] = disentanglement_scores(REPRESENTATIONS[name], Encoded(), **SMALL)
     return _cache[name]
+
+
+def test_what_each_code_reads_is_the_share_of_each_factor_mig_is_computed_from():
+    reads = code_factor_mi(REPRESENTATIONS["identity"], Encoded(), n_train=SMALL["n_train"])
+    assert (
+        reads.shape == (4, 4)
+        and np.allclose(np.diag(reads), 1)
+        and (reads - np.diag(np.diag(reads))).max() < 0.05
+    )
+    mixed = code_factor_mi(REPRESENTATIONS["rotated"], Encoded(), n_train=SMALL["n_train"])
+    assert (mixed.max(axis=0) < 0.9).all()  # every factor spread over several dimensions
+    # MIG is the mean gap between the two largest shares of each factor
+    top_two = -np.sort(-mixed, axis=0)[:2]
+    assert np.isclose((top_two[0] - top_two[1]).mean(), scores("rotated")["mig"])
+
+
+def test_a_factor_that_never_varies_is_read_by_no_dimension():
+    factors = np.stack([np.arange(100) % 5, np.zeros(100, dtype=np.int64)], axis=1)
+    reads = normalised_mutual_info(factors.astype(float), factors)
+    assert np.isclose(reads[0, 0], 1) and (reads[:, 1] == 0).all()
 
 
 def test_identity_scores_near_one():

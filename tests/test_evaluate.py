@@ -58,7 +58,18 @@ def test_every_group_is_computed_and_timed_on_data_with_known_factors(shapes_set
     assert set(out["code_semantics"]) == {"c2", "c3", "c4", "c5"}
     assert out["codes"]["c1"]["k"] == 3 and "accuracy" in out["codes"]["c1"]
     assert out["features"]["reference"] == "shapes train split" and out["features"]["n_real"] == 160
-    assert set(out["timings"]) == {"codes", "features", "quality", "semantics", "disentanglement"}
+    assert set(out["timings"]) == {
+        "codes",
+        "features",
+        "quality",
+        "semantics",
+        "disentanglement",
+        "code_factor_mi",
+    }
+    reads = out["code_factor_mi"]  # each representation dimension, named after its code
+    assert list(reads) == ["c1[0]", "c1[1]", "c1[2]", "c2", "c3", "c4", "c5"]
+    assert all(list(row) == list(data.ground_truth.factor_names) for row in reads.values())
+    assert all(0 <= v <= 1 for row in reads.values() for v in row.values())
     assert "notes" not in out
 
 

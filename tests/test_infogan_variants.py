@@ -42,7 +42,8 @@ def test_g_steps_steps_g_that_many_times_after_one_d_step():
     for model in models.values():
         model.train_step(batch(8, seed=0), 0)
     (d1, d2), (g1, g2) = (
-        [[p.detach() for p in getattr(m, net).parameters()] for m in models.values()] for net in ("trunk", "G")
+        [[p.detach() for p in getattr(m, net).parameters()] for m in models.values()]
+        for net in ("trunk", "G")
     )
     assert all(torch.equal(a, b) for a, b in zip(d1, d2, strict=True))  # D's step comes first, the same
     assert not all(torch.equal(a, b) for a, b in zip(g1, g2, strict=True))

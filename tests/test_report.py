@@ -114,13 +114,20 @@ def test_every_metric_of_an_extended_eval_json_is_shown(run_dir, tmp_path):
             "c2": {"property": "slant", "spearman": -0.87654, "table": {"slant": 0.8, "width": 0.1}}
         },
         disentanglement={"mig": 0.25, "dci_disentanglement": 0.33333},
+        code_factor_mi={"c2": {"scale": 0.41234, "x": 0.02}, "c3": {"scale": 0.01, "x": 0.2}},
         timings={"fid": 1.5},
         brand_new={"score": 7},
         brand_new_scalar=0.333333,
     )
     (run / "eval.json").write_text(json.dumps(metrics))
     page = build_report(run)
-    for heading in ("Sample quality", "What each continuous code controls", "Disentanglement", "Brand new"):
+    for heading in (
+        "Sample quality",
+        "What each continuous code controls",
+        "Disentanglement",
+        "What each code reads (I(code; factor) / H(factor))",
+        "Brand new",
+    ):
         assert f"<h2>{heading}</h2>" in page
     for text in (
         "12.35",
@@ -132,6 +139,7 @@ def test_every_metric_of_an_extended_eval_json_is_shown(run_dir, tmp_path):
         "mig",
         "0.3333",
         "new_code_score",
+        "0.4123",
     ):
         assert text in page
     assert "brand_new_scalar" in page and "1,000" in page

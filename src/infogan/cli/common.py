@@ -101,6 +101,10 @@ def summary_lines(m: dict[str, Any]) -> list[str]:
     if "disentanglement" in m:
         d = m["disentanglement"]
         lines.append("  " + "  ".join(f"{k} {v:.3f}" for k, v in d.items() if isinstance(v, float)))
+    for name, reads in m.get("code_factor_mi", {}).items():  # the two factors each code carries most of
+        ranked = sorted(reads.items(), key=lambda item: -item[1])[:2]
+        shares = ", then ".join(f"{factor} {share:.3f}" for factor, share in ranked)
+        lines.append(f"  {name} reads {shares} (share of the factor's entropy)")
     lines += _baseline_lines(m.get("baselines", {}))
     lines += [f"  note: {n}" for n in m.get("notes", [])]
     if m.get("timings"):

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
 from infogan.data.ground_truth import GroundTruthData, Represent, sample_codes
 from infogan.metrics.dci import dci_from_codes
 from infogan.metrics.factor_vae import factor_vae_from_votes, vote_codes
-from infogan.metrics.mig import mig_from_codes
+from infogan.metrics.mig import mig_from_codes, normalised_mutual_info
 from infogan.metrics.sap import sap_from_codes
 
 FACTOR_VAE_GROUP_SIZE = 64
@@ -79,3 +80,12 @@ def disentanglement_scores(
         "sap_correlation": sap_correlation,
         "factorvae": factorvae,
     }
+
+
+def code_factor_mi(
+    represent: Represent, data: GroundTruthData, *, n_train: int = 10_000, seed: int = 0
+) -> np.ndarray:
+    """What each code dimension reads: I(z_d; v_k) / H(v_k), (D, K), on the sample `disentanglement_scores`
+    computes MIG from (the same `n_train` and `seed` draw the same factors), binned as MIG bins it."""
+    codes, factors = sample_codes(represent, data, n_train, torch.Generator().manual_seed(seed))
+    return normalised_mutual_info(codes, factors)

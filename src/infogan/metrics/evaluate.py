@@ -17,13 +17,14 @@ from infogan import data as datasets
 from infogan.config import DataConfig, EvalConfig
 from infogan.config import MetricGroup as MetricGroupName
 from infogan.data import ImageTensorDataset, Split
-from infogan.data.ground_truth import GroundTruthData
+from infogan.data.ground_truth import GroundTruthData, Represent
 from infogan.errors import ConfigError
 from infogan.helpers import World
 from infogan.images import Images, LazyImages
+from infogan.latent import LatentSpec
 from infogan.metrics.cluster_accuracy import categorical_predictions, category_usage, cluster_accuracy
 from infogan.metrics.code_semantics import code_semantics
-from infogan.metrics.disentanglement import disentanglement_scores
+from infogan.metrics.disentanglement import code_factor_mi, disentanglement_scores
 from infogan.metrics.features import (
     FeatureClassifier,
     FeatureExtractor,
@@ -237,7 +238,9 @@ def _disentanglement_group(ev: Evaluation) -> dict[str, Any]:
     truth = ev.data.ground_truth
     assert truth is not None
     scores = ev.timer.run("disentanglement", lambda: _disentanglement(ev.model, truth, ev.cfg, ev.progress))
-    return {"disentanglement": scores}
+    ev.progress("eval: disentanglement - what each code dimension reads")
+    reads = ev.timer.run("code_factor_mi", lambda: _code_factor_mi(ev.model, truth, ev.cfg))
+    return {"disentanglement": scores, "code_factor_mi": reads}
 
 
 def _no_encoder(model: GenerativeModel, data: EvalData) -> str | None:
@@ -440,16 +443,40 @@ def _conditional_accuracy(
     return correct / (per_label * k)
 
 
-def _disentanglement(
-    model: GenerativeModel, ground_truth: GroundTruthData, cfg: EvalConfig, progress: ProgressFn
-) -> dict[str, Any]:
+def _represent(model: GenerativeModel) -> Represent:
     def represent(x: Tensor) -> Tensor:
         codes = model.represent(x.to(model.device))
         assert codes is not None
         return codes
 
+    return represent
+
+
+def _code_factor_mi(
+    model: GenerativeModel, ground_truth: GroundTruthData, cfg: EvalConfig
+) -> dict[str, dict[str, float]]:
+    """{code dimension: {factor: I(z_d; v_k) / H(v_k)}} on MIG's sample, dimensions named after the model's codes
+    (a categorical code's classes as name[j]) where it has them, else z0, z1, ..."""
+    matrix = code_factor_mi(_represent(model), ground_truth, n_train=cfg.factor_samples, seed=cfg.seed)
+    latent = getattr(model, "latent", None)
+    names = (
+        [f"{c.name}[{j}]" if c.is_categorical else c.name for c in latent.codes for j in range(c.k)]
+        if isinstance(latent, LatentSpec)
+        else []
+    )
+    if len(names) != matrix.shape[0]:
+        names = [f"z{d}" for d in range(matrix.shape[0])]
+    return {
+        name: {f: round(float(v), 4) for f, v in zip(ground_truth.factor_names, row, strict=True)}
+        for name, row in zip(names, matrix, strict=True)
+    }
+
+
+def _disentanglement(
+    model: GenerativeModel, ground_truth: GroundTruthData, cfg: EvalConfig, progress: ProgressFn
+) -> dict[str, Any]:
     scores: dict[str, Any] = disentanglement_scores(
-        represent,
+        _represent(model),
         ground_truth,
         n_train=cfg.factor_samples,
         n_test=cfg.factor_samples // 2,

@@ -36,14 +36,28 @@ def mig_score(
 
 def mig_from_codes(codes: np.ndarray, factors: np.ndarray, n_bins: int = 20) -> float:
     """MIG from codes (N, D) and integer factors (N, K); factors that never vary are left out of the mean."""
-    mi = mutual_info_matrix(discretise(codes, n_bins), factors)  # (D, K) in nats
-    entropy = np.array([mutual_info_score(f, f) for f in factors.T])  # H(v_k) = I(v_k; v_k)
+    mi, entropy = _mi_and_entropy(codes, factors, n_bins)
     top = -np.sort(-mi, axis=0)  # (D, K), largest first
     second = top[1] if top.shape[0] > 1 else np.zeros(top.shape[1])
     varies = entropy > 0
     if not varies.any():
         raise ValueError("every factor is constant in the sample: MIG is undefined")
     return float(np.mean((top[0] - second)[varies] / entropy[varies]))
+
+
+def normalised_mutual_info(codes: np.ndarray, factors: np.ndarray, n_bins: int = 20) -> np.ndarray:
+    """I(z_d; v_k) / H(v_k), (D, K): the share of each factor's entropy that each code dimension carries, as MIG
+    reads it (the same bins); 0 for a factor that never varies. MIG is the mean over factors of the gap between
+    the two largest entries of a column."""
+    mi, entropy = _mi_and_entropy(codes, factors, n_bins)
+    return np.divide(mi, entropy, out=np.zeros_like(mi), where=entropy > 0)
+
+
+def _mi_and_entropy(codes: np.ndarray, factors: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """I(z_d; v_k) (D, K) between the discretised codes and the factors, and H(v_k) (K,), in nats."""
+    mi = mutual_info_matrix(discretise(codes, n_bins), factors)
+    entropy = np.array([mutual_info_score(f, f) for f in factors.T])  # H(v_k) = I(v_k; v_k)
+    return mi, entropy
 
 
 def discretise(codes: np.ndarray, n_bins: int) -> np.ndarray:

@@ -31,6 +31,7 @@ _QUALITY_KEYS = ("fid", "kid", "kid_std", "precision", "recall", "features")
 _SECTION_TITLES = {
     "code_semantics": "What each continuous code controls",
     "disentanglement": "Disentanglement",
+    "code_factor_mi": "What each code reads (I(code; factor) / H(factor))",
     "timings": "Evaluation timings",
 }
 
