@@ -17,7 +17,7 @@ import torch
 from infogan.data.ground_truth import GroundTruthData, Represent, sample_codes
 from infogan.metrics.dci import dci_from_codes
 from infogan.metrics.factor_vae import factor_vae_from_votes, vote_codes
-from infogan.metrics.mig import mig_from_codes, normalised_mutual_info
+from infogan.metrics.mig import mig_from_codes
 from infogan.metrics.sap import sap_from_codes
 
 FACTOR_VAE_GROUP_SIZE = 64
@@ -34,7 +34,33 @@ def disentanglement_scores(
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, float]:
-    """MIG, DCI, SAP and FactorVAE scores of one representation.
+    """MIG, DCI, SAP and FactorVAE scores of one representation (see `scores_and_sample`)."""
+    scores, _, _ = scores_and_sample(
+        represent,
+        data,
+        n_train=n_train,
+        n_test=n_test,
+        n_train_votes=n_train_votes,
+        n_eval_votes=n_eval_votes,
+        seed=seed,
+        progress=progress,
+    )
+    return scores
+
+
+def scores_and_sample(
+    represent: Represent,
+    data: GroundTruthData,
+    *,
+    n_train: int = 10_000,
+    n_test: int = 5_000,
+    n_train_votes: int = 800,
+    n_eval_votes: int = 400,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
+    """MIG, DCI, SAP and FactorVAE scores of one representation, and the encoded sample MIG was computed from,
+    for further reading of the same codes (e.g. `mig.normalised_mutual_info`: what each code reads).
 
     Args:
         represent: images (B, C, H, W) in [-1, 1] -> codes (B, D), e.g. Q's posterior means and argmax.
@@ -50,6 +76,7 @@ def disentanglement_scores(
         ``{"mig", "dci_disentanglement", "dci_completeness", "dci_informativeness", "sap", "sap_correlation",
         "factorvae"}``, each in [0, 1]; DCI informativeness is the held-out accuracy of the per-factor classifiers;
         `sap_correlation` is SAP with every factor scored by squared correlation, the form InfoGAN-CR reports.
+        Then the training sample's codes (n_train, D) and factors (n_train, K).
     """
     say = progress or (lambda _: None)
     generator = torch.Generator().manual_seed(seed)
@@ -71,7 +98,7 @@ def disentanglement_scores(
     factorvae = factor_vae_from_votes(
         codes_train.std(axis=0, ddof=1), train_votes, eval_votes, n_factors=len(data.factor_sizes)
     )
-    return {
+    scores = {
         "mig": mig,
         "dci_disentanglement": dci.disentanglement,
         "dci_completeness": dci.completeness,
@@ -80,12 +107,4 @@ def disentanglement_scores(
         "sap_correlation": sap_correlation,
         "factorvae": factorvae,
     }
-
-
-def code_factor_mi(
-    represent: Represent, data: GroundTruthData, *, n_train: int = 10_000, seed: int = 0
-) -> np.ndarray:
-    """What each code dimension reads: I(z_d; v_k) / H(v_k), (D, K), on the sample `disentanglement_scores`
-    computes MIG from (the same `n_train` and `seed` draw the same factors), binned as MIG bins it."""
-    codes, factors = sample_codes(represent, data, n_train, torch.Generator().manual_seed(seed))
-    return normalised_mutual_info(codes, factors)
+    return scores, codes_train, factors_train

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -17,14 +18,14 @@ from infogan import data as datasets
 from infogan.config import DataConfig, EvalConfig
 from infogan.config import MetricGroup as MetricGroupName
 from infogan.data import ImageTensorDataset, Split
-from infogan.data.ground_truth import GroundTruthData, Represent
+from infogan.data.ground_truth import GroundTruthData
 from infogan.errors import ConfigError
 from infogan.helpers import World
 from infogan.images import Images, LazyImages
 from infogan.latent import LatentSpec
 from infogan.metrics.cluster_accuracy import categorical_predictions, category_usage, cluster_accuracy
 from infogan.metrics.code_semantics import code_semantics
-from infogan.metrics.disentanglement import code_factor_mi, disentanglement_scores
+from infogan.metrics.disentanglement import scores_and_sample
 from infogan.metrics.features import (
     FeatureClassifier,
     FeatureExtractor,
@@ -32,6 +33,7 @@ from infogan.metrics.features import (
     classifier_extractor,
     inception_extractor,
 )
+from infogan.metrics.mig import normalised_mutual_info
 from infogan.metrics.mutual_info import mi_lower_bounds_both
 from infogan.metrics.quality import generate_images, generated_features, quality_from_features
 from infogan.models import GenerativeModel, build_model
@@ -237,9 +239,11 @@ def _semantics_group(ev: Evaluation) -> dict[str, Any]:
 def _disentanglement_group(ev: Evaluation) -> dict[str, Any]:
     truth = ev.data.ground_truth
     assert truth is not None
-    scores = ev.timer.run("disentanglement", lambda: _disentanglement(ev.model, truth, ev.cfg, ev.progress))
+    scores, codes, factors = ev.timer.run(
+        "disentanglement", lambda: _disentanglement(ev.model, truth, ev.cfg, ev.progress)
+    )
     ev.progress("eval: disentanglement - what each code dimension reads")
-    reads = ev.timer.run("code_factor_mi", lambda: _code_factor_mi(ev.model, truth, ev.cfg))
+    reads = ev.timer.run("code_factor_mi", lambda: _code_factor_mi(ev.model, truth, codes, factors))
     return {"disentanglement": scores, "code_factor_mi": reads}
 
 
@@ -443,21 +447,12 @@ def _conditional_accuracy(
     return correct / (per_label * k)
 
 
-def _represent(model: GenerativeModel) -> Represent:
-    def represent(x: Tensor) -> Tensor:
-        codes = model.represent(x.to(model.device))
-        assert codes is not None
-        return codes
-
-    return represent
-
-
 def _code_factor_mi(
-    model: GenerativeModel, ground_truth: GroundTruthData, cfg: EvalConfig
+    model: GenerativeModel, ground_truth: GroundTruthData, codes: np.ndarray, factors: np.ndarray
 ) -> dict[str, dict[str, float]]:
-    """{code dimension: {factor: I(z_d; v_k) / H(v_k)}} on MIG's sample, dimensions named after the model's codes
-    (a categorical code's classes as name[j]) where it has them, else z0, z1, ..."""
-    matrix = code_factor_mi(_represent(model), ground_truth, n_train=cfg.factor_samples, seed=cfg.seed)
+    """{code dimension: {factor: I(z_d; v_k) / H(v_k)}} on MIG's sample (`codes`, `factors`), dimensions named
+    after the model's codes (a categorical code's classes as name[j]) where it has them, else z0, z1, ..."""
+    matrix = normalised_mutual_info(codes, factors)
     latent = getattr(model, "latent", None)
     names = (
         [f"{c.name}[{j}]" if c.is_categorical else c.name for c in latent.codes for j in range(c.k)]
@@ -474,9 +469,16 @@ def _code_factor_mi(
 
 def _disentanglement(
     model: GenerativeModel, ground_truth: GroundTruthData, cfg: EvalConfig, progress: ProgressFn
-) -> dict[str, Any]:
-    scores: dict[str, Any] = disentanglement_scores(
-        _represent(model),
+) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    """The scores as eval.json records them, and the encoded sample MIG was computed from."""
+
+    def represent(x: Tensor) -> Tensor:
+        codes = model.represent(x.to(model.device))
+        assert codes is not None
+        return codes
+
+    scores, codes, factors = scores_and_sample(
+        represent,
         ground_truth,
         n_train=cfg.factor_samples,
         n_test=cfg.factor_samples // 2,
@@ -485,7 +487,7 @@ def _disentanglement(
         seed=cfg.seed,
         progress=progress,
     )
-    return {**scores, "representation": f"{type(model).__name__}.represent"}
+    return {**scores, "representation": f"{type(model).__name__}.represent"}, codes, factors
 
 
 def _baselines(
@@ -523,6 +525,6 @@ def _baselines(
         entry["code_semantics"] = _semantics(untrained, cfg)
     if "disentanglement" in done and data.ground_truth is not None:
         progress("eval: baseline - disentanglement of the untrained Q")
-        entry["disentanglement"] = _disentanglement(untrained, data.ground_truth, cfg, progress)
+        entry["disentanglement"], _, _ = _disentanglement(untrained, data.ground_truth, cfg, progress)
     out["untrained"] = entry
     return out
