@@ -118,6 +118,29 @@ def test_the_dsprites_backbone_is_the_authors_networks():
         DSpritesGenerator(10, 1, 32)
 
 
+def test_unit_range_runs_the_dsprites_networks_on_pixels_in_0_1():
+    from infogan.models import build_model
+
+    cfg = load_preset("dsprites-cr", ["model.unit_range=true"]).model
+    torch.manual_seed(0)
+    model = build_model(cfg, (1, 64, 64)).eval()
+    latent = torch.rand(4, 10) * 2 - 1
+    # G: the authors' sigmoid on [0, 1], handed out on [-1, 1]
+    logits = model.G.up(model.G.fc(latent).view(-1, 64, 4, 4))
+    torch.testing.assert_close(model.G(latent), 2 * torch.sigmoid(logits) - 1)
+    # D (and H): the trunk reads (x + 1) / 2, so a blank [-1, 1] image is the zeros its convolutions pad with
+    blank = -torch.ones(2, 1, 64, 64)
+    torch.testing.assert_close(model.trunk(blank), model.trunk.net(torch.zeros(2, 1, 64, 64)))
+    torch.testing.assert_close(
+        model.H_trunk(torch.cat([blank, blank], 1)), model.H_trunk.net(torch.zeros(2, 2, 64, 64))
+    )
+    default = build_model(load_preset("dsprites-cr", []).model, (1, 64, 64)).eval()
+    default.load_state_dict(model.state_dict())  # the option adds no weights
+    assert not torch.allclose(default.trunk(blank), model.trunk(blank))
+    with pytest.raises(ConfigError, match="unit_range applies only to the dsprites backbone"):
+        load_preset("mnist", ["model.unit_range=true"])
+
+
 def test_a_dsprites_cr_run_checkpoints_and_reloads_identically(tmp_path):
     from infogan.models import build_model
     from infogan.training.checkpoint import load_checkpoint, save_checkpoint

@@ -62,8 +62,10 @@ BACKBONES: dict[str, Backbone] = {
     ),
     # InfoGAN-CR's dSprites networks (nets/dsprites.py): 64x64, spectral norm in D and its heads
     "dsprites": Backbone(
-        lambda dim, s, cfg: DSpritesGenerator(dim, s[0], s[1], _slope(cfg, 0.2)),
-        lambda s, cfg: DSpritesTrunk(s[0], s[1], _slope(cfg, 0.2)),
+        lambda dim, s, cfg: DSpritesGenerator(
+            dim, s[0], s[1], _slope(cfg, 0.2), getattr(cfg, "unit_range", False)
+        ),
+        lambda s, cfg: DSpritesTrunk(s[0], s[1], _slope(cfg, 0.2), getattr(cfg, "unit_range", False)),
         spectral_heads=True,
     ),
     "mlp": Backbone(

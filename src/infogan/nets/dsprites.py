@@ -2,15 +2,21 @@
 network.py`), the disentanglement literature's InfoGAN on 64x64 sprites.
 
 G: FC 128, ReLU, BN; FC 4x4x64, ReLU, BN; three stride-2 4x4 up-convolutions (64, 32, 32 channels) each with leaky
-ReLU then BN; a fourth to the image channels. Their output is a sigmoid on [0, 1]; this one is a tanh on [-1, 1],
-the same function up to the affine map between the two ranges (tanh(a) = 2 sigmoid(2a) - 1).
+ReLU then BN; a fourth to the image channels. Their output is a sigmoid on [0, 1]; this one is a tanh on [-1, 1]
+(tanh(a) = 2 sigmoid(2a) - 1: the same function, its input scaled by two).
 D's trunk: four stride-2 4x4 convolutions (32, 32, 64, 64 channels) and FC 128, each followed by leaky ReLU (0.2),
 every layer spectrally normalised and none batch-normalised. Its heads (D's logit, Q's FC 128 - leaky ReLU - FC) are
 spectrally normalised too (`heads.py`, `spectral=True`).
+
+With `unit_range`, the networks work on pixels in [0, 1] as the authors' do, while the images outside them stay in
+[-1, 1]: G draws 2 sigmoid(a) - 1 and D reads (x + 1) / 2. This differs from the default in more than the map
+between the ranges: D's convolutions pad with zeros, the background's value on [0, 1] and not on [-1, 1], and
+under spectral normalisation halving the distances between images halves how far apart D can put their logits.
 """
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
@@ -25,9 +31,17 @@ def _check_size(image_size: int) -> None:
 class DSpritesGenerator(nn.Module):
     """Latent (B, in_dim) -> images (B, C, 64, 64) in [-1, 1]."""
 
-    def __init__(self, in_dim: int, channels: int = 1, image_size: int = SIZE, slope: float = 0.2) -> None:
+    def __init__(
+        self,
+        in_dim: int,
+        channels: int = 1,
+        image_size: int = SIZE,
+        slope: float = 0.2,
+        unit_range: bool = False,
+    ) -> None:
         super().__init__()
         _check_size(image_size)
+        self.unit_range = unit_range
         self.fc = nn.Sequential(
             nn.Linear(in_dim, 128),
             nn.ReLU(),
@@ -43,19 +57,23 @@ class DSpritesGenerator(nn.Module):
                 nn.LeakyReLU(slope),
                 nn.BatchNorm2d(ch),
             ]
-        blocks += [nn.ConvTranspose2d(32, channels, 4, stride=2, padding=1), nn.Tanh()]
+        blocks += [nn.ConvTranspose2d(32, channels, 4, stride=2, padding=1)]
         self.up = nn.Sequential(*blocks)
 
     def forward(self, latent: Tensor) -> Tensor:
-        return self.up(self.fc(latent).view(-1, 64, 4, 4))
+        logits = self.up(self.fc(latent).view(-1, 64, 4, 4))
+        return 2 * torch.sigmoid(logits) - 1 if self.unit_range else torch.tanh(logits)
 
 
 class DSpritesTrunk(nn.Module):
     """Images (B, C, 64, 64) -> features (B, 128)."""
 
-    def __init__(self, channels: int = 1, image_size: int = SIZE, slope: float = 0.2) -> None:
+    def __init__(
+        self, channels: int = 1, image_size: int = SIZE, slope: float = 0.2, unit_range: bool = False
+    ) -> None:
         super().__init__()
         _check_size(image_size)
+        self.unit_range = unit_range
         blocks: list[nn.Module] = []
         for ch_in, ch in ((channels, 32), (32, 32), (32, 64), (64, 64)):
             blocks += [spectral_norm(nn.Conv2d(ch_in, ch, 4, stride=2, padding=1)), nn.LeakyReLU(slope)]
@@ -64,4 +82,4 @@ class DSpritesTrunk(nn.Module):
         self.out_dim = 128
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.net(x)
+        return self.net((x + 1) / 2 if self.unit_range else x)
