@@ -10,6 +10,7 @@ for its definition and where it departs from disentanglement_lib.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -23,29 +24,9 @@ from infogan.metrics.sap import sap_from_codes
 FACTOR_VAE_GROUP_SIZE = 64
 
 
-def disentanglement_scores(
-    represent: Represent,
-    data: GroundTruthData,
-    *,
-    n_train: int = 10_000,
-    n_test: int = 5_000,
-    n_train_votes: int = 800,
-    n_eval_votes: int = 400,
-    seed: int = 0,
-    progress: Callable[[str], None] | None = None,
-) -> dict[str, float]:
-    """MIG, DCI, SAP and FactorVAE scores of one representation (see `scores_and_sample`)."""
-    scores, _, _ = scores_and_sample(
-        represent,
-        data,
-        n_train=n_train,
-        n_test=n_test,
-        n_train_votes=n_train_votes,
-        n_eval_votes=n_eval_votes,
-        seed=seed,
-        progress=progress,
-    )
-    return scores
+def disentanglement_scores(represent: Represent, data: GroundTruthData, **options: Any) -> dict[str, float]:
+    """MIG, DCI, SAP and FactorVAE scores of one representation; `options` are `scores_and_sample`'s."""
+    return scores_and_sample(represent, data, **options)[0]
 
 
 def scores_and_sample(
