@@ -106,6 +106,8 @@ def test_baselines_score_held_out_images_and_an_untrained_generator(shapes_setup
     )  # real images beat a generator that learnt nothing
     assert set(base["untrained"]["code_semantics"]) == {"c2", "c3", "c4", "c5"}
     assert 0 <= base["untrained"]["disentanglement"]["mig"] <= 1
+    # what each code of the untrained Q reads, named as the trained model's are
+    assert set(base["untrained"]["code_factor_mi"]) == set(out["code_factor_mi"])
 
 
 def test_every_metric_group_the_config_names_has_one_registry_entry():

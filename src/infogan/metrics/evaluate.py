@@ -499,7 +499,7 @@ def _baselines(
     progress: ProgressFn,
 ) -> dict[str, Any]:
     """The same metrics for held-out real images and for an untrained model of the same config (its generator for
-    quality and code semantics, its Q for disentanglement)."""
+    quality and code semantics, its Q for disentanglement and what each code reads)."""
     out: dict[str, Any] = {}
     if reference is not None:
         n_held = min(cfg.fid_samples, len(data.held_out))
@@ -525,6 +525,9 @@ def _baselines(
         entry["code_semantics"] = _semantics(untrained, cfg)
     if "disentanglement" in done and data.ground_truth is not None:
         progress("eval: baseline - disentanglement of the untrained Q")
-        entry["disentanglement"], _, _ = _disentanglement(untrained, data.ground_truth, cfg, progress)
+        entry["disentanglement"], codes, factors = _disentanglement(
+            untrained, data.ground_truth, cfg, progress
+        )
+        entry["code_factor_mi"] = _code_factor_mi(untrained, data.ground_truth, codes, factors)
     out["untrained"] = entry
     return out
