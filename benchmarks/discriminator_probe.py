@@ -25,6 +25,7 @@ from torchmetrics.functional.classification import binary_auroc
 
 from infogan import data
 from infogan.api import Run, load_run
+from infogan.data.base import Split
 from infogan.errors import InfoganError
 from infogan.helpers import cpu_name
 from infogan.models import GenerativeModel, build_model
@@ -49,8 +50,11 @@ def generated(run: Run, n: int, seed: int) -> Tensor:
         return torch.cat([run.sample(min(500, n - i), seed=seed + i) for i in range(0, n, 500)])
 
 
-def real(run: Run, split: str, n: int, seed: int) -> Tensor:
-    images = data.build(run.config.data, split).images  # type: ignore[arg-type]
+def real(run: Run, split: Split, n: int, seed: int) -> Tensor:
+    try:
+        images = data.build(run.config.data, split).images
+    except InfoganError as exc:
+        raise SystemExit(str(exc)) from None
     if images.shape[0] < n:
         raise SystemExit(f"the {split} split holds {images.shape[0]} images, fewer than the {n} asked for")
     pick = torch.randperm(images.shape[0], generator=torch.Generator().manual_seed(seed))[:n]
