@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 from torchmetrics.functional.classification import binary_auroc
 
@@ -28,6 +27,7 @@ from infogan.api import Run, load_run
 from infogan.data.base import Split
 from infogan.errors import InfoganError
 from infogan.helpers import cpu_name
+from infogan.losses.adversarial import d_bce_loss
 from infogan.models import GenerativeModel, build_model
 
 
@@ -118,7 +118,7 @@ def main() -> None:
     for step in range(1, args.steps + 1):
         i, j = (torch.randint(0, args.images, (args.batch_size,), generator=draw) for _ in range(2))
         # real and generated batches go through D separately, as in training, so batch norm never mixes them
-        loss = F.softplus(-head(trunk(train_real[i]))).mean() + F.softplus(head(trunk(train_fake[j]))).mean()
+        loss = d_bce_loss(head(trunk(train_real[i])), head(trunk(train_fake[j])))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
