@@ -1,4 +1,4 @@
-"""Training speed of the MNIST InfoGAN step in each precision and memory layout, paired: every variant is built
+"""Training speed of a preset's training step in each precision and memory layout, paired: every variant is built
 from the same seed and timed in interleaved rounds in this one process, so drift of the machine's speed hits all
 variants alike. Run it on an otherwise idle machine.
 
@@ -34,7 +34,9 @@ def build(preset: str, variant: str, batch_size: int) -> tuple[GenerativeModel, 
     """The model of `preset` set up as `variant`, and a function running its training step `step`."""
     cfg = load_preset(preset, [f"train.batch_size={batch_size}"])
     torch.manual_seed(0)
-    model = build_model(cfg.model, (1, 28, 28))
+    # Random images of the preset's shape (MNIST's 1x28x28 where the preset leaves it to the dataset).
+    shape = (cfg.data.channels or 1, cfg.data.image_size or 28, cfg.data.image_size or 28)
+    model = build_model(cfg.model, shape)
     model.seed(0)
     model.train()
     channels_last = variant.endswith("channels_last")
@@ -49,7 +51,7 @@ def build(preset: str, variant: str, batch_size: int) -> tuple[GenerativeModel, 
             for name, opt in model.optimizers.items()
         }
     precision = Precision("bf16" if variant.startswith("bf16") else "fp32", model.device)
-    images = torch.rand(4096, 1, 28, 28) * 2 - 1
+    images = torch.rand(4096, *shape) * 2 - 1
     if channels_last:
         images = images.contiguous(memory_format=torch.channels_last)
     data = ImageTensorDataset("random", images)
