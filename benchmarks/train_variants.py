@@ -21,6 +21,7 @@ from collections.abc import Callable
 import torch
 
 from infogan.config import load_preset
+from infogan.data import image_shape
 from infogan.data.base import ImageTensorDataset
 from infogan.helpers import cpu_name
 from infogan.models import GenerativeModel, build_model
@@ -34,8 +35,7 @@ def build(preset: str, variant: str, batch_size: int) -> tuple[GenerativeModel, 
     """The model of `preset` set up as `variant`, and a function running its training step `step`."""
     cfg = load_preset(preset, [f"train.batch_size={batch_size}"])
     torch.manual_seed(0)
-    # Random images of the preset's shape (MNIST's 1x28x28 where the preset leaves it to the dataset).
-    shape = (cfg.data.channels or 1, cfg.data.image_size or 28, cfg.data.image_size or 28)
+    shape = image_shape(cfg.data)  # random images of the preset's dataset's shape
     model = build_model(cfg.model, shape)
     model.seed(0)
     model.train()

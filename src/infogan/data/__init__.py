@@ -43,6 +43,7 @@ __all__ = [
     "ImageTensorDataset",
     "Split",
     "build",
+    "image_shape",
     "resolve",
     "source",
 ]
@@ -67,6 +68,14 @@ def source(name: str, cfg: DataConfig | None = None) -> ImageSource:
 def data_root(cfg: DataConfig) -> Path | None:
     """The data root a config names, or None."""
     return Path(cfg.root).expanduser() if cfg.root else None
+
+
+def image_shape(cfg: DataConfig) -> tuple[int, int, int]:
+    """(channels, height, width) of the images a model of `cfg` is built for: the configured values, else the
+    dataset's own. Reads no data."""
+    src = source(cfg.name, cfg)
+    size = cfg.image_size or src.image_size
+    return (cfg.channels or src.channels, size, size)
 
 
 def resolve(cfg: DataConfig) -> tuple[DataConfig, str]:

@@ -50,9 +50,7 @@ def check_buildable(cfg: RunConfig) -> None:
     Built on the meta device (no memory, a few ms). The shape is the configured one or the dataset's own; a
     fallback dataset of another shape is checked again when the real model is built.
     """
-    src = datasets.source(cfg.data.name, cfg.data)
-    size = cfg.data.image_size or src.image_size
-    shape = (cfg.data.channels or src.channels, size, size)
+    shape = datasets.image_shape(cfg.data)
     try:
         with torch.device("meta"):
             build_model(cfg.model, shape)
