@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib.util
 import io
 import os
 import shutil
@@ -11,6 +12,8 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 from unittest import mock
 
 import pytest
@@ -94,6 +97,16 @@ class CliResult:
     returncode: int
     stdout: str
     stderr: str
+
+
+def load_benchmark(name: str) -> ModuleType:
+    """benchmarks/<name>.py loaded as a module in this process, for tests that call its functions or main()."""
+    path = Path(__file__).parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script
 
 
 def run_cli(*args: str, timeout: float = 120) -> CliResult:

@@ -3,7 +3,6 @@ G, and refuses models without a discriminator."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -13,17 +12,14 @@ import pytest
 from infogan.api import train
 from infogan.config import load_preset
 
-from .conftest import TINY, TINY_MODELS
+from .conftest import TINY, TINY_MODELS, load_benchmark
 
 SCRIPT = Path(__file__).parents[1] / "benchmarks" / "discriminator_probe.py"
 
 
 def probe(run: Path, *extra: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Run the script's main() in this process (its one JSON line goes to stdout)."""
-    spec = importlib.util.spec_from_file_location("discriminator_probe", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_benchmark("discriminator_probe")
     argv = [str(SCRIPT), str(run), "--images", "300", "--held-out", "100", "--threads", "1", *extra]
     monkeypatch.setattr(sys, "argv", argv)
     script.main()

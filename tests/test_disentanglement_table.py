@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import TINY
+from .conftest import TINY, load_benchmark
 
 SCRIPT = Path(__file__).parents[1] / "benchmarks" / "disentanglement_table.py"
 # dSprites' presets at 8x8 with the paper's small networks and three codes: seconds per run
@@ -94,12 +94,7 @@ def test_the_table_trains_branches_scores_and_picks(tmp_path):
 
 
 def test_a_run_too_short_to_scale_starts_the_regulariser_at_update_0():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("disentanglement_table", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_benchmark("disentanglement_table")
     assert script.scaled_schedule("dsprites-cr", 5) == ["--set", "model.cr_start=4"]
     assert script.scaled_schedule("dsprites-cr", 1) == ["--set", "model.cr_start=0"]  # not the preset's 9,000
     assert script.scaled_schedule("dsprites", 1) == []

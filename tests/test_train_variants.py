@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).parents[1] / "benchmarks" / "train_variants.py"
+from .conftest import load_benchmark
 
 
 def run_script(monkeypatch: pytest.MonkeyPatch, *args: str) -> None:
     """Run the script's main() in this process (its JSON lines go to stdout)."""
-    spec = importlib.util.spec_from_file_location("train_variants", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    monkeypatch.setattr(sys, "argv", [str(SCRIPT), *args])
+    script = load_benchmark("train_variants")
+    monkeypatch.setattr(sys, "argv", ["train_variants.py", *args])
     script.main()
 
 
