@@ -308,7 +308,7 @@ def test_missing_mnist_falls_back_to_the_sample_and_says_so(tmp_path, no_mnist_i
     assert json.loads((tmp_path / "r" / "eval.json").read_text())["n_eval"] == 1000
 
 
-def test_the_data_root_comes_from_infogan_data_root_unless_given(
+def test_mnist_is_searched_in_the_data_root_then_in_infogan_data_root(
     tmp_path, monkeypatch, no_mnist_in_the_cache
 ):
     fake_mnist(tmp_path / "data" / "MNIST" / "raw", n_train=40, n_test=20)
@@ -321,8 +321,15 @@ def test_the_data_root_comes_from_infogan_data_root_unless_given(
     given = invoke(
         "train", "--run-dir", str(tmp_path / "arg"), "--data-root", str(tmp_path / "none"), *TINY_MNIST
     )
-    assert given.returncode == 0, given.stderr
-    assert "dataset: mnist-sample" in given.stderr and str(tmp_path / "none") in given.stderr
+    assert given.returncode == 0, given.stderr  # a data root without MNIST: INFOGAN_DATA_ROOT's is found
+    assert "dataset: mnist - full MNIST" in given.stderr
+    assert json.loads((tmp_path / "arg" / "eval.json").read_text())["n_eval"] == 20
+    monkeypatch.setenv("INFOGAN_DATA_ROOT", str(tmp_path / "none"))
+    neither = invoke(
+        "train", "--run-dir", str(tmp_path / "no"), "--data-root", str(tmp_path / "none"), *TINY_MNIST
+    )
+    assert neither.returncode == 0, neither.stderr
+    assert "dataset: mnist-sample" in neither.stderr and str(tmp_path / "none") in neither.stderr
     assert "INFOGAN_DATA_ROOT" in invoke("train", "--help").stdout
 
 

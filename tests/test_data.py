@@ -84,6 +84,21 @@ def test_mnist_is_looked_for_in_the_data_root_then_in_the_cache(tmp_path, monkey
     assert DATASETS["mnist"].folder(tmp_path / "root") == tmp_path / "root" / "MNIST" / "raw"
 
 
+def test_mnist_is_looked_for_in_the_data_root_then_infogan_data_root_then_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setattr("infogan.data.mnist.DEFAULT_ROOT", tmp_path / "cache")
+    monkeypatch.setenv("INFOGAN_DATA_ROOT", str(tmp_path / "env"))
+    mnist, root = DATASETS["mnist"], tmp_path / "root"
+    raw = [root / "MNIST" / "raw", root, tmp_path / "env" / "MNIST" / "raw", tmp_path / "env"]
+    assert mnist.search_folders(root) == [*raw, tmp_path / "cache" / "MNIST" / "raw"]
+    assert mnist.search_folders(None) == [*raw[2:], tmp_path / "cache" / "MNIST" / "raw"]
+    fake_mnist(tmp_path / "cache" / "MNIST" / "raw")
+    assert mnist.folder(root) == tmp_path / "cache" / "MNIST" / "raw"
+    fake_mnist(tmp_path / "env" / "MNIST" / "raw")
+    assert mnist.folder(root) == tmp_path / "env" / "MNIST" / "raw"
+    fake_mnist(root / "MNIST" / "raw")
+    assert mnist.folder(root) == root / "MNIST" / "raw"
+
+
 def test_a_failed_download_is_one_line_with_the_mirrors_error(tmp_path, monkeypatch):
     import torchvision.datasets
 

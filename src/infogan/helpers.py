@@ -19,6 +19,10 @@ from typing import Any
 # Receives one human-readable line per stage or log step (the CLI prints them to stderr).
 ProgressFn = Callable[[str], None]
 
+# The environment variable naming a data root: searched after --data-root, and read as --data-root when that is
+# not given, so that a machine's data folder is set once.
+DATA_ROOT_ENV = "INFOGAN_DATA_ROOT"
+
 
 def progress_to_stderr(line: str) -> None:
     """Progress lines go to stderr, so stdout carries only a command's result (e.g. eval's JSON)."""

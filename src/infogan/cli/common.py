@@ -10,8 +10,7 @@ from typing import Any
 import typer
 
 from infogan.errors import ConfigError
-
-DATA_ROOT_ENV = "INFOGAN_DATA_ROOT"
+from infogan.helpers import DATA_ROOT_ENV
 
 
 def data_root_option(help: str = "Folder holding the dataset's files.") -> Any:

@@ -3,6 +3,7 @@ a dataset too large to hold (dSprites' 737,280 images), made when indexed (`Lazy
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from infogan.errors import DataUnavailableError
+from infogan.helpers import DATA_ROOT_ENV
 from infogan.images import Images
 
 Split = Literal["train", "test"]
@@ -56,8 +58,18 @@ class LocalFilesSource(ImageSource):
     expected_files: str
 
     def candidate_folders(self, root: Path | None) -> Sequence[Path]:
-        """Folders to look in, in order."""
+        """Folders to look in under one data root (None: the source's own default places), in order."""
         return [root] if root is not None else []
+
+    def search_folders(self, root: Path | None) -> list[Path]:
+        """Every folder searched, in order: those under `root` (--data-root), then under the folder named by the
+        environment variable INFOGAN_DATA_ROOT, then the source's default places (its cache)."""
+        env = os.environ.get(DATA_ROOT_ENV)
+        folders: list[Path] = []
+        roots = [r for r in (root, Path(env).expanduser() if env else None) if r is not None]
+        for base in [*roots, None]:
+            folders += [f for f in self.candidate_folders(base) if f not in folders]
+        return folders
 
     @abstractmethod
     def has_files(self, folder: Path) -> bool:
@@ -70,7 +82,7 @@ class LocalFilesSource(ImageSource):
 
     def folder(self, root: Path | None) -> Path | None:
         """The first candidate folder holding the files, or None."""
-        return next((f for f in self.candidate_folders(root) if self.has_files(f)), None)
+        return next((f for f in self.search_folders(root) if self.has_files(f)), None)
 
     def available(self, root: Path | None) -> bool:
         return self.folder(root) is not None
@@ -82,9 +94,7 @@ class LocalFilesSource(ImageSource):
             self.fetch(root)
             folder = self.folder(root)
         if folder is None:
-            looked = (
-                ", ".join(str(p) for p in self.candidate_folders(root)) or "nowhere (no --data-root given)"
-            )
+            looked = ", ".join(str(p) for p in self.search_folders(root)) or "nowhere (no --data-root given)"
             raise DataUnavailableError(
                 f"dataset {self.name}: {self.expected_files} not found (looked in {looked}); {self.how_to_get}"
             )

@@ -28,8 +28,7 @@ class MNIST(IDXSource):
     )
 
     def candidate_folders(self, root: Path | None) -> Sequence[Path]:
-        given = [root / "MNIST" / "raw", root] if root is not None else []
-        return [*given, DEFAULT_ROOT / "MNIST" / "raw"]
+        return [root / "MNIST" / "raw", root] if root is not None else [DEFAULT_ROOT / "MNIST" / "raw"]
 
     def fetch(self, root: Path | None) -> None:
         from torchvision.datasets import MNIST as TorchvisionMNIST
