@@ -9,7 +9,7 @@ import pytest
 from infogan.experiments.compare import aggregate, slant_and_width
 from infogan.experiments.sweep import agreement_matrix, medoid, parallel_plan
 
-from .conftest import TINY, run_cli
+from .conftest import TINY, load_benchmark, run_cli
 
 
 def test_the_medoid_is_a_run_of_the_division_most_runs_share():
@@ -71,7 +71,26 @@ def test_parallel_plan_shares_the_cores():
     assert parallel_plan(5, 8, 2) == (2, 4)
 
 
-def test_sweep_trains_each_seed_as_a_run_then_tabulates_and_links_the_pick(tmp_path):
+def test_pick_quality_counts_the_subsets_whose_pick_is_within_0_01_of_their_best():
+    script = load_benchmark("mnist_seeds")
+    accuracy = [0.99, 0.985, 0.90]
+    agreement = np.array([[1, 0.2, 0.1], [0.2, 1, 0.9], [0.1, 0.9, 1]])  # run 1 is the medoid of all three
+    quality = script.pick_quality(accuracy, agreement, 3)
+    assert quality == {
+        "subsets": 1,
+        "within_0.01_of_best": 1.0,
+        "pick_accuracy_mean": 0.985,
+        "subset_accuracy_mean": pytest.approx(np.mean(accuracy)),
+    }
+    # of the three pairs, the medoid of a pair is its first run: (0, 1) -> 0.99, (0, 2) -> 0.99, (1, 2) -> 0.985
+    pairs = script.pick_quality(accuracy, agreement, 2)
+    assert pairs["subsets"] == 3 and pairs["within_0.01_of_best"] == 1.0
+    assert pairs["pick_accuracy_mean"] == pytest.approx((0.99 + 0.99 + 0.985) / 3)
+    worse = script.pick_quality([0.90, 0.99], np.array([[1, 0.5], [0.5, 1]]), 2)
+    assert worse["within_0.01_of_best"] == 0.0 and worse["pick_accuracy_mean"] == 0.90
+
+
+def test_sweep_trains_each_seed_as_a_run_then_tabulates_and_links_the_pick(tmp_path, monkeypatch, capsys):
     sets = [item for key in [*TINY, "eval.metrics=[codes]"] for item in ("--set", key)]
     args = [
         "sweep",
@@ -103,6 +122,14 @@ def test_sweep_trains_each_seed_as_a_run_then_tabulates_and_links_the_pick(tmp_p
     again = run_cli(*args, *sets, "--parallel", "2", timeout=300)
     assert again.returncode == 0 and again.stdout == result.stdout
     assert "have finished 6 updates" in again.stderr
+    # the seed table of benchmarks/mnist_seeds.py over the same sweep: one line per run, then the summary
+    monkeypatch.setattr("sys.argv", ["mnist_seeds.py", str(tmp_path / "s")])
+    load_benchmark("mnist_seeds").main()
+    *runs, summary = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert [r["run"] for r in runs] == [str(tmp_path / "s" / f"seed-{seed}") for seed in (3, 4)]
+    assert [r["accuracy"]["c1"] for r in runs] == accuracies
+    assert all(r["curve"][-1] == [6, pytest.approx(r["accuracy"]["c1"])] for r in runs)
+    assert summary["runs"] == 2 and summary["pick"]["best"] == max(accuracies)
 
 
 def test_a_run_with_a_time_budget_is_finished_when_evaluated_at_its_budget(tmp_path):

@@ -14,19 +14,22 @@ from infogan.helpers import progress_to_stderr
 
 @app.command("mi-experiment")
 def mi_experiment(
-    run_dir: Path = typer.Option(..., "--run-dir", help="Folder for both arms, the figure and result.json."),
+    run_dir: Path = typer.Option(
+        ..., "--run-dir", help="Folder for the three runs, the figure and result.json."
+    ),
     preset: str = typer.Option(
         "mnist-paper", "--preset", "-p", help="An InfoGAN preset [default: mnist-paper, the paper's setup]."
     ),
     dataset: str | None = typer.Option(None, "--dataset", help="Dataset name [default: the preset's]."),
     data_root: str | None = data_root_option(),
     steps: int | None = typer.Option(None, "--steps", help="Updates per arm [default: the preset's]."),
-    seed: int | None = typer.Option(None, "--seed", help="Random seed of both arms [default: the preset's]."),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed of every arm [default: the preset's]."),
     overrides: list[str] | None = typer.Option(None, "--set", help="Override a config key (repeatable)."),
     resume: bool = typer.Option(False, "--resume", help="Continue arms already started in --run-dir."),
 ) -> None:
-    """Train InfoGAN and the same GAN with an auxiliary Q trained but lambda = 0 for G, log L_I of both against
-    H(c), and write RUN_DIR/mi-experiment.png and RUN_DIR/result.json."""
+    """The paper's Fig. 1: train InfoGAN and two arms of the same GAN whose Q is trained but does not reach G
+    (baseline: lambda = 0 for G, Q still trains D's trunk; probe: Q only reads D's features), log L_I of each
+    against H(c), and write RUN_DIR/mi-experiment.png and RUN_DIR/result.json."""
     from infogan.experiments.mi_experiment import run_mi_experiment
 
     cfg = load_preset(preset, overrides or [])
