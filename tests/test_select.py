@@ -14,7 +14,13 @@ from torch import Tensor
 from infogan.api import train
 from infogan.config import load_preset
 from infogan.errors import ConfigError
-from infogan.experiments.select import GeneratorFactors, Protocol, model_centrality, pairwise_scores
+from infogan.experiments.select import (
+    GeneratorFactors,
+    Protocol,
+    model_centrality,
+    most_central,
+    pairwise_scores,
+)
 from infogan.latent import Latent, LatentSpec
 
 from .conftest import TINY, invoke
@@ -142,6 +148,16 @@ def test_select_prints_each_run_s_centrality_and_the_pick(two_runs):
     # two runs: each one's centrality is the same symmetric score
     assert as_json["runs"][0]["model_centrality"] == pytest.approx(as_json["runs"][1]["model_centrality"])
     assert as_json["scores"][0][0] is None and as_json["scores"][0][1] is not None
+    # ... so the pick of two is no choice, and select says so
+    assert as_json["pick"] == 0 and as_json["tied"] == [0, 1]
+    assert as_json["notes"] == [next(line for line in result.stderr.splitlines() if "note:" in line)[6:]]
+    assert "with two runs both have the same ModelCentrality" in as_json["notes"][0]
+    assert "(tied)" in lines[2]
+
+
+def test_the_most_central_runs_with_ties():
+    assert most_central([0.4, 0.7, 0.5]) == [1]
+    assert most_central([0.7, 0.4, 0.7 + 1e-15]) == [0, 2]
 
 
 def test_select_refuses_one_run_and_runs_of_different_setups(two_runs, tmp_path):
@@ -162,8 +178,8 @@ def test_select_notes_runs_of_different_setups(two_runs, tmp_path):
     same = invoke(
         "select", str(two_runs / "seed-0"), str(two_runs / "seed-1"), "--votes", "20", "--bins", "3"
     )
-    assert same.returncode == 0 and "note:" not in same.stderr
+    assert same.returncode == 0 and "setups" not in same.stderr
     mixed = invoke("select", str(two_runs / "seed-0"), str(tmp_path / "mine"), "--votes", "20", "--bins", "3")
     assert mixed.returncode == 0, mixed.stderr
-    note = next(line for line in mixed.stderr.splitlines() if line.startswith("note:"))
+    note = next(line for line in mixed.stderr.splitlines() if line.startswith("note: the runs are"))
     assert note.startswith("note: the runs are of 2 setups (digits-") and ", my-digits-" in note

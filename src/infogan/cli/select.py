@@ -31,8 +31,8 @@ def select(
         if not (run / "config.yaml").is_file() and not (run / "manifest.json").is_file():
             raise CheckpointError(f"{run} is not a run directory or checkpoint (no config.yaml)")
     result = select_runs(runs, Protocol(votes=votes, bins=bins, seed=seed), progress=progress_to_stderr)
-    if "note" in result:
-        progress_to_stderr(f"note: {result['note']}")
+    for note in result.get("notes", []):
+        progress_to_stderr(f"note: {note}")
     if as_json:
         typer.echo(json.dumps(result))
         return
@@ -41,7 +41,7 @@ def select(
     typer.echo(f"{'run':<{width}}  ModelCentrality" + ("  accuracy (scores only)" if scored else ""))
     for i, row in enumerate(result["runs"]):
         accuracy = f"  {row['accuracy']:.4f}" if "accuracy" in row else ("  -" if scored else "")
-        mark = "  <- pick" if i == result["pick"] else ""
+        mark = "  <- pick" if i == result["pick"] else ("  (tied)" if i in result["tied"] else "")
         typer.echo(f"{row['run']:<{width}}  {row['model_centrality']:.3f}{accuracy}{mark}")
     pick = result["runs"][result["pick"]]
     typer.echo(f"pick: {pick['run']} (ModelCentrality {pick['model_centrality']:.3f}, no labels used)")

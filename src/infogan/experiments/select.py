@@ -151,6 +151,12 @@ def model_centrality(scores: np.ndarray) -> list[float]:
     return [float(np.delete(symmetric[i], i).mean()) for i in range(n)]
 
 
+def most_central(centrality: Sequence[float]) -> list[int]:
+    """The runs with the highest ModelCentrality (more than one when they tie, up to float rounding)."""
+    best = max(centrality)
+    return [i for i, score in enumerate(centrality) if math.isclose(score, best, rel_tol=1e-9, abs_tol=1e-12)]
+
+
 def select_runs(
     runs: Sequence[Path], protocol: Protocol = Protocol(), progress: ProgressFn = lambda _: None
 ) -> dict[str, Any]:
@@ -158,9 +164,11 @@ def select_runs(
 
     Returns:
         ``{"runs": [{"run", "model_centrality", "accuracy"?}], "pick": index, "scores": (R, R) list,
-        "protocol": {...}, "note"?}``; "accuracy" is copied from a run's eval.json where it has one: it only
-        scores; "note" says when the runs are of different setups (configs that differ in more than the seed
-        and bookkeeping: a pool of setups, not seeds of one).
+        "tied": [indices], "protocol": {...}, "notes"?: [...]}``; "accuracy" is copied from a run's eval.json
+        where it has one: it only scores; "tied" lists the runs that share the highest ModelCentrality (the pick
+        is the first of them); "notes" say when the pick is a tie (always so for two runs: their centralities
+        are one symmetric score) and when the runs are of different setups (configs that differ in more than
+        the seed and bookkeeping: a pool of setups, not seeds of one).
     """
     from infogan.api import load_run
 
@@ -188,20 +196,35 @@ def select_runs(
         if accuracy is not None:
             row["accuracy"] = accuracy
         rows.append(row)
+    tied = most_central(centrality)
     result: dict[str, Any] = {
         "runs": rows,
-        "pick": int(np.argmax(centrality)),
+        "pick": tied[0],
+        "tied": tied,
         "criterion": "ModelCentrality: mean pairwise FactorVAE score on each other's generators",
         "scores": [[None if np.isnan(s) else float(s) for s in row] for row in scores],
         "protocol": protocol.__dict__,
     }
+    notes = []
+    if len(loaded) == 2:
+        notes.append(
+            "with two runs both have the same ModelCentrality (it is their one symmetric score), so the pick is "
+            "the first run, not a choice; ModelCentrality ranks three or more runs"
+        )
+    elif len(tied) > 1:
+        notes.append(
+            f"{len(tied)} runs share the highest ModelCentrality ({centrality[tied[0]]:.3f}); the pick is the "
+            "first of them"
+        )
     setups = sorted({setup_of(run.dir.path) for run in loaded})
     if len(setups) > 1:
-        result["note"] = (
+        notes.append(
             f"the runs are of {len(setups)} setups ({', '.join(setups)}, as infogan compare groups them); "
             "ModelCentrality ranks them as one pool, so the pick is the run most like the others, whichever "
             "setup it has"
         )
+    if notes:
+        result["notes"] = notes
     return result
 
 
