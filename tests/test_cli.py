@@ -247,6 +247,22 @@ def test_an_output_without_a_suffix_gets_one_and_the_message_names_it(
     assert str(tmp_path / written) in result.stderr
 
 
+def test_an_output_in_a_folder_that_does_not_exist_yet_is_written_there(trained, tmp_path):
+    out = tmp_path / "new" / "sub" / "eval.json"
+    result = invoke("eval", str(trained[0]), "--metrics", "codes", "--mi-samples", "50", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(out.read_text())["step"] == 4
+
+
+def test_report_evaluate_shows_its_progress(trained, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(trained[0], copy)
+    result = invoke("report", str(copy), "--evaluate", "-o", str(tmp_path / "r.html"))
+    assert result.returncode == 0, result.stderr
+    assert "evaluating" in result.stderr
+    assert "eval: L_I from" in result.stderr  # the evaluation's own progress
+
+
 def test_an_output_of_another_type_is_refused(trained, tmp_path):
     result = invoke("sample", str(trained[0]), "-o", str(tmp_path / "grid.html"))
     assert result.returncode == 2 and "must end in .png, .jpg, .jpeg" in result.stderr

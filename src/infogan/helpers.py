@@ -30,7 +30,10 @@ def progress_to_stderr(line: str) -> None:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Replace `path` with `text` so that a crash leaves either the old or the new file, never a torn one."""
+    """Replace `path` with `text` so that a crash leaves either the old or the new file, never a torn one. A
+    missing parent folder is created (an output path was checked before the work, the folder is made only when
+    there is something to write)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     with tmp.open("w") as fh:
         fh.write(text)

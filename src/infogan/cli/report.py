@@ -10,7 +10,7 @@ import typer
 from infogan.cli import app
 from infogan.cli.common import output_file
 from infogan.errors import ConfigError
-from infogan.helpers import write_text_atomic
+from infogan.helpers import progress_to_stderr, write_text_atomic
 
 
 @app.command()
@@ -42,8 +42,7 @@ def report(
 
         loaded = load_run(run, device=device)
         typer.echo(f"evaluating {run_dir.path} at {loaded.where}", err=True)
-        write_text_atomic(run_dir.eval, json.dumps(loaded.evaluate(), indent=1))
+        write_text_atomic(run_dir.eval, json.dumps(loaded.evaluate(progress=progress_to_stderr), indent=1))
     text = build_report(run_dir.path)
-    output.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(output, text)
     typer.echo(f"wrote the report of {run_dir.path} to {output} ({len(text) / 1e6:.1f} MB)", err=True)
