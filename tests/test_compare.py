@@ -48,6 +48,7 @@ def test_runs_of_one_setup_are_summarised_together(runs):
         "accuracy.c1",
     ]
     assert [line.split()[0] for line in text[2:8]] == ["a", "b", "mean", "std", "min", "median"]
+    assert [line.split()[1] for line in text[2:4]] == [f"@{row['step']}" for row in data["runs"][:2]]
     assert any(line.startswith(f"setup {setups['c']}: 1 run") for line in text)
 
 

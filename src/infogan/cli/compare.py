@@ -47,10 +47,15 @@ def compare(
             typer.echo(
                 f"{'' if i == 0 else chr(10)}setup {setup}: {len(members)} run{'s' if len(members) > 1 else ''}"
             )
-            for line in runs_table(members, label=lambda row: row["run"], summary=summaries.get(setup)):
+            for line in runs_table(members, label=_with_step, summary=summaries.get(setup)):
                 typer.echo(line)
     if output is not None:
         from infogan.viz.compare_page import render_compare
 
         write_text_atomic(output, render_compare(result))
         typer.echo(f"wrote the comparison to {output}", err=True)
+
+
+def _with_step(row: dict[str, Any]) -> str:
+    """A run's name and the step it was evaluated at (the runs of a table may have trained for different times)."""
+    return f"{row['run']} @{row['step']}" if row.get("step") is not None else row["run"]
