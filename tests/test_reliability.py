@@ -532,6 +532,14 @@ def test_resume_takes_flags_that_change_nothing_and_one_command_serves_both_mode
     threads = invoke("train", "--run-dir", run_dir, "--resume", "--steps", "6", "--set", "train.threads=2")
     assert threads.returncode == 0, threads.stderr
     assert "note: train.threads was 1 and is now 2: floating-point sums round differently" in threads.stderr
+    # --device auto on a machine without CUDA is the CPU the run trained on: no note; with --no-eval the
+    # eval.json of an earlier step is not reported as this run's
+    auto_device = invoke(
+        "train", "--run-dir", run_dir, "--resume", "--steps", "7", "--device", "auto", "--no-eval"
+    )
+    assert auto_device.returncode == 0, auto_device.stderr
+    assert torch.cuda.is_available() or "note: train.device" not in auto_device.stderr
+    assert "not evaluated" in auto_device.stderr and "(categorical, K=" not in auto_device.stderr
     other = invoke("train", "--run-dir", run_dir, "--resume", "--preset", "mnist")
     assert other.returncode == 2
     assert other.stderr.strip() == (

@@ -94,8 +94,8 @@ def train(
         metavar="[auto]",
         help="Continue the run in --run-dir from its newest complete checkpoint. `--resume auto` does that "
         "when --run-dir holds a run and starts a new one there otherwise (for jobs that may be restarted). "
-        "A resumed run keeps its config; only --steps, --log-every, --checkpoint-every and the train.* "
-        "bookkeeping keys may change.",
+        "A resumed run keeps its config; the step and time budget, the logging and checkpoint schedule, "
+        "threads, device and where the data is may change (the same values as before are always accepted).",
     ),
 ) -> None:
     """Train a model. With no options: InfoGAN on MNIST as in the paper (full MNIST if found, else the
@@ -167,5 +167,7 @@ def train(
     if not world.is_main:
         return  # rank 0 reports for every rank of a data-parallel run
     if run.finished and run.dir.eval.is_file():
-        for line in summary_lines(json.loads(run.dir.eval.read_text())):
-            progress_to_stderr(line)
+        evaluation = json.loads(run.dir.eval.read_text())
+        if evaluation.get("step") == run.step:  # not an eval.json left from before a resume with --no-eval
+            for line in summary_lines(evaluation):
+                progress_to_stderr(line)

@@ -177,12 +177,23 @@ def resume_point(run: RunDir, cfg: RunConfig, progress: ProgressFn) -> Path | No
         else f"{run.path} has no complete checkpoint; starting it {start}"
     )
     for key, was, now in differences:
+        if key == "train.device" and _device_kind(was) == _device_kind(now):
+            continue  # `auto` names the device it resolves to
         if key in ROUNDING_KEYS and checkpoint is not None:
             progress(
                 f"note: {key} was {was!r} and is now {now!r}: floating-point sums round differently, so the run "
                 "continues as it would have, but not bit for bit"
             )
     return checkpoint
+
+
+def _device_kind(name: Any) -> Any:
+    """The device a `train.device` value trains on: `auto` is CUDA when there is one, else the CPU."""
+    if name == "auto":
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return name
 
 
 def branch_point(cfg: RunConfig) -> Path:
