@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from infogan.api import train
-from infogan.cli.explore import bind
+from infogan.cli.explore import allowed_hosts, bind
 from infogan.config import load_preset
-from infogan.explore.server import create_app, request_keys
+from infogan.explore.server import ABANDONED, create_app, request_keys, unless_abandoned
 from infogan.explore.session import load_sessions, same_dials
 
 from .conftest import TINY
@@ -156,6 +156,56 @@ def test_uploads_that_are_not_images_or_too_large_are_refused(client):
 def test_a_foreign_host_header_is_refused(client):
     assert client.get("/api/runs", headers={"host": "evil.example"}).status_code == 400
     assert client.get("/api/runs", headers={"host": "127.0.0.1:8000"}).status_code == 200
+
+
+def test_the_hosts_of_an_ipv6_address_are_bracketed_as_host_headers_carry_them(runs):
+    assert allowed_hosts("::1") == ["127.0.0.1", "[::1]", "localhost"]
+    app = TestClient(create_app(load_sessions(runs[:1], "cpu"), allowed_hosts("::1")))
+    assert app.get("/api/runs", headers={"host": "[::1]:8000"}).status_code == 200
+    assert app.get("/api/runs", headers={"host": "evil.example"}).status_code == 400
+
+
+def test_a_body_over_its_limit_is_refused_before_it_is_read(client):
+    huge = client.post("/api/infer", files={"file": ("x.png", b"0" * 3_000_000, "image/png")})
+    assert huge.status_code == 413 and "request body is larger than 2,064,000 bytes" in huge.json()["detail"]
+    padded = {"seed": 0, "codes": {}, "pad": "x" * 70_000}
+    json_body = client.post("/api/image", json=padded)
+    assert json_body.status_code == 413 and "larger than 64,000 bytes" in json_body.json()["detail"]
+
+    def chunks():  # no Content-Length: counted as it arrives
+        yield b'--b\r\ncontent-disposition: form-data; name="file"; filename="x.png"\r\n\r\n'
+        for _ in range(40):
+            yield b"x" * 100_000
+
+    multipart = {"content-type": "multipart/form-data; boundary=b"}
+    streamed = client.post("/api/infer", content=chunks(), headers=multipart)
+    assert streamed.status_code == 413 and "larger than 2,064,000" in streamed.json()["detail"]
+    assert client.post("/api/image", json={"seed": 1}).status_code == 200  # and the server is fine
+
+
+def test_a_request_abandoned_while_it_waited_is_not_computed():
+    import asyncio
+
+    from fastapi.responses import Response
+
+    computed = []
+
+    def work():
+        computed.append(1)
+        return Response(b"done")
+
+    async def gone() -> bool:
+        return True
+
+    async def here() -> bool:
+        return False
+
+    async def both():
+        lane = asyncio.Lock()
+        return await unless_abandoned(lane, gone, work), await unless_abandoned(lane, here, work)
+
+    dropped, served = asyncio.run(both())
+    assert dropped.status_code == ABANDONED and served.body == b"done" and computed == [1]
 
 
 def test_runs_whose_latents_differ_get_a_note_instead_of_shared_dials(runs, tmp_path):

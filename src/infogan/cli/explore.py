@@ -24,7 +24,8 @@ def allowed_hosts(host: str) -> list[str]:
         names |= {"127.0.0.1", "localhost", socket.gethostname(), socket.getfqdn()}
         with contextlib.suppress(OSError):
             names |= {str(info[4][0]) for info in socket.getaddrinfo(socket.gethostname(), None)}
-    return sorted(str(n) for n in names)
+    # a Host header carries an IPv6 address in brackets ("[::1]:8000"), and is compared with them
+    return sorted(f"[{n}]" if ":" in str(n) else str(n) for n in names)
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -9,8 +9,11 @@ named on the command line are served, and no request names a path.
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
 import math
+from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Annotated, Any, Literal
 
@@ -19,7 +22,9 @@ from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from torch import Tensor
 
 from infogan.errors import ConfigError
@@ -28,6 +33,11 @@ from infogan.explore.session import CODE_LIMIT, MAX_GRID, SEED_LIMIT, Session, s
 # Uploads for `infer`: at most this many bytes, and this many pixels once decoded.
 MAX_UPLOAD_BYTES = 2_000_000
 MAX_UPLOAD_PIXELS = 4096 * 4096
+# Request bodies: an upload and its multipart framing for `infer`, a few kilobytes of JSON for the others. A larger
+# body is refused as it arrives (by its Content-Length, or once that many bytes came without one), before any of
+# it is parsed or spooled to disk.
+MAX_BODY_BYTES = {"/api/infer": MAX_UPLOAD_BYTES + 64_000}
+MAX_JSON_BYTES = 64_000
 STATIC = ("index.html", "app.js", "style.css")
 _TYPES = {
     "html": "text/html; charset=utf-8",
@@ -98,8 +108,10 @@ def create_app(sessions: list[Session], allowed_hosts: list[str]) -> FastAPI:
     """The app serving `sessions` (one run, or two driven by the same dials); requests whose Host header is not
     one of `allowed_hosts` are refused (DNS rebinding)."""
     app = FastAPI(title="infogan explore", version="1", docs_url=None, redoc_url=None)
+    app.add_middleware(BodyLimit)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
     note = same_dials(sessions[0], sessions[1]) if len(sessions) > 1 else None
+    lane = asyncio.Lock()  # one image or grid computed at a time, in order of arrival
 
     def session(index: int) -> Session:
         if index >= len(sessions):
@@ -134,14 +146,21 @@ def create_app(sessions: list[Session], allowed_hosts: list[str]) -> FastAPI:
         return {"runs": [s.describe() for s in sessions], "side_by_side": len(sessions) > 1, "note": note}
 
     @app.post("/api/image", responses={200: {"content": {"image/png": {}}}})
-    def image(request: ImageRequest) -> Response:
+    async def image(request: ImageRequest, connection: Request) -> Response:
         """One image for the dials."""
-        picture = session(request.run).image(request.seed, request.codes)
-        return _image_response(picture, request.format, request.scale)
+        s = session(request.run)
+
+        def render() -> Response:
+            return _image_response(s.image(request.seed, request.codes), request.format, request.scale)
+
+        return await unless_abandoned(lane, connection.is_disconnected, render)
 
     @app.post("/api/grid", responses={200: {"content": {"image/png": {}, "image/gif": {}}}})
-    def grid(request: GridRequest) -> Response:
+    async def grid(request: GridRequest, connection: Request) -> Response:
         """A traversal grid of one code (PNG), or the traversal as an animated GIF, one frame per column."""
+        return await unless_abandoned(lane, connection.is_disconnected, lambda: _grid(request))
+
+    def _grid(request: GridRequest) -> Response:
         s = session(request.run)
         if request.low >= request.high:
             raise HTTPException(
@@ -185,6 +204,80 @@ def create_app(sessions: list[Session], allowed_hosts: list[str]) -> FastAPI:
         }
 
     return app
+
+
+# The status of a response nobody reads: the client closed the connection before its request was computed.
+ABANDONED = 499
+
+
+async def unless_abandoned(
+    lane: asyncio.Lock, disconnected: Callable[[], Awaitable[bool]], work: Callable[[], Response]
+) -> Response:
+    """`work` run in a worker thread once the lane is free, unless the client has gone by then. A page dragging a
+    slider aborts each request it no longer needs; those waiting behind the one being computed are dropped here
+    instead of computed in turn, so the image keeps up with the slider."""
+    async with lane:
+        if await disconnected():
+            return Response(status_code=ABANDONED)
+        return await run_in_threadpool(work)
+
+
+class BodyLimit:
+    """Refuses a request body larger than its endpoint's limit (`MAX_BODY_BYTES`, else `MAX_JSON_BYTES`) with a
+    413, from its Content-Length or, without one, as soon as more bytes than that have arrived."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = MAX_BODY_BYTES.get(scope["path"], MAX_JSON_BYTES)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _too_large(send, limit)
+            return
+        received = 0
+        started = False
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _TooLarge(limit)
+            return message
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited, sending)
+        except _TooLarge:
+            if not started:
+                await _too_large(send, limit)
+
+
+class _TooLarge(HTTPException):
+    """An HTTPException, so that a body parser which wraps other errors in a 400 lets this one through as a 413."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, _too_large_detail(limit))
+
+
+def _too_large_detail(limit: int) -> str:
+    return f"the request body is larger than {limit:,} bytes"
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = json.dumps({"detail": _too_large_detail(limit)}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 # --- images ----------------------------------------------------------------------------------------------------------
