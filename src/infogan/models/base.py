@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from typing import ClassVar, Literal
 
@@ -67,6 +67,15 @@ class AdversarialConfig(ModelConfig):
     # Differentiable augmentation of every image D sees, real and fake, in D's step and G's (nets/augment.py;
     # e.g. [translation]): slows D's memorising of a small dataset. None of the papers uses it.
     augment: list[Augmentation] = Field(default_factory=list)
+
+
+def adam(
+    params: Iterable[nn.Parameter], lr: float, betas: tuple[float, float] = (0.9, 0.999)
+) -> torch.optim.Adam:
+    """Adam as every model here trains with it: PyTorch's fused kernel (one pass over all parameters), the same
+    update as the default implementation up to rounding, and about 10% faster per training step on an Intel Xeon
+    with AMX, 2% on two AMD EPYCs (docs/scaling.md)."""
+    return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
 
 
 def gradient_norm(module: nn.Module) -> Tensor:

@@ -17,7 +17,15 @@ from torch import Tensor, nn
 from infogan.errors import ConfigError
 from infogan.latent import Latent, LatentSpec
 from infogan.losses.adversarial import ADVERSARIAL, AdversarialLoss
-from infogan.models.base import AdversarialConfig, AdversarialModel, Batch, eval_mode, frozen, gradient_norm
+from infogan.models.base import (
+    AdversarialConfig,
+    AdversarialModel,
+    Batch,
+    adam,
+    eval_mode,
+    frozen,
+    gradient_norm,
+)
 from infogan.models.gan import refuse_wasserstein
 from infogan.nets.dcgan import DCGANGenerator, DCGANTrunk
 from infogan.nets.heads import LogitHead
@@ -141,8 +149,8 @@ class CGAN(AdversarialModel):
         # The paper trains with SGD and momentum (lr 0.1 decayed to 1e-6); we use DCGAN's Adam (see the preset).
         betas = (self.cfg.beta1, self.cfg.beta2)
         return {
-            "d": torch.optim.Adam(self.D.parameters(), lr=self.cfg.lr_d, betas=betas),
-            "g": torch.optim.Adam(self.G.parameters(), lr=self.cfg.lr_g, betas=betas),
+            "d": adam(self.D.parameters(), lr=self.cfg.lr_d, betas=betas),
+            "g": adam(self.G.parameters(), lr=self.cfg.lr_g, betas=betas),
         }
 
     def one_hot(self, y: Tensor) -> Tensor:

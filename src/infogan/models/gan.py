@@ -20,6 +20,7 @@ from infogan.models.base import (
     AdversarialModel,
     Batch,
     LatentConfig,
+    adam,
     eval_mode,
     frozen,
     gradient_norm,
@@ -98,8 +99,8 @@ class GAN(AdversarialModel):
         betas = (self.cfg.beta1, self.cfg.beta2)
         d_params = [*self.trunk.parameters(), *self.d_head.parameters()]
         return {
-            "d": torch.optim.Adam(d_params, lr=self.cfg.lr_d, betas=betas),
-            "g": torch.optim.Adam(self.G.parameters(), lr=self.cfg.lr_g, betas=betas),
+            "d": adam(d_params, lr=self.cfg.lr_d, betas=betas),
+            "g": adam(self.G.parameters(), lr=self.cfg.lr_g, betas=betas),
         }
 
     def D(self, x: Tensor) -> Tensor:

@@ -32,6 +32,7 @@ from infogan.models.base import (
     AdversarialModel,
     Batch,
     LatentConfig,
+    adam,
     batch_statistics,
     eval_mode,
     frozen,
@@ -174,8 +175,8 @@ class InfoGAN(AdversarialModel):
         betas = (self.cfg.beta1, self.cfg.beta2)
         d_params = [*self.trunk.parameters(), *self.d_head.parameters(), *self.q_head.parameters()]
         return {
-            "d": torch.optim.Adam(d_params, lr=self.cfg.lr_d, betas=betas),
-            "g": torch.optim.Adam(self.G.parameters(), lr=self.cfg.lr_g, betas=betas),
+            "d": adam(d_params, lr=self.cfg.lr_d, betas=betas),
+            "g": adam(self.G.parameters(), lr=self.cfg.lr_g, betas=betas),
         }
 
     @property

@@ -22,7 +22,7 @@ from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from infogan.latent import Latent, LatentSpec
-from infogan.models.base import Batch, LatentConfig
+from infogan.models.base import Batch, LatentConfig, adam
 from infogan.models.infogan import InfoGAN, InfoGANConfig
 from infogan.nets.backbones import BACKBONES
 
@@ -98,7 +98,7 @@ class InfoGANCR(InfoGAN):
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         optimizers = super().configure_optimizers()
         params = [*self.H_trunk.parameters(), *self.H_head.parameters()]
-        optimizers["cr"] = torch.optim.Adam(params, lr=self.cfg.lr_cr, betas=(self.cfg.beta1, self.cfg.beta2))
+        optimizers["cr"] = adam(params, lr=self.cfg.lr_cr, betas=(self.cfg.beta1, self.cfg.beta2))
         return optimizers
 
     def _h_logits(self, x1: Tensor, x2: Tensor) -> Tensor:

@@ -25,7 +25,7 @@ from infogan.losses.vae import (
     kl_to_standard_normal,
     reparameterise,
 )
-from infogan.models.base import Batch, GenerativeModel, eval_mode
+from infogan.models.base import Batch, GenerativeModel, adam, eval_mode
 from infogan.nets.dcgan import DCGANGenerator, DCGANTrunk
 from infogan.nets.mlp import mlp
 from infogan.schema import ModelConfig
@@ -77,7 +77,7 @@ class VAE(GenerativeModel):
             self.log_sigma = nn.Parameter(torch.zeros(()))
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {"vae": torch.optim.Adam(self.parameters(), lr=self.cfg.lr)}
+        return {"vae": adam(self.parameters(), lr=self.cfg.lr)}
 
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Posterior parameters for images x (B, C, H, W) in [-1, 1]: mu and logvar, each (B, latent_dim)."""

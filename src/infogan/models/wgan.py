@@ -20,6 +20,7 @@ from infogan.models.base import (
     AdversarialModel,
     Batch,
     LatentConfig,
+    adam,
     eval_mode,
     frozen,
     noise_only,
@@ -114,8 +115,8 @@ class WGAN(AdversarialModel):
             }
         betas = (self.cfg.beta1, self.cfg.beta2)
         return {
-            "d": torch.optim.Adam(critic_params, lr=self.cfg.lr_d, betas=betas),
-            "g": torch.optim.Adam(self.G.parameters(), lr=self.cfg.lr_g, betas=betas),
+            "d": adam(critic_params, lr=self.cfg.lr_d, betas=betas),
+            "g": adam(self.G.parameters(), lr=self.cfg.lr_g, betas=betas),
         }
 
     def train_step(self, batch: Batch, step: int) -> dict[str, Tensor]:
