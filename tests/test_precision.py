@@ -116,3 +116,25 @@ def test_a_run_trained_on_cuda_loads_and_samples_on_cpu(tiny_config, tmp_path):
     a, b = run.model.state_dict(), on_cpu.model.state_dict()
     assert all(torch.equal(a[k].cpu(), b[k]) for k in a)
     assert on_cpu.sample(4).shape[0] == 4
+
+
+@needs_cuda
+def test_a_run_trained_on_cuda_resumes_on_cpu(tiny_config, tmp_path):
+    cfg = apply_overrides(tiny_config, ["train.device=cuda", "train.steps=3", "eval.metrics=[codes]"])
+    train(cfg, tmp_path / "r", progress=quiet)
+    on_cpu = apply_overrides(tiny_config, ["train.device=cpu", "train.steps=5", "eval.metrics=[codes]"])
+    assert train(on_cpu, tmp_path / "r", resume=True, progress=quiet).model.device.type == "cpu"
+
+
+def test_a_generator_state_from_another_kind_of_device_gives_the_same_draws_on_every_resume():
+    from infogan.training.checkpoint import _restore_generators, rng_states
+
+    # a CUDA generator's state (Philox: seed and offset, 16 bytes) cannot be set on a CPU generator
+    saved = {"rng": {**rng_states(), "model": torch.arange(16, dtype=torch.uint8)}}
+    draws = []
+    for _ in range(2):
+        model = tiny_model("infogan")
+        _restore_generators(model, saved)
+        draws.append(torch.rand(4, generator=model.rng))
+    assert torch.equal(draws[0], draws[1])
+    assert not torch.equal(draws[0], torch.rand(4, generator=tiny_model("infogan").rng))

@@ -325,8 +325,16 @@ def branch_from_checkpoint(path: Path, model: GenerativeModel) -> tuple[int, lis
 
 
 def _restore_generators(model: GenerativeModel, state: dict[str, Any]) -> None:
-    """The model's training generator and every process-wide RNG, as the checkpoint's state holds them."""
-    model.rng.set_state(state["rng"]["model"].cpu())
+    """The model's training generator and every process-wide RNG, as the checkpoint's state holds them.
+
+    A checkpoint saved on another kind of device (a CUDA run resumed on a CPU, or the reverse) holds the state of
+    another kind of generator, which this one cannot take: the two draw differently anyway. The generator then
+    starts from a seed derived from the saved state, so every resume of that checkpoint draws the same latents."""
+    saved = state["rng"]["model"].cpu()
+    if saved.numel() == model.rng.get_state().numel():
+        model.rng.set_state(saved)
+    else:
+        model.rng.manual_seed(int.from_bytes(hashlib.sha256(saved.numpy().tobytes()).digest()[:8], "little"))
     set_rng_states(state["rng"])
 
 
