@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -170,9 +171,13 @@ def test_sigterm_to_the_launcher_checkpoints_and_resume_continues_exactly(tmp_pa
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     launcher = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
     assert launcher.stderr is not None
-    for line in launcher.stderr:
-        if line.startswith("step 50/"):
-            break
+    watchdog = threading.Timer(300, launcher.kill)  # a launcher that hangs ends the wait for its output
+    watchdog.start()
+    try:
+        reached = any(line.startswith("step 50/") for line in launcher.stderr)
+    finally:
+        watchdog.cancel()
+    assert reached, "the two-rank run never reached step 50"
     launcher.send_signal(signal.SIGTERM)
     launcher.communicate(timeout=120)
     checkpoints = list_checkpoints(tmp_path / "cut" / "checkpoints")

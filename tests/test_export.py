@@ -91,6 +91,7 @@ def encoder_reference(run, read) -> list[np.ndarray]:
         ("paper", "onnx"),
         ("paper", "torchscript"),
         ("dcgan", "onnx"),
+        ("dcgan", "torchscript"),
         pytest.param("vae", "onnx", marks=pytest.mark.slow),
     ],
 )
