@@ -197,6 +197,40 @@ class Trainer:
         run's checkpoint `branch_from` (`branch_from_checkpoint`); return the number of completed steps.
         `finished` then says whether the budget (steps or minutes) was used up, rather than training being
         stopped early."""
+        step = self._start(resume_from, branch_from)
+        # a resumed run whose time budget is spent trains no further (every rank agreeing); a new one takes at
+        # least one step
+        out_of_time = self._spent_before_start(resume_from is not None, step)
+        try:
+            while step < self.cfg.steps and not out_of_time:
+                with self.precision.autocast():
+                    out = self.model.train_step(self.data.batch(self.schedule.indices(step)), step)
+                if self.precision.scaler is not None:
+                    self.precision.scaler.update()
+                problem = nonfinite_in_step(self.model, out, gradients=self.precision.scaler is None)
+                ranks, stop, out_of_time = self.flags.agree(
+                    problem is not None, self.should_stop(), self._out_of_time()
+                )
+                if ranks:
+                    step = self._roll_back(self._where(problem, ranks, step + 1))
+                    out_of_time = False  # the budget is checked again after the next completed step
+                    continue
+                step += 1
+                self._end_step(out, step, final=step == self.cfg.steps or out_of_time, stop=stop)
+                if out_of_time:
+                    self.progress(f"time budget reached: {self.cfg.minutes:g} min of training at step {step}")
+                elif stop:
+                    self.progress(f"stopped at step {step}; resume with --resume")
+                    break
+        finally:
+            if self.log is not None:
+                self.log.close()
+        self.finished = step >= self.cfg.steps or out_of_time
+        return step
+
+    def _start(self, resume_from: Path | None, branch_from: Path | None) -> int:
+        """Load the weights and state training starts from, open the log and call the callbacks' `on_fit_start`;
+        return the step training starts at."""
         model, cfg = self.model, self.cfg
         if resume_from is not None:
             step, self.state = load_checkpoint(resume_from, model)
@@ -228,48 +262,28 @@ class Trainer:
         for callback in self.callbacks:
             callback.on_fit_start(self, step)
         model.train()
-        # a resumed run whose time budget is spent trains no further (every rank agreeing); a new one takes at
-        # least one step
-        out_of_time = self.flags.agree(False, False, resume_from is not None and self._out_of_time())[2]
+        return step
+
+    def _spent_before_start(self, resumed: bool, step: int) -> bool:
+        """Whether a resumed run's time budget was already spent (every rank agreeing), said when it was."""
+        out_of_time = self.flags.agree(False, False, resumed and self._out_of_time())[2]
         if out_of_time:
             self.progress(
-                f"the time budget of {cfg.minutes:g} min was spent by step {step}: nothing to train (raise "
+                f"the time budget of {self.cfg.minutes:g} min was spent by step {step}: nothing to train (raise "
                 "--minutes to continue)"
             )
-        try:
-            while step < cfg.steps and not out_of_time:
-                with self.precision.autocast():
-                    out = model.train_step(self.data.batch(self.schedule.indices(step)), step)
-                if self.precision.scaler is not None:
-                    self.precision.scaler.update()
-                problem = nonfinite_in_step(model, out, gradients=self.precision.scaler is None)
-                ranks, stop, out_of_time = self.flags.agree(
-                    problem is not None, self.should_stop(), self._out_of_time()
-                )
-                if ranks:
-                    step = self._roll_back(self._where(problem, ranks, step + 1))
-                    out_of_time = False  # the budget is checked again after the next completed step
-                    continue
-                step += 1
-                final = step == cfg.steps or out_of_time
-                if self.log is not None:
-                    self._accumulate(out)
-                    if step % cfg.log_every == 0 or final:
-                        self._write_log(step)
-                for callback in self.callbacks:
-                    callback.on_step_end(step, final)
-                if step % cfg.checkpoint_every == 0 or final or stop:
-                    self._checkpoint(step)
-                if out_of_time:
-                    self.progress(f"time budget reached: {cfg.minutes:g} min of training at step {step}")
-                elif stop:
-                    self.progress(f"stopped at step {step}; resume with --resume")
-                    break
-        finally:
-            if self.log is not None:
-                self.log.close()
-        self.finished = step >= cfg.steps or out_of_time
-        return step
+        return out_of_time
+
+    def _end_step(self, out: dict[str, Tensor], step: int, *, final: bool, stop: bool) -> None:
+        """The bookkeeping of a completed step: its log row when due, the callbacks, a checkpoint when due."""
+        if self.log is not None:
+            self._accumulate(out)
+            if step % self.cfg.log_every == 0 or final:
+                self._write_log(step)
+        for callback in self.callbacks:
+            callback.on_step_end(step, final)
+        if step % self.cfg.checkpoint_every == 0 or final or stop:
+            self._checkpoint(step)
 
     def _where(self, problem: str | None, ranks: list[int], step: int) -> str:
         """What went non-finite at `step`: on this rank, and on which ranks of a data-parallel run. Gradients are
