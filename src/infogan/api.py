@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import torch
-from torch import Tensor
 
 from infogan import data as datasets
 from infogan.config import RunConfig, load_config_file
-from infogan.errors import CheckpointError, ConfigError
+from infogan.errors import CheckpointError
 from infogan.helpers import ProgressFn, progress_to_stderr, write_text_atomic
-from infogan.latent import Latent
-from infogan.models import GenerativeModel
+from infogan.run import Run
 from infogan.training.checkpoint import load_checkpoint, read_manifest
 from infogan.training.distributed import World, init_world
 from infogan.training.run_dir import (
@@ -29,150 +23,10 @@ from infogan.training.run_dir import (
 )
 from infogan.training.setup import build_for_run, check_buildable, prepare_trainer, resolve_device
 
-if TYPE_CHECKING:
-    from infogan.viz.traversal import Traversal
+__all__ = ["Run", "average", "load", "load_run", "train"]
 
 # The evaluation (scipy, scikit-learn), averaging and figure modules are imported where they are used, so that
 # loading a run to sample from it does not pay for them.
-
-
-@dataclass
-class Run:
-    """A trained (or training) run loaded from its directory."""
-
-    dir: RunDir
-    config: RunConfig
-    model: GenerativeModel
-    step: int
-    # The steps whose weights were averaged into this checkpoint (`average`), or None for a training checkpoint.
-    averaged_steps: list[int] | None = None
-    # False when `train` returned before the budget (train.steps or train.minutes) was used up.
-    finished: bool = True
-
-    @property
-    def where(self) -> str:
-        """Which weights these are, for people: ``step 300``, or ``the average of steps 150-300``."""
-        if self.averaged_steps:
-            return f"the average of steps {self.averaged_steps[0]}-{self.averaged_steps[-1]}"
-        return f"step {self.step}"
-
-    def sample(self, n: int, *, codes: Mapping[str, float] | None = None, seed: int = 0) -> Tensor:
-        """n images (n, C, H, W) in [-1, 1], repeatable for a seed, with the named codes fixed if given."""
-        generator = torch.Generator(self.model.device).manual_seed(seed)
-        return self.model.sample(n, codes=codes, generator=generator)
-
-    def generate(
-        self,
-        codes: Mapping[str, float] | None = None,
-        *,
-        noise: Tensor | None = None,
-        n: int = 1,
-        seed: int = 0,
-    ) -> Tensor:
-        """Images (n, C, H, W) in [-1, 1] for the given codes, each other input drawn from `seed`; `noise` (n, noise
-        size), if given, is the incompressible noise z itself (n is then its first dimension)."""
-        if noise is not None:
-            n = noise.shape[0]
-        generator = torch.Generator(self.model.device).manual_seed(seed)
-        latent = self.model.latent.sample(n, generator=generator, device=self.model.device)
-        if noise is not None:
-            if tuple(noise.shape) != tuple(latent.z.shape):
-                raise ConfigError(
-                    f"noise must have shape (n, {self.model.latent.noise}), got {tuple(noise.shape)}"
-                )
-            latent = Latent(noise.to(latent.z), latent.c_cat, latent.c_cont)
-        if codes:
-            latent = self.model.latent.with_codes(latent, codes)
-        return self.model.generate(latent)
-
-    def encode(self, images: Tensor) -> dict[str, Tensor]:
-        """What the model reads off images (B, C, H, W) in [-1, 1]: for InfoGAN, each categorical code's
-        probabilities (B, K) and each continuous code's mean (B,); for a VAE, each latent's mean (B,)."""
-        x = images.to(self.model.device)
-        infer = getattr(self.model, "infer_codes", None)
-        if infer is not None:
-            return {
-                name: post["logits"].softmax(dim=1) if "logits" in post else post["mean"]
-                for name, post in infer(x).items()
-            }
-        means = self.model.represent(x)
-        if means is None:
-            raise ConfigError(f"a {self.config.model.name} has no Q network or encoder to read images with")
-        return {code.name: means[:, i] for i, code in enumerate(self.model.latent.codes)}
-
-    def traverse(
-        self,
-        code: str,
-        *,
-        value_range: tuple[float, float] | None = None,
-        steps: int | None = None,
-        rows: int = 10,
-        rows_by: str | None = "auto",
-        seed: int = 0,
-    ) -> Traversal:
-        """A traversal of `code` (see `infogan.viz.traversal.traverse`), or with `code` "all" one row per
-        continuous code (`traverse_codes`; `rows` and `rows_by` do not apply); defaults come from the run's eval
-        config."""
-        from infogan.viz.traversal import ALL_CODES, traverse, traverse_codes
-
-        generator = torch.Generator(self.model.device).manual_seed(seed)
-        value_range = value_range or self.config.eval.traverse_range
-        steps = steps or self.config.eval.traverse_steps
-        if code == ALL_CODES:
-            return traverse_codes(self.model, value_range=value_range, steps=steps, generator=generator)
-        return traverse(
-            self.model,
-            code,
-            value_range=value_range,
-            steps=steps,
-            rows=rows,
-            rows_by=rows_by,
-            generator=generator,
-        )
-
-    def reconstruct(self, n: int = 32) -> tuple[Tensor, Tensor]:
-        """The first n held-out images of the run's dataset and the model's reconstructions of them, each
-        (n, C, H, W) in [-1, 1]; for models with an encoder (the VAE)."""
-        data = datasets.build(self.config.data, self.config.eval.split)
-        x = data.images[:n].to(self.model.device)
-        recon = self.model.reconstruct(x)
-        if recon is None:
-            raise ConfigError(
-                f"this {self.config.model.name} run has no encoder to reconstruct with; reconstruct applies to vae runs"
-            )
-        return x, recon
-
-    def evaluate(
-        self,
-        dataset: str | None = None,
-        data_root: str | None = None,
-        *,
-        baselines: bool = False,
-        progress: ProgressFn = lambda _: None,
-        world: World = World(),
-    ) -> dict[str, Any]:
-        """Evaluate with the run's eval config (see `infogan.metrics.evaluate.evaluate_model`), against the run's
-        dataset or `dataset` (which must have the same image shape). In a data-parallel run every rank calls it
-        with its `world`: the generated samples are split over the ranks, rank 0 gets the result and the others
-        an empty dict."""
-        from infogan.metrics.evaluate import data_to_evaluate_on, evaluate_model, evaluation_data
-
-        data_cfg = data_to_evaluate_on(self.config.data, dataset, data_root)
-        need_reference = "quality" in self.config.eval.metrics
-        data = evaluation_data(data_cfg, self.config.eval.split, self.model.device, need_reference)
-        result = evaluate_model(
-            self.model, data, self.config.eval, baselines=baselines, progress=progress, world=world
-        )
-        if not world.is_main:
-            return {}
-        averaged = {} if self.averaged_steps is None else {"averaged_steps": self.averaged_steps}
-        return {
-            "step": self.step,
-            **averaged,
-            "dataset": data_cfg.name,
-            "split": self.config.eval.split,
-            **result,
-        }
 
 
 def load(path: str | Path, *, device: str = "cpu") -> Run:
