@@ -5,6 +5,9 @@ INFOGAN_TEST_NAN_RANK, INFOGAN_TEST_NAN_STEP: that rank's real images at that (1
     and, once averaged, every rank's gradients become NaN.
 INFOGAN_TEST_SAME_RANKS=1: every rank draws the same latents and the same images (what a single process with the
     per-rank batch would), so the run must equal that single process: a check of the gradient averaging alone.
+INFOGAN_TEST_AS_RANKS=N, INFOGAN_TEST_SEED=S (a single process training a VAE): each step's batch is split into N
+    shares and share r draws its reparameterisation noise from rank r's generator, as N ranks of a data-parallel
+    run of seed S would; the VAE's MLP has no batch norm, so the process must then train as those N ranks do.
 """
 
 from __future__ import annotations
@@ -42,6 +45,24 @@ if os.environ.get("INFOGAN_TEST_SAME_RANKS") == "1":
         self.per_epoch = self.n // self.batch_size
 
     loop.BatchSchedule.__init__ = same_images  # type: ignore[method-assign]
+
+if "INFOGAN_TEST_AS_RANKS" in os.environ:
+    from infogan.models.vae import VAE
+    from infogan.training.distributed import rank_seed
+
+    shares, seed = int(os.environ["INFOGAN_TEST_AS_RANKS"]), int(os.environ["INFOGAN_TEST_SEED"])
+    others = [torch.Generator().manual_seed(rank_seed(seed, r)) for r in range(1, shares)]
+    elbo_terms = VAE._elbo_terms
+
+    def as_ranks(self: VAE, x: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, ...]:
+        if generator is not self.rng:  # held-out figures draw from their own generator
+            return elbo_terms(self, x, generator)
+        parts = [
+            elbo_terms(self, share, g) for share, g in zip(x.chunk(shares), [generator, *others], strict=True)
+        ]
+        return tuple(torch.cat(terms) for terms in zip(*parts, strict=True))
+
+    VAE._elbo_terms = as_ranks  # type: ignore[method-assign,assignment]
 
 if __name__ == "__main__":
     from infogan.cli import main

@@ -149,6 +149,41 @@ def test_gradient_averaging_keeps_a_single_process_s_maths(tmp_path):
 
 
 @pytest.mark.skipif(not Path(TORCHRUN).exists(), reason="torchrun is not installed")
+def test_two_ranks_of_batch_b_train_as_one_process_of_batch_2b(tmp_path):
+    # Each rank its own share of the global batch and its own latents: without batch norm (the VAE's MLP), one
+    # process of batch 2B whose shares draw as the ranks do must reach the same weights. (With batch norm that
+    # needs SyncBatchNorm, which PyTorch has only for CUDA.)
+    vae = ["data.name=digits", "model.latent_dim=2", "model.hidden=[16]", "train.threads=1", "train.steps=6"]
+    common = ["--preset", "vae", "--no-eval", "--seed", "3", *set_args(vae)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    ranks = [
+        TORCHRUN,
+        "--nproc-per-node=2",
+        "--standalone",
+        str(WORKER),
+        "train",
+        "--run-dir",
+        str(tmp_path / "ddp"),
+    ]
+    result = subprocess.run(
+        [*ranks, *common, "--set", "train.batch_size=8"], capture_output=True, text=True, timeout=180, env=env
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    single = [sys.executable, str(WORKER), "train", "--run-dir", str(tmp_path / "one"), *common]
+    env_as_ranks = {**env, "INFOGAN_TEST_AS_RANKS": "2", "INFOGAN_TEST_SEED": "3"}
+    one = subprocess.run(
+        [*single, "--set", "train.batch_size=16"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env_as_ranks,
+    )
+    assert one.returncode == 0, one.stderr[-3000:]
+    a, b = weights(tmp_path / "ddp"), weights(tmp_path / "one")
+    assert max(float((a[k].double() - b[k].double()).abs().max()) for k in a) < 1e-6
+
+
+@pytest.mark.skipif(not Path(TORCHRUN).exists(), reason="torchrun is not installed")
 def test_a_nan_on_rank_1_stops_both_ranks_naming_rank_and_step(tmp_path):
     result = torchrun(
         tmp_path / "ddp", env={"INFOGAN_TEST_NAN_RANK": "1", "INFOGAN_TEST_NAN_STEP": "5"}, timeout=120
