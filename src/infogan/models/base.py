@@ -73,8 +73,7 @@ def adam(
     params: Iterable[nn.Parameter], lr: float, betas: tuple[float, float] = (0.9, 0.999)
 ) -> torch.optim.Adam:
     """Adam as every model here trains with it: PyTorch's fused kernel (one pass over all parameters), the same
-    update as the default implementation up to rounding, and about 10% faster per training step on an Intel Xeon
-    with AMX, 2% on two AMD EPYCs (docs/scaling.md)."""
+    update as the default implementation up to rounding and faster on every CPU measured (docs/scaling.md)."""
     return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
 
 
