@@ -109,3 +109,45 @@ def test_branched_seeds_are_one_setup(tmp_path):
     config["model"]["cr_weight"] = 0.0
     (tmp_path / "s1" / "config.yaml").write_text(yaml.safe_dump(config))
     assert setup_of(tmp_path / "s0") != setup_of(tmp_path / "s1")
+
+
+def test_each_model_s_own_figures_have_columns(tmp_path):
+    from infogan.experiments.compare import compare, runs_table
+
+    disentanglement = {
+        "mig": 0.1,
+        "dci_disentanglement": 0.05,
+        "sap": 0.06,
+        "factorvae": 0.7,
+        "representation": "x",
+    }
+    evaluations = {
+        "vae0": {
+            "step": 9,
+            "held_out": {"elbo": -101.5, "kl": 18.0, "active_units": 6},
+            "disentanglement": disentanglement,
+        },
+        "vae1": {"step": 9, "heldout": {"elbo": -99.5, "active_units": 8}},  # the older spelling of held_out
+        "cgan": {"step": 9, "conditional_accuracy": 0.985},
+    }
+    for name, evaluation in evaluations.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "eval.json").write_text(json.dumps(evaluation))
+    rows = compare([tmp_path / name for name in evaluations])["runs"]
+    assert [(r.get("elbo"), r.get("active_units"), r.get("dci")) for r in rows] == [
+        (-101.5, 6.0, 0.05),
+        (-99.5, 8.0, None),
+        (None, None, None),
+    ]
+    assert rows[2]["conditional_accuracy"] == 0.985
+    header, vae0 = runs_table(rows, label=lambda r: r["run"])[:2]
+    assert header.split()[1:8] == [
+        "elbo",
+        "active_units",
+        "mig",
+        "dci",
+        "sap",
+        "factorvae",
+        "conditional_accuracy",
+    ]
+    assert vae0.split()[1:3] == ["-101.50", "6.0"]

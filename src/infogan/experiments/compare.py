@@ -54,6 +54,7 @@ def run_row(run_dir: Path) -> dict[str, Any]:
         "mi": {name: c["mi_lower_bound"] for name, c in codes.items()},
     }
     row.update({k: evaluation[k] for k in ("fid", "kid", "precision", "recall") if k in evaluation})
+    row.update(own_figures(evaluation))
     semantics = evaluation.get("code_semantics", {})
     if semantics:
         row["controls"] = {
@@ -64,6 +65,33 @@ def run_row(run_dir: Path) -> dict[str, Any]:
     if minutes is not None:
         row["train_minutes"] = minutes
     return row
+
+
+# The figures of a model's own kind that an eval.json may hold, by column: (its section, its key there). A VAE's
+# held-out ELBO and active units, a conditional GAN's conditional accuracy, and the disentanglement scores of a run
+# on data with known factors.
+_OWN_FIGURES = {
+    "elbo": ("held_out", "elbo"),
+    "active_units": ("held_out", "active_units"),
+    "conditional_accuracy": (None, "conditional_accuracy"),
+    "mig": ("disentanglement", "mig"),
+    "dci": ("disentanglement", "dci_disentanglement"),
+    "sap": ("disentanglement", "sap"),
+    "factorvae": ("disentanglement", "factorvae"),
+}
+
+
+def own_figures(evaluation: dict[str, Any]) -> dict[str, float]:
+    """The figures of `_OWN_FIGURES` that `evaluation` (an eval.json) holds."""
+    # "heldout": the section's spelling in eval.json files written before it became "held_out"
+    sections = {**evaluation, "held_out": evaluation.get("held_out", evaluation.get("heldout", {}))}
+    out = {}
+    for column, (section, key) in _OWN_FIGURES.items():
+        source = evaluation if section is None else sections.get(section, {})
+        value = source.get(key) if isinstance(source, dict) else None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            out[column] = float(value)
+    return out
 
 
 def _training_minutes(run_dir: Path) -> float | None:
@@ -149,7 +177,7 @@ def compare(run_dirs: Sequence[Path]) -> dict[str, Any]:
 
 # Decimals shown per column of the runs' values (and their mean, min and median); every other figure
 # (accuracies, L_I, rho, precision, recall) and every std is shown to 4, so a small spread does not print as 0.
-_DECIMALS = {"fid": 2, "train_minutes": 1}
+_DECIMALS = {"fid": 2, "train_minutes": 1, "elbo": 2, "active_units": 1}
 
 
 def _cell(value: float, column: str, width: int, stat: str = "") -> str:
