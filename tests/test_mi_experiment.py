@@ -4,6 +4,7 @@ figure and result.json are written."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import torch
 
@@ -62,6 +63,7 @@ def test_mi_experiment_trains_every_arm_and_writes_the_figure_and_result(tmp_pat
         assert set(arm["mi_lower_bound"]) == set(arm["mi_lower_bound_batch_stats"]) == {"c1", "c2", "c3"}
     assert (tmp_path / "mi" / "mi-experiment.png").stat().st_size > 1000
     assert all(f"{arm}: L_I c1" in result.stdout for arm in ("infogan", "baseline", "probe"))
+    shutil.rmtree(tmp_path / "mi" / "baseline")  # an arm that was never started is started, and said so
     again = invoke(
         "mi-experiment",
         "--preset",
@@ -74,7 +76,8 @@ def test_mi_experiment_trains_every_arm_and_writes_the_figure_and_result(tmp_pat
         "--resume",
     )
     assert again.returncode == 0, again.stderr
-    assert again.stderr.count("resuming") == 3
+    assert again.stderr.count("resuming") == 2
+    assert f"arm 'baseline' -> {tmp_path / 'mi' / 'baseline'} (not started yet: starting it)" in again.stderr
     probe = tmp_path / "mi" / "probe" / "config.yaml"
     assert "info_to_trunk: false" in probe.read_text() and "info_to_g: false" in probe.read_text()
 

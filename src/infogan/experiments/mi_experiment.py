@@ -51,8 +51,9 @@ def run_mi_experiment(
     result: dict[str, Any] = {"dataset": None, "steps": cfg.train.steps, "seed": cfg.train.seed, "arms": {}}
     for arm, overrides in ARMS.items():
         arm_dir = run_dir / arm
-        progress(f"mi-experiment: arm '{arm}' -> {arm_dir}")
         resuming = resume and (arm_dir / "config.yaml").is_file()
+        unstarted = " (not started yet: starting it)" if resume and not resuming else ""
+        progress(f"mi-experiment: arm '{arm}' -> {arm_dir}{unstarted}")
         run = train(apply_overrides(cfg, overrides), arm_dir, resume=resuming, progress=progress)
         evaluation = json.loads(run.dir.eval.read_text()) if run.dir.eval.is_file() else {}
         rows = run.dir.logged()
