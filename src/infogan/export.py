@@ -191,6 +191,9 @@ def _write(
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", UserWarning)
+        # GroupNorm (a critic's layer norm) checks its input's size in Python while traced; the check only refuses
+        # one value per group, which no image batch has, so freezing it into the trace changes nothing
+        warnings.filterwarnings("ignore", "Converting a tensor to a Python boolean", torch.jit.TracerWarning)
         if fmt == "torchscript":
             torch.jit.save(torch.jit.trace(module, example, check_trace=False), str(path))
             return
