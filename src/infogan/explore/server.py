@@ -224,7 +224,8 @@ async def unless_abandoned(
 
 class BodyLimit:
     """Refuses a request body larger than its endpoint's limit (`MAX_BODY_BYTES`, else `MAX_JSON_BYTES`) with a
-    413, from its Content-Length or, without one, as soon as more bytes than that have arrived."""
+    413: from its Content-Length before the app runs or, without one, as soon as more bytes than that have arrived,
+    by raising `_TooLarge` in the app's read of the body, which the app answers as the HTTPException it is."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -239,7 +240,6 @@ class BodyLimit:
             await _too_large(send, limit)
             return
         received = 0
-        started = False
 
         async def limited() -> Message:
             nonlocal received
@@ -250,16 +250,7 @@ class BodyLimit:
                     raise _TooLarge(limit)
             return message
 
-        async def sending(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited, sending)
-        except _TooLarge:
-            if not started:
-                await _too_large(send, limit)
+        await self.app(scope, limited, send)
 
 
 class _TooLarge(HTTPException):
