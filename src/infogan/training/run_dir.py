@@ -188,11 +188,11 @@ def resume_point(run: RunDir, cfg: RunConfig, progress: ProgressFn) -> Path | No
 
 
 def _device_kind(name: Any) -> Any:
-    """The device a `train.device` value trains on: `auto` is CUDA when there is one, else the CPU."""
+    """The device a `train.device` value trains on: `auto` resolved as training resolves it."""
     if name == "auto":
-        import torch
+        from infogan.training.setup import resolve_device  # imported here: setup imports this module
 
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        return resolve_device(name).type
     return name
 
 
