@@ -60,6 +60,8 @@ def parse_codes(items: list[str] | None) -> dict[str, float]:
 
 def summary_lines(m: dict[str, Any]) -> list[str]:
     """A human-readable summary of an evaluation result (eval.json)."""
+    from infogan.experiments.compare import held_out  # here: the CLI's start-up does not need it
+
     averaged = m.get("averaged_steps")
     where = f"the average of steps {averaged[0]}-{averaged[-1]}" if averaged else f"step {m['step']}"
     lines = [f"{where}, {m['dataset']} ({m['split']} split)"]
@@ -92,8 +94,7 @@ def summary_lines(m: dict[str, Any]) -> list[str]:
         lines.append(
             f"  conditional accuracy {m['conditional_accuracy']:.3f} (generated images of each requested label)"
         )
-    # "heldout": the key's spelling in eval.json files written before it became "held_out"
-    for key, value in m.get("held_out", m.get("heldout", {})).items():
+    for key, value in held_out(m).items():
         lines.append(
             f"  held-out {key} {value:.3f}" if isinstance(value, float) else f"  held-out {key} {value}"
         )

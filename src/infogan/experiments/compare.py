@@ -81,10 +81,15 @@ _OWN_FIGURES = {
 }
 
 
+def held_out(evaluation: dict[str, Any]) -> dict[str, Any]:
+    """An eval.json's held-out figures (a VAE's ELBO, its terms, its active units), or {}; also from files written
+    before the section's key became "held_out" (it was "heldout")."""
+    return evaluation.get("held_out", evaluation.get("heldout", {}))
+
+
 def own_figures(evaluation: dict[str, Any]) -> dict[str, float]:
     """The figures of `_OWN_FIGURES` that `evaluation` (an eval.json) holds."""
-    # "heldout": the section's spelling in eval.json files written before it became "held_out"
-    sections = {**evaluation, "held_out": evaluation.get("held_out", evaluation.get("heldout", {}))}
+    sections = {**evaluation, "held_out": held_out(evaluation)}
     out = {}
     for column, (section, key) in _OWN_FIGURES.items():
         source = evaluation if section is None else sections.get(section, {})
