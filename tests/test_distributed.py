@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -33,27 +34,34 @@ def set_args(sets: list[str]) -> list[str]:
     return [a for s in sets for a in ("--set", s)]
 
 
-def torchrun_command(run_dir: Path, *args: str, procs: int = 2) -> list[str]:
-    """`infogan train` of the tiny digits config under torchrun, through the test worker."""
+# the tiny digits config the data-parallel tests train unless they give another
+DIGITS = ["--preset", "digits", *set_args(SETS)]
+
+
+def torchrun_command(run_dir: Path, *args: str, procs: int = 2, setup: Sequence[str] = DIGITS) -> list[str]:
+    """`infogan train` of `setup` (the tiny digits config) under torchrun, through the test worker."""
     return [
         TORCHRUN,
         f"--nproc-per-node={procs}",
         "--standalone",
         str(WORKER),
         "train",
-        "--preset",
-        "digits",
         "--run-dir",
         str(run_dir),
-        *set_args(SETS),
+        *setup,
         *args,
     ]
 
 
 def torchrun(
-    run_dir: Path, *args: str, env: dict[str, str] | None = None, procs: int = 2, timeout: float = 180
+    run_dir: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    procs: int = 2,
+    timeout: float = 180,
+    setup: Sequence[str] = DIGITS,
 ) -> subprocess.CompletedProcess[str]:
-    command = torchrun_command(run_dir, *args, procs=procs)
+    command = torchrun_command(run_dir, *args, procs=procs, setup=setup)
     full_env = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=full_env, check=False)
 
@@ -154,29 +162,13 @@ def test_two_ranks_of_batch_b_train_as_one_process_of_batch_2b(tmp_path):
     # process of batch 2B whose shares draw as the ranks do must reach the same weights. (With batch norm that
     # needs SyncBatchNorm, which PyTorch has only for CUDA.)
     vae = ["data.name=digits", "model.latent_dim=2", "model.hidden=[16]", "train.threads=1", "train.steps=6"]
-    common = ["--preset", "vae", "--no-eval", "--seed", "3", *set_args(vae)]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    ranks = [
-        TORCHRUN,
-        "--nproc-per-node=2",
-        "--standalone",
-        str(WORKER),
-        "train",
-        "--run-dir",
-        str(tmp_path / "ddp"),
-    ]
-    result = subprocess.run(
-        [*ranks, *common, "--set", "train.batch_size=8"], capture_output=True, text=True, timeout=180, env=env
-    )
+    setup = ["--preset", "vae", "--no-eval", "--seed", "3", *set_args(vae)]
+    result = torchrun(tmp_path / "ddp", "--set", "train.batch_size=8", setup=setup)
     assert result.returncode == 0, result.stderr[-3000:]
-    single = [sys.executable, str(WORKER), "train", "--run-dir", str(tmp_path / "one"), *common]
-    env_as_ranks = {**env, "INFOGAN_TEST_AS_RANKS": "2", "INFOGAN_TEST_SEED": "3"}
+    single = [sys.executable, str(WORKER), "train", "--run-dir", str(tmp_path / "one"), *setup]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "INFOGAN_TEST_AS_RANKS": "2", "INFOGAN_TEST_SEED": "3"}
     one = subprocess.run(
-        [*single, "--set", "train.batch_size=16"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env_as_ranks,
+        [*single, "--set", "train.batch_size=16"], capture_output=True, text=True, timeout=180, env=env
     )
     assert one.returncode == 0, one.stderr[-3000:]
     a, b = weights(tmp_path / "ddp"), weights(tmp_path / "one")
