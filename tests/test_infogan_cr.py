@@ -137,8 +137,8 @@ def test_unit_range_runs_the_dsprites_networks_on_pixels_in_0_1():
     default = build_model(load_preset("dsprites-cr", []).model, (1, 64, 64)).eval()
     default.load_state_dict(model.state_dict())  # the option adds no weights
     assert not torch.allclose(default.trunk(blank), model.trunk(blank))
-    with pytest.raises(ConfigError, match="unit_range applies only to the dsprites backbone"):
-        load_preset("mnist", ["model.unit_range=true"])
+    with pytest.raises(ConfigError, match="unit_range applies only to the paper and dsprites backbones"):
+        load_preset("mnist", ["model.backbone=dcgan", "model.unit_range=true"])
 
 
 def test_a_dsprites_cr_run_checkpoints_and_reloads_identically(tmp_path):

@@ -90,8 +90,9 @@ class InfoGANConfig(AdversarialConfig):
     # "chairs" Table 6 - or DCGAN backbones ("dcgan"; needed for a critic without batch norm), or InfoGAN-CR's
     # dSprites networks ("dsprites", 64x64, spectral norm in D and its heads).
     backbone: Literal["paper", "dcgan", "svhn", "chairs", "dsprites"] = "paper"
-    # True: the dsprites networks work on pixels in [0, 1], as InfoGAN-CR's code does (G a sigmoid, D reading
-    # (x + 1) / 2; nets/dsprites.py says what that changes); the images outside the networks stay in [-1, 1].
+    # True: the networks work on pixels in [0, 1] (G a sigmoid, D reading (x + 1) / 2; nets/pixel_range.py says
+    # what that changes), as the official code does on MNIST (backbone paper) and InfoGAN-CR's on dSprites
+    # (backbone dsprites); the images outside the networks stay in [-1, 1].
     unit_range: bool = False
     critic_norm: Norm = "batch"
     # Lipschitz constraint of a Wasserstein critic, and critic updates per G update.
@@ -127,8 +128,8 @@ class InfoGANConfig(AdversarialConfig):
         if self.consistency.weight > 0 and not any(c.is_categorical for c in self.latent.spec().codes):
             raise ValueError("the consistency term needs a categorical code (consistency.weight > 0)")
         _check_continuous_terms(self.consistency, len(self.latent.spec().continuous))
-        if self.unit_range and self.backbone != "dsprites":
-            raise ValueError("unit_range applies only to the dsprites backbone")
+        if self.unit_range and self.backbone not in ("paper", "dsprites"):
+            raise ValueError("unit_range applies only to the paper and dsprites backbones")
         if self.lipschitz == "gp" and (self.backbone != "dcgan" or self.critic_norm == "batch"):
             raise ValueError(
                 "a gradient penalty needs a critic without batch norm: set backbone dcgan and critic_norm layer or none"

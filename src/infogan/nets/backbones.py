@@ -40,11 +40,15 @@ def _slope(cfg: Any, default: float) -> float:
     return float(getattr(cfg, "leaky_slope", default))
 
 
+def _unit_range(cfg: Any) -> bool:
+    return bool(getattr(cfg, "unit_range", False))
+
+
 BACKBONES: dict[str, Backbone] = {
     # InfoGAN's appendix networks (nets/paper.py): MNIST's Table 1, SVHN/CelebA's Tables 2-3, 3D chairs' Table 6
     "paper": Backbone(
-        lambda dim, s, cfg: MNISTGenerator(dim, s[0], s[1], cfg.g_hidden, cfg.width),
-        lambda s, cfg: MNISTTrunk(s[0], s[1], cfg.d_hidden, cfg.width, _slope(cfg, 0.1)),
+        lambda dim, s, cfg: MNISTGenerator(dim, s[0], s[1], cfg.g_hidden, cfg.width, _unit_range(cfg)),
+        lambda s, cfg: MNISTTrunk(s[0], s[1], cfg.d_hidden, cfg.width, _slope(cfg, 0.1), _unit_range(cfg)),
     ),
     "svhn": Backbone(
         lambda dim, s, cfg: SVHNGenerator(dim, s[0], s[1], cfg.g_hidden, cfg.width),
@@ -62,10 +66,8 @@ BACKBONES: dict[str, Backbone] = {
     ),
     # InfoGAN-CR's dSprites networks (nets/dsprites.py): 64x64, spectral norm in D and its heads
     "dsprites": Backbone(
-        lambda dim, s, cfg: DSpritesGenerator(
-            dim, s[0], s[1], _slope(cfg, 0.2), getattr(cfg, "unit_range", False)
-        ),
-        lambda s, cfg: DSpritesTrunk(s[0], s[1], _slope(cfg, 0.2), getattr(cfg, "unit_range", False)),
+        lambda dim, s, cfg: DSpritesGenerator(dim, s[0], s[1], _slope(cfg, 0.2), _unit_range(cfg)),
+        lambda s, cfg: DSpritesTrunk(s[0], s[1], _slope(cfg, 0.2), _unit_range(cfg)),
         spectral_heads=True,
     ),
     "mlp": Backbone(

@@ -8,17 +8,17 @@ D's trunk: four stride-2 4x4 convolutions (32, 32, 64, 64 channels) and FC 128, 
 every layer spectrally normalised and none batch-normalised. Its heads (D's logit, Q's FC 128 - leaky ReLU - FC) are
 spectrally normalised too (`heads.py`, `spectral=True`).
 
-With `unit_range`, the networks work on pixels in [0, 1] as the authors' do, while the images outside them stay in
-[-1, 1]: G draws 2 sigmoid(a) - 1 and D reads (x + 1) / 2. This differs from the default in more than the map
-between the ranges: D's convolutions pad with zeros, the background's value on [0, 1] and not on [-1, 1], and
-under spectral normalisation halving the distances between images halves how far apart D can put their logits.
+With `unit_range`, the networks work on pixels in [0, 1] as the authors' do (nets/pixel_range.py), while the images
+outside them stay in [-1, 1]; under spectral normalisation, halving the distances between images also halves how far
+apart D can put their logits.
 """
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
+
+from infogan.nets.pixel_range import image_from_logits, network_input
 
 SIZE = 64  # the networks are laid out for dSprites' 64x64 images
 
@@ -62,7 +62,7 @@ class DSpritesGenerator(nn.Module):
 
     def forward(self, latent: Tensor) -> Tensor:
         logits = self.up(self.fc(latent).view(-1, 64, 4, 4))
-        return 2 * torch.sigmoid(logits) - 1 if self.unit_range else torch.tanh(logits)
+        return image_from_logits(logits, self.unit_range)
 
 
 class DSpritesTrunk(nn.Module):
@@ -82,4 +82,4 @@ class DSpritesTrunk(nn.Module):
         self.out_dim = 128
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.net((x + 1) / 2 if self.unit_range else x)
+        return self.net(network_input(x, self.unit_range))

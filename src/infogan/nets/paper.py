@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from infogan.nets.pixel_range import image_from_logits, network_input
+
 _COUNT = {2: "two", 3: "three", 4: "four"}
 
 
@@ -40,16 +42,23 @@ def _strided_convs(channels: int, width: int, n: int, slope: float) -> list[nn.M
 class MNISTGenerator(nn.Module):
     """Maps a latent vector (B, in_dim) to images (B, C, S, S) in [-1, 1].
 
-    The paper does not name G's output activation (the official code uses a sigmoid on [0, 1] data); ours is tanh
-    because every dataset here is scaled to [-1, 1].
+    The paper does not name G's output activation; ours is tanh because every dataset here is scaled to [-1, 1].
+    The official code draws Bernoulli means (a sigmoid) of [0, 1] data: `unit_range` (nets/pixel_range.py).
     """
 
     def __init__(
-        self, in_dim: int, channels: int = 1, image_size: int = 28, hidden: int = 1024, width: int = 64
+        self,
+        in_dim: int,
+        channels: int = 1,
+        image_size: int = 28,
+        hidden: int = 1024,
+        width: int = 64,
+        unit_range: bool = False,
     ) -> None:
         super().__init__()
         self.base = _base(image_size, 2, "up-convolutions")
         self.width = width
+        self.unit_range = unit_range
         self.fc = nn.Sequential(
             nn.Linear(in_dim, hidden, bias=False),
             nn.BatchNorm1d(hidden),
@@ -63,23 +72,30 @@ class MNISTGenerator(nn.Module):
             nn.BatchNorm2d(width),
             nn.ReLU(),
             nn.ConvTranspose2d(width, channels, 4, stride=2, padding=1),
-            nn.Tanh(),
         )
 
     def forward(self, z: Tensor) -> Tensor:
         h = self.fc(z).view(-1, 2 * self.width, self.base, self.base)  # (B, 2 * width, S/4, S/4)
-        return self.deconv(h)  # (B, C, S, S)
+        return image_from_logits(self.deconv(h), self.unit_range)  # (B, C, S, S)
 
 
 class MNISTTrunk(nn.Module):
-    """D's body shared with Q: images (B, C, S, S) -> features (B, hidden)."""
+    """D's body shared with Q: images (B, C, S, S) -> features (B, hidden); with `unit_range` it reads the images
+    on [0, 1], as the official code's D does."""
 
     def __init__(
-        self, channels: int = 1, image_size: int = 28, hidden: int = 1024, width: int = 64, slope: float = 0.1
+        self,
+        channels: int = 1,
+        image_size: int = 28,
+        hidden: int = 1024,
+        width: int = 64,
+        slope: float = 0.1,
+        unit_range: bool = False,
     ) -> None:
         super().__init__()
         base = _base(image_size, 2, "convolutions")
         self.out_dim = hidden
+        self.unit_range = unit_range
         self.net = nn.Sequential(
             *_strided_convs(channels, width, 2, slope),
             nn.Flatten(),  # (B, 2 * width * (S/4)^2)
@@ -89,7 +105,7 @@ class MNISTTrunk(nn.Module):
         )
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.net(x)
+        return self.net(network_input(x, self.unit_range))
 
 
 # --- SVHN and CelebA (Tables 2 and 3 of the appendix: the same networks for both) ----------------------------------
