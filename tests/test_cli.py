@@ -100,6 +100,10 @@ def test_eval_json_is_one_object_with_the_documented_keys(trained):
     semantics = metrics["code_semantics"]
     assert set(semantics) == {"c2", "c3"} and "slant" in semantics["c2"]["table"]
     assert semantics["c2"]["property"] in semantics["c2"]["table"]
+    assert (
+        0 <= c1["fidelity"] <= 1 and len(c1["fidelity_per_category"]) == 10 and c1["fidelity_samples"] == 1000
+    )
+    assert metrics["split"] == "test"
     assert "disentanglement" not in metrics  # digits have no known factors
     assert {"codes", "quality", "semantics"} <= set(metrics["timings"])
     assert "eval: FID/KID" in result.stderr  # progress goes to stderr, never into the JSON
@@ -272,6 +276,20 @@ def test_eval_on_a_dataset_of_another_image_size_is_refused(trained):
     result = invoke("eval", str(trained[0]), "--dataset", "mnist-sample", "--mi-samples", "10")
     assert result.returncode == 2
     assert "has images of shape (1, 28, 28), the model makes (1, 8, 8)" in result.stderr
+
+
+def test_eval_split_names_the_images_scored_and_refuses_what_the_dataset_lacks(trained):
+    both = run_cli(
+        "eval", str(trained[0]), "--json", "--split", "all", "--metrics", "codes", "--mi-samples", "10"
+    )
+    assert both.returncode == 0, both.stderr
+    metrics = json.loads(both.stdout)
+    assert metrics["split"] == "all" and metrics["n_eval"] == 1797  # digits: 1,497 train + 300 test
+    val = invoke("eval", str(trained[0]), "--split", "val", "--metrics", "codes", "--mi-samples", "10")
+    assert val.returncode == 2
+    assert "error: dataset digits has no validation split; evaluate on train, test or all" in val.stderr
+    bad = invoke("eval", str(trained[0]), "--split", "holdout")
+    assert bad.returncode == 2 and "split: Input should be 'train', 'val', 'test' or 'all'" in bad.stderr
 
 
 def test_bad_code_value_for_sample(trained, tmp_path):

@@ -68,6 +68,28 @@ def test_mnist_from_idx_files_in_torchvision_layout(tmp_path):
     assert len(data) == 40 and data.labels is not None and data.labels[:3].tolist() == [0, 1, 2]
 
 
+def test_mnist_splits_val_is_the_last_10000_training_digits_and_all_is_both_files(tmp_path, monkeypatch):
+    monkeypatch.setattr(DATASETS["mnist"], "validation_size", 15)  # 10,000 of full MNIST's 60,000
+    fake_mnist(tmp_path / "MNIST" / "raw", n_train=40, n_test=20)
+    cfg = DataConfig(name="mnist", root=str(tmp_path))
+    train, val, test, both = (build(cfg, split) for split in ("train", "val", "test", "all"))
+    assert (len(train), len(val), len(test), len(both)) == (40, 15, 20, 60)
+    assert torch.equal(val.images, train.images[25:]) and torch.equal(val.labels, train.labels[25:])
+    assert torch.equal(both.images, torch.cat([train.images, test.images]))
+    assert torch.equal(both.labels, torch.cat([train.labels, test.labels]))
+
+
+def test_full_mnist_validation_split_is_10000_digits():
+    assert DATASETS["mnist"].validation_size == 10_000 and DATASETS["fashion-mnist"].validation_size == 10_000
+
+
+def test_a_dataset_without_a_validation_split_says_so():
+    with pytest.raises(
+        ConfigError, match="dataset digits has no validation split; evaluate on train, test or all"
+    ):
+        build(DataConfig(name="digits"), "val")
+
+
 def test_missing_mnist_says_where_and_how(tmp_path, no_mnist_in_the_cache):
     with pytest.raises(DataUnavailableError, match=r"IDX files not found \(looked in .*MNIST/raw"):
         resolve(DataConfig(name="mnist", root=str(tmp_path)))

@@ -58,8 +58,10 @@ def test_every_group_is_computed_and_timed_on_data_with_known_factors(shapes_set
     assert set(out["code_semantics"]) == {"c2", "c3", "c4", "c5"}
     assert out["codes"]["c1"]["k"] == 3 and "accuracy" in out["codes"]["c1"]
     assert out["features"]["reference"] == "shapes train split" and out["features"]["n_real"] == 160
+    assert 0 <= out["codes"]["c1"]["fidelity"] <= 1 and len(out["codes"]["c1"]["fidelity_per_category"]) == 3
     assert set(out["timings"]) == {
         "codes",
+        "fidelity",
         "features",
         "quality",
         "semantics",

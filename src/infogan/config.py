@@ -16,6 +16,10 @@ from pydantic import Field, SerializeAsAny, ValidationError, field_validator, mo
 from infogan.errors import ConfigError
 from infogan.schema import ModelConfig, StrictModel
 
+# The images a run can be scored on: a dataset's training and test files, the validation images (a fixed part of the
+# training file, for datasets that define one: data/base.py, `ImageSource.validation_size`) and both files together.
+DataSplit = Literal["train", "val", "test", "all"]
+
 
 class DataConfig(StrictModel):
     """Which dataset, where its files are, and the image shape the model sees."""
@@ -121,14 +125,18 @@ MetricGroup = Literal["codes", "quality", "semantics", "disentanglement"]
 class EvalConfig(StrictModel):
     """How runs are evaluated (see docs/evaluation.md).
 
-    `metrics` names the groups `infogan eval` computes, each where it applies: codes (L_I, categorical accuracy),
+    `metrics` names the groups `infogan eval` computes, each where it applies: codes (L_I, categorical accuracy,
+    generation fidelity),
     quality (FID, KID, precision/recall), semantics (what each continuous code controls), disentanglement (MIG,
     DCI, SAP, FactorVAE on data with known factors).
     """
 
-    split: Literal["train", "test"] = "test"
+    # Choices are made on "val"; "test" is scored once per reported table.
+    split: DataSplit = "test"
     metrics: list[MetricGroup] = Field(default_factory=lambda: list(get_args(MetricGroup)))
     mi_samples: int = Field(10_000, gt=0)
+    # Generation fidelity of each categorical code: images generated per category (metrics/generation_fidelity.py).
+    fidelity_samples: int = Field(1000, gt=0)
     batch_size: int = Field(500, gt=0)
     seed: int = 1234
     traverse_range: tuple[float, float] = (-2.0, 2.0)

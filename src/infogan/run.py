@@ -148,8 +148,7 @@ class Run:
         from infogan.metrics.evaluate import data_to_evaluate_on, evaluate_model, evaluation_data
 
         data_cfg = data_to_evaluate_on(self.config.data, dataset, data_root)
-        need_reference = "quality" in self.config.eval.metrics
-        data = evaluation_data(data_cfg, self.config.eval.split, self.model.device, need_reference)
+        data = evaluation_data(data_cfg, self.config.eval.split, self.model.device, self.config.eval.metrics)
         result = evaluate_model(
             self.model, data, self.config.eval, baselines=baselines, progress=progress, world=world
         )

@@ -76,6 +76,8 @@ def summary_lines(m: dict[str, Any]) -> list[str]:
             line += f" [batch statistics: {entry['mi_lower_bound_batch_stats']:.4f}]"
         if "accuracy" in entry:
             line += f"  accuracy {entry['accuracy']:.4f}"
+        if "fidelity" in entry:
+            line += f"  generation fidelity {entry['fidelity']:.4f}"
         lines.append(line)
         if "usage" in entry:
             lines.append(

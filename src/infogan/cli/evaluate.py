@@ -44,6 +44,12 @@ def evaluate(
         None, "--dataset", help="Evaluate on this dataset [default: the run's own dataset]."
     ),
     data_root: str | None = typer.Option(None, "--data-root", help="Folder holding the dataset's files."),
+    split: str | None = typer.Option(
+        None,
+        "--split",
+        help="Real images to score on: test, val (a fixed part of the training file: MNIST's last 10,000 "
+        "training digits; make choices on it), train, or all (train and test) [default: the run's, test].",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print exactly one JSON object on stdout."),
     metrics: str | None = typer.Option(
         None,
@@ -52,6 +58,11 @@ def evaluate(
     ),
     mi_samples: int | None = typer.Option(
         None, "--mi-samples", help="Generated samples for L_I [default: the run's, 10,000]."
+    ),
+    fidelity_samples: int | None = typer.Option(
+        None,
+        "--fidelity-samples",
+        help="Generated images per category for generation fidelity [default: the run's, 1,000].",
     ),
     fid_samples: int | None = typer.Option(
         None, "--fid-samples", help="Generated samples for FID/KID/precision/recall [default: 10,000]."
@@ -90,8 +101,10 @@ def evaluate(
     loaded.config.eval = _eval_overrides(
         loaded.config.eval,
         {
+            "split": split,
             "metrics": _parse_metrics(metrics),
             "mi_samples": mi_samples,
+            "fidelity_samples": fidelity_samples,
             "fid_samples": fid_samples,
             "features": fid_features,
             "inception_weights": fid_weights,

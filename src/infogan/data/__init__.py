@@ -6,11 +6,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from infogan.config import DataConfig
+import torch
+from torch import Tensor
+
+from infogan.config import DataConfig, DataSplit
 from infogan.data import celeba, digits, dsprites, fashion_mnist, folder, mnist, mnist_sample, shapes, svhn
 from infogan.data.base import ImageSource, ImageTensorDataset, Split, to_model_range
 from infogan.errors import ConfigError, DataUnavailableError
-from infogan.images import LazyImages
+from infogan.images import Images, LazyImages
 
 DATASETS: dict[str, ImageSource] = {
     "mnist": mnist.SOURCE,
@@ -39,6 +42,7 @@ PARAMETRISED: dict[str, Parametrised] = {
 __all__ = [
     "DATASETS",
     "PARAMETRISED",
+    "DataSplit",
     "ImageSource",
     "ImageTensorDataset",
     "Split",
@@ -118,12 +122,35 @@ def resolve(cfg: DataConfig) -> tuple[DataConfig, str]:
     return cfg, note
 
 
-def build(cfg: DataConfig, split: Split) -> ImageTensorDataset:
-    """Load one split of the dataset named by `cfg` as images in [-1, 1], resized to `cfg.image_size` if set."""
+def build(cfg: DataConfig, split: DataSplit) -> ImageTensorDataset:
+    """Load one split of the dataset named by `cfg` as images in [-1, 1], resized to `cfg.image_size` if set:
+    the training or test file, the validation images (the last `validation_size` of the training file) or
+    both files together ("all")."""
     src = source(cfg.name, cfg)
-    images, labels = src.load(data_root(cfg), split, download=cfg.download)
+    images, labels = _load(src, cfg, split)
     if isinstance(images, LazyImages):
         size = cfg.image_size or images.image_shape[-1]
         lazy = images.map(lambda x: to_model_range(x, cfg.image_size), (images.image_shape[0], size, size))
         return ImageTensorDataset(cfg.name, lazy, labels)
     return ImageTensorDataset(cfg.name, to_model_range(images, cfg.image_size), labels)
+
+
+def _load(src: ImageSource, cfg: DataConfig, split: DataSplit) -> tuple[Images, Tensor | None]:
+    """One split as the source gives it ([0, 1] images and labels), "val" and "all" assembled from its files."""
+    root = data_root(cfg)
+    if split in ("train", "test"):
+        return src.load(root, split, download=cfg.download)
+    if split == "val":
+        if src.validation_size is None:
+            raise ConfigError(f"dataset {cfg.name} has no validation split; evaluate on train, test or all")
+        images, labels = src.load(root, "train", download=cfg.download)
+        keep = slice(len(images) - src.validation_size, len(images))
+        return images[keep], None if labels is None else labels[keep]
+    parts = [src.load(root, part, download=cfg.download) for part in ("train", "test")]
+    if any(isinstance(images, LazyImages) for images, _ in parts):
+        raise ConfigError(
+            f"dataset {cfg.name} is made when indexed and has no 'all' split; use train or test"
+        )
+    both_images = [part for part, _ in parts if isinstance(part, Tensor)]
+    both_labels = [part for _, part in parts if part is not None]
+    return torch.cat(both_images), torch.cat(both_labels) if len(both_labels) == len(parts) else None

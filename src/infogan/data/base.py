@@ -18,6 +18,7 @@ from infogan.errors import DataUnavailableError
 from infogan.helpers import DATA_ROOT_ENV
 from infogan.images import Images
 
+# The files a source stores; `data.build` also assembles "val" and "all" (config.DataSplit) from them.
 Split = Literal["train", "test"]
 
 
@@ -34,6 +35,9 @@ class ImageSource(ABC):
     channels: int
     image_size: int
     num_classes: int | None = None
+    # The validation split: the last `validation_size` images of the training split (which training still reads:
+    # no labels are used), or None for a dataset without one.
+    validation_size: int | None = None
 
     @abstractmethod
     def available(self, root: Path | None) -> bool:

@@ -50,6 +50,8 @@ class IDXSource(LocalFilesSource):
     channels = 1
     image_size = 28
     num_classes = 10
+    # The last 10,000 training images, as in the split of deeplearning.net's mnist.pkl.gz (50,000 / 10,000).
+    validation_size = 10_000
 
     expected_files = "IDX files"
 

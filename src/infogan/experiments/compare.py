@@ -51,6 +51,7 @@ def run_row(run_dir: Path) -> dict[str, Any]:
         "seed": config.get("train", {}).get("seed"),
         "step": evaluation.get("step"),
         "accuracy": {name: c["accuracy"] for name, c in codes.items() if "accuracy" in c},
+        "fidelity": {name: c["fidelity"] for name, c in codes.items() if "fidelity" in c},
         "mi": {name: c["mi_lower_bound"] for name, c in codes.items()},
     }
     row.update({k: evaluation[k] for k in ("fid", "kid", "precision", "recall") if k in evaluation})

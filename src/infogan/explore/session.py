@@ -75,8 +75,8 @@ class Session:
         }
 
     def facts(self) -> dict[str, Any]:
-        """What eval.json measured: per code L_I against H(c), accuracy, the property a continuous code controls
-        with its rho; the label each category maps to; FID and recall."""
+        """What eval.json measured: per code L_I against H(c), accuracy and generation fidelity, the property a
+        continuous code controls with its rho; the label each category maps to; FID and recall."""
         path = self.run.dir.eval
         try:
             evaluation = json.loads(path.read_text()) if path.is_file() else {}
@@ -87,7 +87,7 @@ class Session:
         for name, entry in evaluation.get("codes", {}).items():
             codes[name] = {
                 k: entry[k]
-                for k in ("mi_lower_bound", "entropy", "accuracy")
+                for k in ("mi_lower_bound", "entropy", "accuracy", "fidelity")
                 if isinstance(entry.get(k), int | float)
             }
             if isinstance(entry.get("mapping"), list):

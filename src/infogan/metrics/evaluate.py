@@ -5,7 +5,7 @@ data with known factors, disentanglement scores. Each group is computed where it
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from torch import Tensor
 from infogan import data as datasets
 from infogan.config import DataConfig, EvalConfig
 from infogan.config import MetricGroup as MetricGroupName
-from infogan.data import ImageTensorDataset, Split
+from infogan.data import DataSplit, ImageTensorDataset
 from infogan.data.ground_truth import GroundTruthData
 from infogan.errors import ConfigError
 from infogan.helpers import World
@@ -33,6 +33,7 @@ from infogan.metrics.features import (
     classifier_extractor,
     inception_extractor,
 )
+from infogan.metrics.generation_fidelity import generation_fidelity
 from infogan.metrics.mig import normalised_mutual_info
 from infogan.metrics.mutual_info import mi_lower_bounds_both
 from infogan.metrics.quality import generate_images, generated_features, quality_from_features
@@ -77,10 +78,15 @@ def data_to_evaluate_on(cfg: DataConfig, dataset: str | None, data_root: str | N
     )
 
 
-def evaluation_data(cfg: DataConfig, split: Split, device: torch.device, need_reference: bool) -> EvalData:
-    """The held-out split, and the training split only where the quality metrics need it as their reference."""
+def evaluation_data(
+    cfg: DataConfig, split: DataSplit, device: torch.device, metrics: Sequence[str]
+) -> EvalData:
+    """The split to score on, and the training split where the metric groups need it: as the quality metrics'
+    reference, and to train the classifier that reads generated images (generation fidelity, in the codes group,
+    on labelled data)."""
     src = datasets.source(cfg.name, cfg)
     ground_truth = getattr(src, "ground_truth", None)
+    need_reference = "quality" in metrics or ("codes" in metrics and src.num_classes is not None)
     return EvalData(
         reference=datasets.build(cfg, "train").to(device) if need_reference else None,
         held_out=datasets.build(cfg, split).to(device),
@@ -206,9 +212,50 @@ def _codes(ev: Evaluation) -> dict[str, Any]:
     labelled = data.held_out.labels is not None and bool(model.latent.categorical)
     accuracy = f", accuracy on {len(data.held_out)} labelled images" if labelled else ""
     ev.progress(f"eval: L_I from {cfg.mi_samples} generated samples{accuracy}")
-    return dict(
+    out = dict(
         ev.timer.run("codes", lambda: evaluate_codes(model, data.held_out, cfg, ev.progress, ev.world))
     )
+    if ev.world.is_main and model.latent.categorical:
+        ev.timer.run("fidelity", lambda: _add_fidelity(ev, out["codes"]))
+    return out
+
+
+def _add_fidelity(ev: Evaluation, codes: dict[str, dict[str, Any]]) -> None:
+    """Generation fidelity (metrics/generation_fidelity.py) into the entry of each categorical code that was
+    matched to labels, read by the dataset's feature classifier; a note where there are no labels to match."""
+    model, data, cfg = ev.model, ev.data, ev.cfg
+    matched = {name: entry["mapping"] for name, entry in codes.items() if "mapping" in entry}
+    if not matched or data.reference is None or data.num_classes is None or data.reference.labels is None:
+        ev.notes.append(
+            f"codes: no generation fidelity: {data.held_out.name} has no labels to match categories to"
+        )
+        return
+    extractor = classifier_extractor(
+        data.reference,
+        data.held_out,
+        data.num_classes,
+        cache_dir=Path(cfg.feature_cache),
+        steps=cfg.feature_steps,
+        seed=cfg.feature_seed,
+        progress=ev.progress,
+    )
+    classifier = extractor.net
+    assert isinstance(classifier, FeatureClassifier)
+    device = data.reference.images.device
+    ev.progress(f"eval: generation fidelity ({cfg.fidelity_samples} generated images per category)")
+    generator = torch.Generator(model.device).manual_seed(cfg.seed)
+    for name, mapping in matched.items():
+
+        def generate(k: int, n: int, name: str = name) -> Tensor:
+            return model.sample(n, codes={name: k}, generator=generator)
+
+        def classify(x: Tensor) -> Tensor:
+            return classifier.logits(x.to(device)).argmax(dim=1)
+
+        codes[name].update(
+            generation_fidelity(generate, classify, mapping, cfg.fidelity_samples, cfg.batch_size),
+            fidelity_classifier=extractor.info,
+        )
 
 
 def _quality_group(ev: Evaluation) -> dict[str, Any]:
@@ -258,7 +305,7 @@ def _no_encoder(model: GenerativeModel, data: EvalData) -> str | None:
 # The groups by the names config.MetricGroup allows, in the order they run and appear in eval.json.
 METRIC_GROUPS: dict[MetricGroupName, MetricGroup] = {
     "codes": MetricGroup(
-        "L_I per code against H(c); categorical accuracy on labelled held-out images",
+        "L_I per code against H(c); categorical accuracy on labelled held-out images and generation fidelity",
         lambda model, data: (
             None
             if isinstance(model, InfoGAN)

@@ -147,6 +147,8 @@ def _codes_table(entries: Mapping[str, Mapping[str, Any]]) -> str:
         "entropy",
         "mi_lower_bound",
         "accuracy",
+        "fidelity",
+        "fidelity_samples",
         "confusion",
         "mapping",
         "usage_entropy",
@@ -158,12 +160,35 @@ def _codes_table(entries: Mapping[str, Mapping[str, Any]]) -> str:
         li, h = e.get("mi_lower_bound"), e.get("entropy")
         ratio = li / h if e.get("type") == "categorical" and isinstance(li, int | float) and h else None
         kind = e.get("k", e.get("prior"))
-        rows.append([name, e.get("type"), kind, h, li, ratio, e.get("accuracy"), *(e.get(k) for k in extra)])
-    headers = ["code", "type", "K / prior", "H(c) [nats]", "L_I eval [nats]", "L_I / H(c)", "accuracy"]
+        rows.append(
+            [
+                name,
+                e.get("type"),
+                kind,
+                h,
+                li,
+                ratio,
+                e.get("accuracy"),
+                e.get("fidelity"),
+                *(e.get(k) for k in extra),
+            ]
+        )
+    headers = [
+        "code",
+        "type",
+        "K / prior",
+        "H(c) [nats]",
+        "L_I eval [nats]",
+        "L_I / H(c)",
+        "accuracy",
+        "fidelity",
+    ]
     return table([*headers, *extra], rows) + (
         '<p class="hint">L_I is the paper\'s lower bound on the mutual information I(c; G(z, c)) (Eq. 5). For a '
         "categorical code H(c) = ln K is its ceiling; for a continuous code H(c) is a differential entropy and "
-        "I(c; G(z, c)) has no finite ceiling, so only L_I is shown.</p>\n"
+        "I(c; G(z, c)) has no finite ceiling, so only L_I is shown. Accuracy: Q's categories of the held-out real "
+        "images matched to their labels; fidelity: the share of G's images for each category that the dataset's "
+        "classifier reads as the category's matched label, averaged over categories.</p>\n"
     )
 
 

@@ -34,6 +34,7 @@ function measured(code) {
     parts.push(`L_I ${code.mi_lower_bound.toFixed(3)}${ceiling}`);
   }
   if (typeof code.accuracy === "number") parts.push(`accuracy ${code.accuracy.toFixed(3)}`);
+  if (typeof code.fidelity === "number") parts.push(`generation fidelity ${code.fidelity.toFixed(3)}`);
   return parts.join(", ");
 }
 
@@ -145,8 +146,9 @@ function buildFacts() {
       el("td", { class: "num" }, typeof code.mi_lower_bound === "number" ? code.mi_lower_bound.toFixed(3) : "-"),
       el("td", { class: "num" }, code.kind === "categorical" && code.entropy ? code.entropy.toFixed(3) : "-"),
       el("td", { class: "num" }, typeof code.accuracy === "number" ? code.accuracy.toFixed(3) : "-"),
+      el("td", { class: "num" }, typeof code.fidelity === "number" ? code.fidelity.toFixed(3) : "-"),
       el("td", {}, code.controls ? `${code.controls} (${Number(code.rho).toFixed(2)})` : "-")));
-    const table = el("table", {}, el("tr", {}, ...["code", "kind", "L_I", "H(c)", "accuracy", "controls"].map((h) => el("th", {}, h))), ...rows);
+    const table = el("table", {}, el("tr", {}, ...["code", "kind", "L_I", "H(c)", "accuracy", "fidelity", "controls"].map((h) => el("th", {}, h))), ...rows);
     const summary = Object.entries(run.facts).map(([k, v]) => `${k} ${typeof v === "number" ? Number(v.toPrecision(4)) : v}`).join(", ");
     box.append(el("h3", {}, `${run.name}: ${run.model} on ${run.dataset}`), table,
       el("p", { class: "measured" }, summary || "no eval.json: run infogan eval on this run to see what it measured"));
