@@ -49,6 +49,7 @@ TINY = [
     "eval.semantics_steps=3",
     "eval.factor_samples=200",
     "eval.factor_votes=10",
+    "eval.dci_predictor=forest",
 ]
 
 

@@ -25,6 +25,7 @@ SMALL_EVAL = EvalConfig(
     semantics_steps=3,
     factor_samples=200,
     factor_votes=10,
+    dci_predictor="forest",
 )
 
 

@@ -155,9 +155,12 @@ class EvalConfig(StrictModel):
     semantics_steps: int = Field(11, ge=3)
     semantics_range: tuple[float, float] = (-1.0, 1.0)
     # Disentanglement: factor rows sampled for MIG/DCI/SAP (half as many again held out), FactorVAE votes (half as
-    # many again to score); see metrics/disentanglement.py.
+    # many again to score; fewer than disentanglement_lib's 10,000 are a quick look, and eval.json says so), DCI's
+    # classifiers (disentanglement_lib's gradient-boosted trees, or a faster random forest); see
+    # metrics/disentanglement.py.
     factor_samples: int = Field(10_000, ge=100)
-    factor_votes: int = Field(500, ge=2)
+    factor_votes: int = Field(10_000, ge=2)
+    dci_predictor: Literal["gbt", "forest"] = "gbt"
 
 
 class RunConfig(StrictModel):

@@ -102,7 +102,14 @@ def summary_lines(m: dict[str, Any]) -> list[str]:
         )
     if "disentanglement" in m:
         d = m["disentanglement"]
-        lines.append("  " + "  ".join(f"{k} {v:.3f}" for k, v in d.items() if isinstance(v, float)))
+        scores = {k: v for k, v in d.items() if isinstance(v, float) and k != "factorvae_se"}
+        line = "  " + "  ".join(f"{k} {v:.3f}" for k, v in scores.items())
+        if "factorvae_se" in d:
+            line += f"  (factorvae ± {d['factorvae_se']:.3f}, {d.get('factorvae_protocol', '?')} votes"
+            line += (
+                f" {'/'.join(map(str, d.get('factorvae_votes', [])))}; DCI by {d.get('dci_predictor', '?')})"
+            )
+        lines.append(line)
     for name, reads in m.get("code_factor_mi", {}).items():  # the two factors each code carries most of
         ranked = sorted(reads.items(), key=lambda item: -item[1])[:2]
         shares = ", then ".join(f"{factor} {share:.3f}" for factor, share in ranked)

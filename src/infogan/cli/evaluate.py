@@ -81,6 +81,12 @@ def evaluate(
     factor_samples: int | None = typer.Option(
         None, "--factor-samples", help="Factor rows for the disentanglement metrics [default: 10,000]."
     ),
+    factor_votes: int | None = typer.Option(
+        None,
+        "--factor-votes",
+        help="FactorVAE training votes, half as many scored [default: disentanglement_lib's 10,000; fewer are a "
+        "quick look, marked so in the JSON].",
+    ),
     baselines: bool = typer.Option(
         False,
         "--baselines",
@@ -110,6 +116,7 @@ def evaluate(
             "inception_weights": fid_weights,
             "semantics_draws": semantics_draws,
             "factor_samples": factor_samples,
+            "factor_votes": factor_votes,
         },
     )
     result = loaded.evaluate(

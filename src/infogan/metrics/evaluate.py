@@ -531,6 +531,7 @@ def _disentanglement(
         n_test=cfg.factor_samples // 2,
         n_train_votes=cfg.factor_votes,
         n_eval_votes=cfg.factor_votes // 2,
+        dci_predictor=cfg.dci_predictor,
         seed=cfg.seed,
         progress=progress,
     )
