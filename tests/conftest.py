@@ -106,6 +106,7 @@ def load_benchmark(name: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     script = importlib.util.module_from_spec(spec)
+    sys.modules[name] = script  # dataclasses look their module up there
     spec.loader.exec_module(script)
     return script
 

@@ -1,0 +1,165 @@
+"""Score trained runs for a results table: one JSON line per run with the command that trains it, the commits that
+trained and scored it, the machine, and its figures on each split. Trains nothing.
+
+Per run: the whole evaluation on the validation split (`infogan eval RUN --split val`: accuracy and generation
+fidelity per categorical code, L_I per code, FID, KID, precision, recall, what each continuous code controls), the
+codes on the test digits and on all of them (`--split test|all --metrics codes`: the sample-based figures do not
+depend on the split), c1's validation accuracy at every saved checkpoint, and, among the runs given together,
+each run's label-free agreement with the others (`infogan sweep`'s pick: mean adjusted mutual information of the
+runs' categories of 10,000 real training images). Usage:
+
+    python benchmarks/score_runs.py --table mnist-ablation --arm mnist --train-commit a146910 \\
+        runs/mnist/seed-100 runs/mnist/seed-101 >> docs/results/mnist-ablation.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from infogan.api import load_run
+from infogan.config import RunConfig, config_differences, load_config_file, load_preset
+from infogan.experiments.compare import slant_and_width
+from infogan.experiments.sweep import agreement_matrix, categorical_assignments, medoid, selection_images
+from infogan.helpers import cpu_name, read_log
+from infogan.training.checkpoint import checkpoints_by_step
+
+# Keys a run fills in itself or that only say where and how often it wrote: not part of its command.
+_RESOLVED = {"preset", "train.seed", "data.root", "data.channels", "data.image_size", "train.world_size"}
+
+
+def train_command(cfg: RunConfig) -> str:
+    """The `infogan train` command line that trains a run of this config (its --set options: every key where
+    the config differs from its preset, but for the eval section: it says how a run is scored, and these scripts
+    score with their own settings)."""
+    parts = ["infogan train"]
+    if cfg.preset != "mnist":
+        parts.append(f"--preset {cfg.preset}")
+    if cfg.data.root:
+        parts.append(f"--data-root {cfg.data.root}")
+    parts.append(f"--seed {cfg.train.seed}")
+    preset = load_preset(cfg.preset).model_dump(mode="json")
+    for key, _, value in config_differences(preset, cfg.model_dump(mode="json")):
+        if key not in _RESOLVED and not key.startswith("eval."):
+            text = yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
+            parts.append(f"--set {shlex.quote(f'{key}={text}')}")
+    return " ".join(parts)
+
+
+def code_figures(evaluation: dict[str, Any]) -> dict[str, Any]:
+    """Per code: accuracy, generation fidelity (and per category), L_I, usage entropy; c1's confusion matrix."""
+    out: dict[str, Any] = {"n_eval": evaluation["n_eval"]}
+    for key in (
+        "accuracy",
+        "fidelity",
+        "fidelity_per_category",
+        "mi_lower_bound",
+        "usage_entropy",
+        "mapping",
+    ):
+        values = {name: c[key] for name, c in evaluation["codes"].items() if key in c}
+        if values:
+            out[key] = values
+    for name, entry in evaluation["codes"].items():
+        if "confusion" in entry:
+            out.setdefault("confusion", {})[name] = entry["confusion"]
+    return out
+
+
+def sample_figures(evaluation: dict[str, Any]) -> dict[str, Any]:
+    """FID, KID, precision, recall, and what each continuous code controls (best |rho| of slant and width)."""
+    out: dict[str, Any] = {k: evaluation[k] for k in ("fid", "kid", "precision", "recall") if k in evaluation}
+    semantics = evaluation.get("code_semantics", {})
+    if semantics:
+        out["controls"] = {name: [e["property"], e["spearman"]] for name, e in semantics.items()}
+        out.update(slant_and_width(semantics))
+    return out
+
+
+def evaluate(run: Path, split: str, metrics: list[str], data_root: str | None) -> dict[str, Any]:
+    loaded = load_run(run)
+    loaded.config.eval = loaded.config.eval.model_copy(update={"split": split, "metrics": metrics})
+    return loaded.evaluate(data_root=data_root)
+
+
+def validation_curve(run: Path, data_root: str | None) -> list[list[float]]:
+    """[step, c1's validation accuracy, c1's generation fidelity] at every saved training checkpoint."""
+    curve = []
+    for step, folder in sorted(checkpoints_by_step(run / "checkpoints").items()):
+        loaded = load_run(folder)
+        # the curve reads accuracy and fidelity; L_I is the final evaluation's
+        update = {"split": "val", "metrics": ["codes"], "mi_samples": 500}
+        loaded.config.eval = loaded.config.eval.model_copy(update=update)
+        c1 = loaded.evaluate(data_root=data_root)["codes"]["c1"]
+        curve.append([step, c1["accuracy"], c1.get("fidelity")])
+    return curve
+
+
+def score(run: Path, data_root: str | None) -> dict[str, Any]:
+    cfg = load_config_file(run / "config.yaml")
+    log = read_log(run / "metrics.jsonl")
+    val = evaluate(run, "val", ["codes", "quality", "semantics"], data_root)
+    test = evaluate(run, "test", ["codes"], data_root)
+    both = evaluate(run, "all", ["codes"], data_root)
+    return {
+        "run": str(run),
+        "seed": cfg.train.seed,
+        "preset": cfg.preset,
+        "command": train_command(cfg),
+        "threads": cfg.train.threads,
+        "step": val["step"],
+        "train_minutes": round(log[-1]["elapsed_s"] / 60, 1) if log else None,
+        "samples": sample_figures(val),
+        "val": code_figures(val),
+        "test": code_figures(test),
+        "all": code_figures(both),
+        "curve_val": validation_curve(run, data_root),
+    }
+
+
+def head_commit() -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip() or "unknown"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="+", type=Path)
+    parser.add_argument("--table", required=True, help="the results table the lines belong to")
+    parser.add_argument("--arm", required=True, help="the setup the runs are seeds of")
+    parser.add_argument("--train-commit", required=True, help="the commit whose code trained the runs")
+    parser.add_argument(
+        "--data-root", default=None, help="where the dataset's files are [default: the runs']"
+    )
+    args = parser.parse_args()
+    rows = []
+    for run in args.runs:
+        print(f"scoring {run}", file=sys.stderr)
+        rows.append(score(run, args.data_root))
+    if len(rows) > 1:
+        images = selection_images(args.runs[0])
+        pick, agreement = medoid(agreement_matrix([categorical_assignments(r, images) for r in args.runs]))
+        for i, row in enumerate(rows):
+            row["agreement"], row["picked"] = agreement[i], i == pick
+    context = {
+        "table": args.table,
+        "arm": args.arm,
+        "train_commit": args.train_commit,
+        "score_commit": head_commit(),
+        "cpu": cpu_name(),
+    }
+    for row in rows:
+        print(json.dumps({**context, **row}))
+
+
+if __name__ == "__main__":
+    main()

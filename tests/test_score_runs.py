@@ -1,0 +1,29 @@
+"""The command recorded with a run's results trains that run's config (benchmarks/score_runs.py)."""
+
+from __future__ import annotations
+
+import itertools
+import shlex
+
+from infogan.config import config_differences, load_preset
+
+from .conftest import load_benchmark
+
+
+def test_the_recorded_command_trains_the_runs_config():
+    score_runs = load_benchmark("score_runs")
+    cfg = load_preset(
+        "mnist-official",
+        [
+            "train.seed=101",
+            "data.root=../data",
+            "model.lambda_cat=0",
+            "model.latent.codes=[cat:10,uniform:3]",
+        ],
+    )
+    command = score_runs.train_command(cfg)
+    assert command.startswith("infogan train --preset mnist-official --data-root ../data --seed 101 --set ")
+    words = shlex.split(command)
+    sets = [value for flag, value in itertools.pairwise(words) if flag == "--set"]
+    rebuilt = load_preset("mnist-official", [*sets, "train.seed=101", "data.root=../data"])
+    assert config_differences(rebuilt.model_dump(mode="json"), cfg.model_dump(mode="json")) == []
