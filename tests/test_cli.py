@@ -278,6 +278,23 @@ def test_eval_on_a_dataset_of_another_image_size_is_refused(trained):
     assert "has images of shape (1, 28, 28), the model makes (1, 8, 8)" in result.stderr
 
 
+def test_eval_of_a_run_directory_saves_its_eval_json_and_of_a_checkpoint_does_not(tmp_path):
+    run_dir = tmp_path / "early"
+    made = run_cli(
+        "train", "--preset", "digits", "--steps", "3", "--run-dir", str(run_dir), "--no-eval", *TINY_SETS
+    )
+    assert made.returncode == 0, made.stderr
+    assert f"not evaluated (train.evaluate is off): infogan eval {run_dir}" in made.stderr
+    checkpoint = invoke("eval", str(run_dir / "checkpoints" / "step-3"), "--metrics", "codes")
+    assert checkpoint.returncode == 0 and not (run_dir / "eval.json").exists()
+    assert "not saved as the run's eval.json (an evaluation of checkpoint step-3)" in checkpoint.stderr
+    result = invoke("eval", str(run_dir), "--metrics", "codes")
+    assert result.returncode == 0, result.stderr
+    assert f"evaluation written to {run_dir / 'eval.json'}" in result.stderr
+    assert json.loads((run_dir / "eval.json").read_text())["step"] == 3
+    assert invoke("compare", str(run_dir)).returncode == 0  # the advice does not loop
+
+
 def test_eval_split_names_the_images_scored_and_refuses_what_the_dataset_lacks(trained):
     both = run_cli(
         "eval", str(trained[0]), "--json", "--split", "all", "--metrics", "codes", "--mi-samples", "10"

@@ -61,15 +61,18 @@ def test_the_page_has_the_table_and_every_runs_samples_inlined(runs, tmp_path):
     assert "Per setup" in page
 
 
-def test_a_run_without_an_evaluation_is_one_line(runs, tmp_path):
+def test_a_run_without_an_evaluation_is_left_out_with_a_note(runs, tmp_path):
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "config.yaml").write_text((runs[0] / "config.yaml").read_text())
     result = invoke("compare", str(runs[0]), str(tmp_path / "empty"))
-    assert result.returncode == 2
+    assert result.returncode == 0, result.stderr
     assert (
-        result.stderr.strip()
-        == f"error: {tmp_path / 'empty'} has no eval.json: evaluate it first with infogan eval {tmp_path / 'empty'}"
+        f"note: {tmp_path / 'empty'} is left out: it has no eval.json (infogan eval {tmp_path / 'empty'} writes it)"
+        in result.stderr
     )
+    assert runs[0].name in result.stdout and "empty" not in result.stdout
+    alone = invoke("compare", str(tmp_path / "empty"))
+    assert alone.returncode == 2 and "none of the runs is evaluated" in alone.stderr
 
 
 def test_minutes_and_fid_are_not_shown_to_four_decimals():

@@ -16,7 +16,9 @@ from infogan.helpers import write_text_atomic
 
 @app.command()
 def compare(
-    runs: list[Path] = typer.Argument(..., help="Run directories (each evaluated: with an eval.json)."),
+    runs: list[Path] = typer.Argument(
+        ..., help="Run directories; those without an eval.json (not evaluated) are left out with a note."
+    ),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Also write an HTML page: the table and each run's samples side by side."
     ),
@@ -33,9 +35,13 @@ def compare(
     for run in runs:
         if not (run / "config.yaml").is_file():
             raise CheckpointError(f"{run} is not a run directory (no config.yaml)")
-        if not (run / "eval.json").is_file():
-            raise CheckpointError(f"{run} has no eval.json: evaluate it first with infogan eval {run}")
-    result = compare_runs(runs)
+    evaluated = [run for run in runs if (run / "eval.json").is_file()]
+    for run in runs:
+        if run not in evaluated:
+            typer.echo(f"note: {run} is left out: it has no eval.json (infogan eval {run} writes it)", err=True)
+    if not evaluated:
+        raise CheckpointError("none of the runs is evaluated: infogan eval RUN writes RUN/eval.json")
+    result = compare_runs(evaluated)
     if as_json:
         typer.echo(json.dumps(result))
     else:

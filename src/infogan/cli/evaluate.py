@@ -92,12 +92,19 @@ def evaluate(
         "--baselines",
         help="Also score held-out real images (the floor) and an untrained generator (the ceiling).",
     ),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Also write the JSON to this file."),
+    output: Path | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Also write the JSON to this file [a run directory evaluated on its own dataset always saves it as "
+        "RUN/eval.json, which compare, report and explore read].",
+    ),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
 ) -> None:
     """Evaluate a run: L_I and accuracy per code, FID/KID/precision/recall, what each continuous code controls,
     and disentanglement scores on data with known factors. Progress goes to stderr."""
     from infogan.api import load_run
+    from infogan.training.checkpoint import read_manifest
 
     if output is not None:
         output = output_file(output)
@@ -124,6 +131,12 @@ def evaluate(
     )
     if output is not None:
         write_text_atomic(output, json.dumps(result, indent=1))
+    if read_manifest(run) is None and dataset is None:  # the run's own evaluation, as training ends with
+        write_text_atomic(loaded.dir.eval, json.dumps(result, indent=1))
+        progress_to_stderr(f"evaluation written to {loaded.dir.eval}")
+    elif output is None:
+        what = f"dataset {dataset}" if dataset is not None else f"checkpoint {run.name}"
+        progress_to_stderr(f"not saved as the run's eval.json (an evaluation of {what}); -o FILE saves it")
     if as_json:
         typer.echo(json.dumps(result))
         return
