@@ -2,14 +2,15 @@
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from infogan.experiments.compare import aggregate, slant_and_width
-from infogan.experiments.sweep import agreement_matrix, medoid, parallel_plan
+from infogan.experiments.sweep import agreement_matrix, medoid, parallel_plan, plan
 
-from .conftest import TINY, load_benchmark, run_cli
+from .conftest import TINY, invoke, load_benchmark, run_cli
 
 
 def test_the_medoid_is_a_run_of_the_division_most_runs_share():
@@ -71,6 +72,28 @@ def test_parallel_plan_shares_the_cores():
     assert parallel_plan(5, 8, 2) == (2, 4)
 
 
+def test_the_users_threads_are_kept():
+    assert parallel_plan(2, 2, 1, threads=1) == (1, 1)  # --parallel 1 --set train.threads=1
+    assert parallel_plan(5, 8, None, threads=2) == (4, 2)  # as many seeds as the cores hold at 2 threads
+    user = ["--set", "train.threads=1"]
+    (job,) = plan(Path("s"), [3], user, None)
+    assert job.argv.count("--set") == 1 and job.argv[job.argv.index("--set") + 1] == "train.threads=1"
+    (job,) = plan(Path("s"), [3], [], 2)
+    assert job.argv[-2:] == ["--set", "train.threads=2"]
+
+
+def test_a_bad_steps_fails_before_any_seed_starts(tmp_path):
+    result = invoke(
+        "sweep", "--seeds", "2", "--run-dir", str(tmp_path / "s"), "--preset", "digits", "--steps", "-3"
+    )
+    assert (
+        result.returncode == 2
+        and "--steps -3" in result.stderr
+        and "greater than or equal to 1" in result.stderr
+    )
+    assert not (tmp_path / "s").exists()
+
+
 def test_pick_quality_counts_the_subsets_whose_pick_is_within_0_01_of_their_best():
     script = load_benchmark("mnist_seeds")
     accuracy = [0.99, 0.985, 0.90]
@@ -118,6 +141,8 @@ def test_sweep_trains_each_seed_as_a_run_then_tabulates_and_links_the_pick(tmp_p
     pick = saved["pick"]["seed"]
     assert (tmp_path / "s" / "best").resolve() == (tmp_path / "s" / f"seed-{pick}").resolve()
     assert f"label-free pick: seed {pick}" in result.stdout
+    assert "note: with two runs both agree equally with the other (AMI is symmetric)" in result.stdout
+    assert saved["pick"]["tied"] == [3, 4]
     # run again: both runs are finished, so nothing trains; the table is the same
     again = run_cli(*args, *sets, "--parallel", "2", timeout=300)
     assert again.returncode == 0 and again.stdout == result.stdout

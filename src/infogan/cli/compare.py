@@ -38,7 +38,9 @@ def compare(
     evaluated = [run for run in runs if (run / "eval.json").is_file()]
     for run in runs:
         if run not in evaluated:
-            typer.echo(f"note: {run} is left out: it has no eval.json (infogan eval {run} writes it)", err=True)
+            typer.echo(
+                f"note: {run} is left out: it has no eval.json (infogan eval {run} writes it)", err=True
+            )
     if not evaluated:
         raise CheckpointError("none of the runs is evaluated: infogan eval RUN writes RUN/eval.json")
     result = compare_runs(evaluated)

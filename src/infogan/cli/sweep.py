@@ -45,13 +45,20 @@ def sweep(
     for item in overrides or []:
         train_args += ["--set", item]
     # the setup is checked here, once, so a bad option fails in a second rather than in every seed's log
-    cfg = load_preset(preset, list(overrides or []))
+    flags = [("train.steps", "--steps", steps), ("data.root", "--data-root", data_root)]
+    checked = [f"{key}={value}" for key, _, value in flags if value is not None]
+    typed = {key: f"{flag} {value}" for key, flag, value in flags}
+    if dataset is not None:
+        checked += [f"data.name={dataset}", "data.fallback=null"]
+        typed["data.name"] = f"--dataset {dataset}"
+    cfg = load_preset(preset, [*(overrides or []), *checked], typed)
     result = run_sweep(
         run_dir,
         list(range(first_seed, first_seed + seeds)),
         train_args,
-        steps if steps is not None else cfg.train.steps,
+        cfg.train.steps,
         parallel=parallel,
+        threads=cfg.train.threads,
         progress=progress_to_stderr,
     )
     if as_json:

@@ -51,8 +51,11 @@ class SeedJob:
         return self.run_dir.parent / f"seed-{self.seed}.log"
 
 
-def plan(sweep_dir: Path, seeds: Sequence[int], train_args: Sequence[str], threads: int) -> list[SeedJob]:
-    """One `infogan train ... --seed S --run-dir SWEEP/seed-S --resume auto` per seed, each on `threads` threads.
+def plan(
+    sweep_dir: Path, seeds: Sequence[int], train_args: Sequence[str], threads: int | None
+) -> list[SeedJob]:
+    """One `infogan train ... --seed S --run-dir SWEEP/seed-S --resume auto` per seed, each on `threads` threads
+    (None: the threads `train_args` set themselves, which the sweep does not override).
 
     Args:
         train_args: the options every seed shares (preset, dataset, data root, steps, --set ...).
@@ -73,8 +76,7 @@ def plan(sweep_dir: Path, seeds: Sequence[int], train_args: Sequence[str], threa
                 str(seed_dir(sweep_dir, seed)),
                 "--resume",
                 "auto",
-                "--set",
-                f"train.threads={threads}",
+                *(["--set", f"train.threads={threads}"] if threads is not None else []),
             ],
         )
         for seed in seeds
@@ -212,6 +214,15 @@ def summarise(sweep_dir: Path, seeds: Sequence[int], *, progress: ProgressFn = p
             "images": len(images),
             "agreement": agreement.tolist(),
         }
+        tied = [s for s, m in zip(done, means, strict=True) if abs(m - means[best]) <= 1e-12]
+        if len(tied) > 1:
+            result["pick"]["tied"] = tied
+            result["notes"] = [
+                "with two runs both agree equally with the other (AMI is symmetric), so the pick is the first "
+                "run, not a choice; the pick ranks three or more runs"
+                if len(done) == 2
+                else f"seeds {', '.join(map(str, tied))} share the highest agreement; the pick is the first"
+            ]
         link_best(sweep_dir, seed_dir(sweep_dir, done[best]))
     write_text_atomic(sweep_dir / "sweep.json", json.dumps(result, indent=1))
     return result
@@ -243,15 +254,20 @@ def table_lines(result: dict[str, Any]) -> list[str]:
             f"label-free pick: seed {pick['seed']} (mean AMI with the other runs {row['agreement']:.3f}), "
             f"linked as best"
         )
+    lines += [f"note: {note}" for note in result.get("notes", [])]
     return lines
 
 
-def parallel_plan(n_seeds: int, cores: int | None, parallel: int | None) -> tuple[int, int]:
+def parallel_plan(
+    n_seeds: int, cores: int | None, parallel: int | None, threads: int | None = None
+) -> tuple[int, int]:
     """How many seeds train at once and on how many threads each: by default one process per core (up to the
-    number of seeds), the cores shared equally."""
+    number of seeds), the cores shared equally; `threads` (the user's train.threads) is kept as given."""
     cores = cores or os.cpu_count() or 1
     if parallel is not None and parallel < 1:
         raise ConfigError(f"--parallel must be at least 1, got {parallel}")
+    if threads is not None:
+        return min(n_seeds, parallel or max(1, cores // threads)), threads
     at_once = min(n_seeds, parallel or cores)
     return at_once, max(1, cores // at_once)
 
@@ -279,19 +295,22 @@ def run_sweep(
     steps: int,
     *,
     parallel: int | None = None,
+    threads: int | None = None,
     progress: ProgressFn = print,
 ) -> dict[str, Any]:
     """Train every seed that has not finished `steps` updates (continuing runs already started), then summarise
-    and pick (see `summarise`)."""
+    and pick (see `summarise`). `threads` is the train.threads that `train_args` set, if they set it: the sweep
+    then keeps it and runs as many seeds at once as the cores hold."""
     todo = [s for s in seeds if not finished(seed_dir(sweep_dir, s), steps)]
     if todo:
-        at_once, threads = parallel_plan(len(todo), None, parallel)
+        at_once, per_seed = parallel_plan(len(todo), None, parallel, threads)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         progress(
             f"sweep: {len(todo)} of {len(seeds)} seeds to train in {sweep_dir}, {at_once} at a time on "
-            f"{threads} thread(s) each"
+            f"{per_seed} thread(s) each"
         )
-        status = run_jobs(plan(sweep_dir, todo, train_args, threads), at_once, progress=progress)
+        jobs = plan(sweep_dir, todo, train_args, None if threads is not None else per_seed)
+        status = run_jobs(jobs, at_once, progress=progress)
     else:
         progress(f"sweep: all {len(seeds)} seeds in {sweep_dir} have finished {steps} updates")
         status = {}
