@@ -284,7 +284,7 @@ def test_eval_of_a_run_directory_saves_its_eval_json_and_of_a_checkpoint_does_no
         "train", "--preset", "digits", "--steps", "3", "--run-dir", str(run_dir), "--no-eval", *TINY_SETS
     )
     assert made.returncode == 0, made.stderr
-    assert f"not evaluated (train.evaluate is off): infogan eval {run_dir}" in made.stderr
+    assert f"not evaluated: infogan eval {run_dir} evaluates it" in made.stderr
     checkpoint = invoke("eval", str(run_dir / "checkpoints" / "step-3"), "--metrics", "codes")
     assert checkpoint.returncode == 0 and not (run_dir / "eval.json").exists()
     assert "not saved as the run's eval.json (an evaluation of checkpoint step-3)" in checkpoint.stderr

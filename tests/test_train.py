@@ -227,4 +227,10 @@ def test_no_eval_skips_only_the_evaluation_at_the_end(tmp_path):
     result = invoke("train", "--preset", "digits", *sets, "--run-dir", str(tmp_path / "r"), "--no-eval")
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / "r" / "eval.json").exists() and (tmp_path / "r" / "traversal-c1.png").is_file()
-    assert f"not evaluated (train.evaluate is off): infogan eval {tmp_path / 'r'}" in result.stderr
+    assert f"not evaluated: infogan eval {tmp_path / 'r'} evaluates it" in result.stderr
+    # --no-eval is this command's, not the run's: resuming evaluates, and says the run was already finished
+    assert "evaluate: true" in (tmp_path / "r" / "config.yaml").read_text()
+    resumed = invoke("train", "--run-dir", str(tmp_path / "r"), "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "the run has already finished its 6 steps; nothing to train" in resumed.stderr
+    assert (tmp_path / "r" / "eval.json").is_file()

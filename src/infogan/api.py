@@ -105,6 +105,7 @@ def train(
     progress: ProgressFn = progress_to_stderr,
     should_stop: Callable[[], bool] = lambda: False,
     world: World = World(),
+    evaluate: bool | None = None,
 ) -> Run:
     """Train a run into `run_dir`, or continue it from its newest checkpoint with `resume`.
 
@@ -113,7 +114,8 @@ def train(
     with `train.branch_from` and no checkpoint of its own starts from that checkpoint of another run. When
     training completes, the run is evaluated (eval.json) and a traversal figure is written for each code.
     `world` is this process's rank in a torchrun launch (`training.distributed.world_from_env(os.environ)`):
-    the ranks train one run data-parallel, and rank 0 alone writes it and evaluates it.
+    the ranks train one run data-parallel, and rank 0 alone writes it and evaluates it. `evaluate` decides, for
+    this call only, whether the finished run is evaluated (None: the config's `train.evaluate`).
 
     Returns:
         The run, with the model as training left it (possibly stopped early by `should_stop`).
@@ -156,7 +158,7 @@ def train(
         ):  # batch norm's running statistics are each rank's own: evaluate rank 0's, as saved
             world.broadcast_module(trainer.model)
         trainer.model.eval()
-        _finish(result, progress, world)
+        _finish(result, progress, world, cfg.train.evaluate if evaluate is None else evaluate)
     world.barrier()  # every rank waits for rank 0's evaluation, so that all leave the process group together
     return result
 
@@ -165,16 +167,16 @@ def _quiet(line: str) -> None:
     """The progress printer of ranks other than 0 in a data-parallel run: rank 0 speaks for all."""
 
 
-def _finish(run: Run, progress: ProgressFn, world: World) -> None:
-    """Write the end-of-run products (rank 0): a traversal figure per code and, unless `train.evaluate` is off,
-    eval.json, whose generated samples every rank of a data-parallel run shares in."""
+def _finish(run: Run, progress: ProgressFn, world: World, evaluate: bool) -> None:
+    """Write the end-of-run products (rank 0): a traversal figure per code and, if `evaluate`, eval.json, whose
+    generated samples every rank of a data-parallel run shares in."""
     from infogan.viz.traversal import traversal_figure
 
     if world.is_main:
         for code in run.model.latent.codes:
             traversal_figure(run.traverse(code.name)).savefig(run.dir.traversal(code.name))
-    if not run.config.train.evaluate:
-        progress(f"not evaluated (train.evaluate is off): infogan eval {run.dir.path}")
+    if not evaluate:
+        progress(f"not evaluated: infogan eval {run.dir.path} evaluates it")
         return
     progress(
         f"evaluating against {run.config.data.name} ({run.config.eval.split} split held out; "

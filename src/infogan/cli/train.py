@@ -59,7 +59,8 @@ def train(
     no_eval: bool = typer.Option(
         False,
         "--no-eval",
-        help="Do not evaluate the run when training ends (infogan eval RUN does it later).",
+        help="Do not evaluate the run when this command's training ends (infogan eval RUN does it later); "
+        "a later --resume evaluates as usual.",
     ),
     strict: bool = typer.Option(
         False, "--strict", help="Stop at bad files in an image folder instead of skipping and listing them."
@@ -112,14 +113,11 @@ def train(
         ("data.image_size", "--image-size", image_size),
         ("data.channels", "--channels", channels),
         ("data.strict", "--strict", True if strict else None),
-        ("train.evaluate", "--no-eval", False if no_eval else None),
         ("train.branch_from", "--branch-from", branch_from.resolve() if branch_from else None),
     ]
     sets += [f"{key}={value}" for key, _, value in flags if value is not None]
     # how the user typed each key a flag sets, for error messages
-    typed = {
-        key: flag if flag in ("--strict", "--no-eval") else f"{flag} {value}" for key, flag, value in flags
-    }
+    typed = {key: flag if flag == "--strict" else f"{flag} {value}" for key, flag, value in flags}
     if dataset is not None:
         sets += [f"data.name={dataset}", "data.fallback=null"]
         typed.update({"data.name": f"--dataset {dataset}", "data.fallback": f"--dataset {dataset}"})
@@ -157,7 +155,14 @@ def train(
     stop = _StopFlag()
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        run = train_run(cfg, run_dir, resume=resuming, should_stop=stop.requested, world=world)
+        run = train_run(
+            cfg,
+            run_dir,
+            resume=resuming,
+            should_stop=stop.requested,
+            world=world,
+            evaluate=False if no_eval else None,
+        )
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -198,6 +198,11 @@ class Trainer:
         `finished` then says whether the budget (steps or minutes) was used up, rather than training being
         stopped early."""
         step = self._start(resume_from, branch_from)
+        if resume_from is not None and step >= self.cfg.steps:
+            self.progress(
+                f"the run has already finished its {self.cfg.steps} steps; nothing to train (--steps N with a "
+                "larger N continues it)"
+            )
         # a resumed run whose time budget is spent trains no further (every rank agreeing); a new one takes at
         # least one step
         out_of_time = self._spent_before_start(resume_from is not None, step)
@@ -220,7 +225,9 @@ class Trainer:
                 if out_of_time:
                     self.progress(f"time budget reached: {self.cfg.minutes:g} min of training at step {step}")
                 elif stop:
-                    self.progress(f"stopped at step {step}; resume with --resume")
+                    self.progress(
+                        f"stopped at step {step}; continue with: infogan train --run-dir {self.run.path} --resume"
+                    )
                     break
         finally:
             if self.log is not None:
