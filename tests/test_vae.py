@@ -256,3 +256,8 @@ def test_tiny_run_end_to_end_writes_a_held_out_elbo(tmp_path):
     assert (tmp_path / "r.png").stat().st_size > 100
     x, recon = api.load_run(run.dir.path).reconstruct(5)
     assert x.shape == recon.shape == (5, 1, 8, 8) and recon.min() >= -1 and recon.max() <= 1
+    # more than the held-out split has: all 300 of them, said so, and no padding beyond them
+    many = invoke("reconstruct", str(run.dir.path), "-n", "5000", "-o", str(tmp_path / "all.png"))
+    assert many.returncode == 0, many.stderr
+    assert "the held-out split has 300 images, fewer than -n 5000" in many.stderr
+    assert "wrote 300 held-out images" in many.stderr

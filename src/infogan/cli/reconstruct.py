@@ -31,6 +31,11 @@ def reconstruct(
     output = output_file(output, IMAGE_SUFFIXES)
     loaded = load_run(run, device=device)
     x, recon = loaded.reconstruct(n)
+    if len(x) < n:
+        typer.echo(
+            f"note: the held-out split has {len(x)} images, fewer than -n {n}: showing all of them", err=True
+        )
+        n = len(x)
     rows = []
     for start in range(0, n, nrow):  # originals row, then the same images reconstructed
         rows += [x[start : start + nrow], recon[start : start + nrow]]
