@@ -12,6 +12,7 @@ import torch
 from infogan.api import load, train
 from infogan.config import load_preset
 from infogan.data import build
+from infogan.errors import ConfigError
 
 from .conftest import TINY, invoke
 
@@ -140,6 +141,29 @@ def test_load_generates_for_given_codes_and_noise_and_encodes(runs):
     assert torch.allclose(read["c1"].sum(1), torch.ones(3))
     with pytest.raises(Exception, match=r"noise must have shape \(n, 4\)"):
         run.generate(noise=torch.zeros(2, 5))
+
+
+@pytest.mark.parametrize(
+    ("images", "message"),
+    [
+        (
+            torch.zeros(2, 1, 28, 28),
+            r"images must have shape \(B, 1, 8, 8\) for this model, got \(2, 1, 28, 28\)",
+        ),
+        (torch.zeros(1, 8, 8), r"must have shape \(B, 1, 8, 8\) for this model, got \(1, 8, 8\)"),
+        (torch.zeros(2, 1, 8, 8, dtype=torch.uint8), r"floating point in \[-1, 1\], got torch.uint8"),
+        (torch.full((2, 1, 8, 8), 255.0), r"got values from 255 to 255: scale images in \[0, 255\]"),
+        ([[0.0]], "images must be a torch.Tensor"),
+    ],
+)
+def test_encode_names_what_is_wrong_with_its_images(runs, images, message):
+    with pytest.raises(ConfigError, match=message):
+        load(runs / "paper").encode(images)
+
+
+def test_a_run_reads_in_one_line(runs):
+    text = repr(load(runs / "paper"))
+    assert text == f"Run({str(runs / 'paper')!r}: infogan on digits, step 6)" and len(text) < 200
 
 
 def test_a_bad_format_is_one_line(runs):

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 # to sample from it does not pay for them.
 
 
-@dataclass
+@dataclass(repr=False)
 class Run:
     """A trained (or training) run loaded from its directory."""
 
@@ -38,6 +38,10 @@ class Run:
     averaged_steps: list[int] | None = None
     # False when `train` returned before the budget (train.steps or train.minutes) was used up.
     finished: bool = True
+
+    def __repr__(self) -> str:
+        model = self.config.model.name
+        return f"Run({str(self.dir.path)!r}: {model} on {self.config.data.name}, {self.where})"
 
     @property
     def where(self) -> str:
@@ -78,7 +82,7 @@ class Run:
     def encode(self, images: Tensor) -> dict[str, Tensor]:
         """What the model reads off images (B, C, H, W) in [-1, 1]: for InfoGAN, each categorical code's
         probabilities (B, K) and each continuous code's mean (B,); for a VAE, each latent's mean (B,)."""
-        x = images.to(self.model.device)
+        x = self._checked_images(images).to(self.model.device)
         infer = getattr(self.model, "infer_codes", None)
         if infer is not None:
             return {
@@ -89,6 +93,31 @@ class Run:
         if means is None:
             raise ConfigError(f"a {self.config.model.name} has no Q network or encoder to read images with")
         return {code.name: means[:, i] for i, code in enumerate(self.model.latent.codes)}
+
+    def _checked_images(self, images: Tensor) -> Tensor:
+        """`images` if they are what the model reads, a float tensor (B, C, H, W) of its image shape in [-1, 1];
+        otherwise a one-line ConfigError saying what to change."""
+        c, h, w = self.model.image_shape
+        if not isinstance(images, Tensor):
+            raise ConfigError(
+                f"images must be a torch.Tensor (B, {c}, {h}, {w}), got {type(images).__name__}"
+            )
+        if images.ndim != 4 or tuple(images.shape[1:]) != (c, h, w):
+            raise ConfigError(
+                f"images must have shape (B, {c}, {h}, {w}) for this model, got {tuple(images.shape)}"
+            )
+        if not images.is_floating_point():
+            raise ConfigError(
+                f"images must be floating point in [-1, 1], got {images.dtype}: "
+                "convert 8-bit images with x.float() / 127.5 - 1"
+            )
+        lo, hi = float(images.min()), float(images.max())
+        if lo < -1.001 or hi > 1.001:  # a little rounding is fine; [0, 255] or [0, 1]-shifted data is not
+            raise ConfigError(
+                f"images must be in [-1, 1], got values from {lo:.4g} to {hi:.4g}: "
+                "scale images in [0, 255] with x / 127.5 - 1, in [0, 1] with 2 * x - 1"
+            )
+        return images
 
     def traverse(
         self,
