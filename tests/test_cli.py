@@ -2,7 +2,12 @@
 train -> sample -> traverse -> eval flow, the same `main()` in-process for the rest."""
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 import torch
@@ -453,6 +458,20 @@ def test_a_signal_checkpoints_exits_128_plus_signal_and_resume_continues(tmp_pat
     assert steps == list(range(1, stopped + 3))  # nothing repeated, nothing skipped
 
 
+@pytest.mark.parametrize("delay", [0.3, 1.0, 2.0, 4.0])
+def test_ctrl_c_while_starting_ends_quietly(tmp_path, delay):
+    """A Ctrl-C while the command line imports its libraries or builds the run: one line, no traceback (the
+    first tenths of a second are Python's own start-up, before any of infogan runs)."""
+    args = ["-m", "infogan", "train", "--preset", "digits", "--run-dir", str(tmp_path / "r"), *TINY_SETS]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, *args], stderr=subprocess.PIPE, text=True, env=env)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert "Traceback" not in err and proc.returncode == 130, err
+    assert err.rstrip().endswith(("interrupted", "--resume")), err
+
+
 def test_reconstruct_needs_a_model_with_an_encoder(trained, tmp_path):
     result = invoke("reconstruct", str(trained[0]), "-o", str(tmp_path / "r.png"))
     assert result.returncode == 2
@@ -517,6 +536,20 @@ def test_loading_a_run_to_sample_imports_no_evaluation_or_plotting_library():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_command_line_starts_without_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, infogan.cli; print(sorted(m for m in ('torch', 'torchvision', 'numpy') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_missing_data_root_is_refused_by_datasets_as_by_train(tmp_path):
+    result = invoke("datasets", "--data-root", str(tmp_path / "nope"))
+    assert result.returncode == 2 and f"error: data root {tmp_path / 'nope'} does not exist" in result.stderr
 
 
 def test_version():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import typer
@@ -71,10 +72,30 @@ def _bare_resume_means_latest(argv: list[str]) -> list[str]:
     return out
 
 
+def _start_up(argv: list[str]) -> None:
+    """Import PyTorch and the library before a command runs, with a Ctrl-C meanwhile ending the process at once.
+
+    The import takes seconds, and an interrupt inside it can leave numpy or torch half-imported, so that the
+    KeyboardInterrupt surfaces later as another error (an AttributeError, a RecursionError) with a long
+    traceback. Commands that never need torch (help, version, presets) skip it.
+    """
+    if not argv or argv[0] == "presets" or {"-h", "--help", "--version"} & set(argv):
+        return
+    from infogan.__main__ import interrupted
+
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: interrupted())
+    try:
+        import infogan.api  # noqa: F401  (torch, the models, the training loop)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def main() -> None:
     """Entry point of the `infogan` script."""
     try:
-        app(args=_bare_resume_means_latest(sys.argv[1:]), prog_name="infogan")
+        argv = _bare_resume_means_latest(sys.argv[1:])
+        _start_up(argv)
+        app(args=argv, prog_name="infogan")
     except InfoganError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
@@ -82,3 +103,7 @@ def main() -> None:
         where = f": {exc.filename}" if exc.filename else ""
         print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
         sys.exit(2)
+    except KeyboardInterrupt:  # Ctrl-C before a command's own handling starts (e.g. while importing torch)
+        from infogan.__main__ import interrupted
+
+        interrupted()

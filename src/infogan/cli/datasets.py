@@ -9,12 +9,13 @@ import typer
 from infogan.cli import app
 from infogan.cli.common import data_root_option
 from infogan.config import load_preset, preset_names, preset_text
-from infogan.data import DATASETS, PARAMETRISED
-from infogan.data.folder import IMAGE_EXTENSIONS
+from infogan.errors import ConfigError
 
 
 def _has_an_image(folder: Path) -> bool:
     """Whether `folder` holds at least one file with an image extension (stops at the first; no decoding)."""
+    from infogan.data.folder import IMAGE_EXTENSIONS
+
     if not folder.is_dir():
         return False
     return any(p.suffix.lower() in IMAGE_EXTENSIONS for p in folder.rglob("*") if not p.name.startswith("."))
@@ -35,7 +36,11 @@ def datasets(
 
     The image folders that presets read (`chairs`, `faces`) are listed too: available when the folder holds at
     least one image file (the files are checked when training starts)."""
+    from infogan.data import DATASETS, PARAMETRISED
+
     root = Path(data_root).expanduser() if data_root else None
+    if root is not None and not root.exists():  # as train refuses it: a mistyped path is not an empty one
+        raise ConfigError(f"data root {root} does not exist")
     for name, src in DATASETS.items():
         status = "available" if src.available(root) else "missing"
         typer.echo(f"{name:14s} {status:9s} {src.description}")

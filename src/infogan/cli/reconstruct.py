@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
 import typer
 
 from infogan.cli import app
 from infogan.cli.common import IMAGE_SUFFIXES, output_file
-from infogan.viz.grids import save_grid
 
 
 @app.command()
@@ -26,7 +24,10 @@ def reconstruct(
 ) -> None:
     """Write a grid of the first n held-out images of the run's dataset, each row of originals followed by a row of
     their reconstructions."""
+    import torch
+
     from infogan.api import load_run
+    from infogan.viz.grids import save_grid
 
     output = output_file(output, IMAGE_SUFFIXES)
     loaded = load_run(run, device=device)

@@ -6,17 +6,17 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import torch
 import typer
 
 from infogan.cli import app
 from infogan.cli.common import IMAGE_SUFFIXES, output_file, parse_codes
 from infogan.errors import ConfigError
-from infogan.models import GenerativeModel
-from infogan.viz.grids import save_grid
 
 if TYPE_CHECKING:
+    import torch
+
     from infogan.api import Run
+    from infogan.models import GenerativeModel
 
 
 @app.command()
@@ -43,6 +43,7 @@ def sample(
 ) -> None:
     """Write a grid of n samples, optionally with some codes fixed or, for a conditional model, one class."""
     from infogan.api import load_run
+    from infogan.viz.grids import save_grid
 
     output = output_file(output, IMAGE_SUFFIXES)
     codes = parse_codes(code)
@@ -77,6 +78,8 @@ def sample(
 def class_rows(run: Run, n: int, codes: dict[str, float], seed: int) -> torch.Tensor:
     """n images of each class of a conditional run, class by class (K n, C, H, W): the same seed for every class,
     so the images of a column share their noise and differ only in the class."""
+    import torch
+
     name = label_code(run.model, 0)
     classes = range(run.model.latent.code(name).k)
     return torch.cat([run.sample(n, codes={**codes, name: k}, seed=seed) for k in classes])
