@@ -2,8 +2,7 @@
 
 Each (preset, seed) is an ordinary run `OUT/<variant>-s<seed>` trained by `infogan train --minutes M --resume auto`
 one after another on `--threads` threads, so the runs share nothing but the machine, and running the script again
-continues or skips what is done. `gan-minimax` is the `gan` preset with the minimax generator loss, `cgan-dcgan` the
-`cgan` preset on the DCGAN backbone. Prints one JSON line per run when it is finished (its directory, training
+continues or skips what is done. `gan-minimax` is the `gan` preset with the minimax generator loss. Prints one JSON line per run when it is finished (its directory, training
 minutes and updates), then runs nothing else. Usage:
     python benchmarks/family_train.py --data-root ../shared/data --minutes 15 --seeds 0 1 --out runs/family
     python benchmarks/family_table.py runs/family/* --markdown
@@ -24,7 +23,7 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
     "gan": ("gan", []),
     "gan-minimax": ("gan", ["model.adversarial=minimax"]),
     "cgan": ("cgan", []),
-    "cgan-dcgan": ("cgan", ["model.backbone=dcgan"]),
+    "cgan-mlp": ("cgan-mlp", []),
     "dcgan": ("dcgan", []),
     "wgan": ("wgan", []),
     "wgan-gp": ("wgan-gp", []),

@@ -11,7 +11,7 @@ from torch import nn
 
 from infogan import api
 from infogan.cli.sample import class_rows, label_code
-from infogan.config import load_preset
+from infogan.config import config_differences, load_preset
 from infogan.errors import ConfigError
 from infogan.losses.adversarial import d_bce_loss
 from infogan.models import build_model
@@ -110,7 +110,7 @@ TINY_CGAN = ["model.noise=4", "model.width=8"]
 
 
 def tiny(preset: str, *overrides: str, shape=(1, 8, 8), seed: int = 0):
-    extra = TINY_CGAN if preset == "cgan" else TINY_GAN
+    extra = TINY_CGAN if preset.startswith("cgan") else TINY_GAN
     cfg = load_preset(preset, [*extra, *overrides])
     torch.manual_seed(seed)
     model = build_model(cfg.model, shape)
@@ -141,15 +141,13 @@ def d_modules(model) -> nn.Module:
 CASES = [
     ("gan", (1, 8, 8)),
     ("dcgan", (1, 28, 28)),
-    ("cgan", (1, 8, 8)),
-    ("cgan", (1, 28, 28)),  # with model.backbone=dcgan
+    ("cgan-mlp", (1, 8, 8)),
+    ("cgan", (1, 28, 28)),
 ]
 CASE_IDS = ["gan-mlp", "gan-dcgan", "cgan-mlp", "cgan-dcgan"]
 
 
 def case_model(preset: str, shape, *overrides: str):
-    if preset == "cgan" and shape[-1] == 28:
-        overrides = ("model.backbone=dcgan", *overrides)
     return tiny(preset, *overrides, shape=shape)
 
 
@@ -252,14 +250,14 @@ def test_gan_accepts_the_other_adversarial_losses():
 
 # --- conditional GAN -------------------------------------------------------------------------------------------
 def test_cgan_label_is_the_categorical_code_c1():
-    model = tiny("cgan")
+    model = tiny("cgan-mlp")
     assert model.conditional_code == "c1" and [(c.name, c.k) for c in model.latent.codes] == [("c1", 10)]
     preview, cols = preview_latent(model.latent, seed=0)
     assert cols == 10 and set(preview.c_cat[:, 0].tolist()) == set(range(10))  # one column per class
 
 
 def test_cgan_generates_the_requested_class():
-    model = tiny("cgan")
+    model = tiny("cgan-mlp")
     seen: list[torch.Tensor] = []
     model.G.y_branch.register_forward_hook(lambda m, inputs, out: seen.append(inputs[0]))
     sevens = model.sample(6, codes={"c1": 7}, generator=torch.Generator().manual_seed(0))
@@ -268,9 +266,11 @@ def test_cgan_generates_the_requested_class():
     assert not torch.allclose(sevens, threes)  # same noise, another label: other images
 
 
-@pytest.mark.parametrize("shape", [(1, 8, 8), (1, 28, 28)], ids=["mlp", "dcgan"])
-def test_cgan_discriminator_reads_the_label(shape):
-    model = case_model("cgan", shape)
+@pytest.mark.parametrize(
+    ("preset", "shape"), [("cgan-mlp", (1, 8, 8)), ("cgan", (1, 28, 28))], ids=["mlp", "dcgan"]
+)
+def test_cgan_discriminator_reads_the_label(preset, shape):
+    model = case_model(preset, shape)
     x = batch(4, shape)["x"]
     with torch.no_grad():
         model.D.eval()
@@ -280,7 +280,7 @@ def test_cgan_discriminator_reads_the_label(shape):
 
 
 def test_cgan_refuses_unlabelled_data_and_labels_beyond_its_classes():
-    model = tiny("cgan")
+    model = tiny("cgan-mlp")
     with pytest.raises(ConfigError, match="the conditional GAN needs a labelled dataset"):
         model.train_step(batch(labels=False), 0)
     too_many = {**batch(), "y": torch.full((16,), 12)}
@@ -288,8 +288,8 @@ def test_cgan_refuses_unlabelled_data_and_labels_beyond_its_classes():
         model.train_step(too_many, 0)
 
 
-def test_cgan_paper_mnist_architecture():
-    model = build_model(load_preset("cgan").model, (1, 28, 28))
+def test_cgan_mlp_is_the_papers_mnist_architecture():
+    model = build_model(load_preset("cgan-mlp").model, (1, 28, 28))
     assert isinstance(model.G, ConditionalMLPGenerator) and isinstance(model.D, ConditionalMLPDiscriminator)
     g_linears = [(m.in_features, m.out_features) for m in model.G.modules() if isinstance(m, nn.Linear)]
     assert g_linears == [(100, 200), (10, 1000), (1200, 1200), (1200, 784)]
@@ -310,10 +310,14 @@ def test_maxout_is_the_max_over_pieces():
 # --- presets, the training loop and the command line -----------------------------------------------------------
 def test_presets_load_with_their_documented_settings():
     gan, dcgan, cgan = load_preset("gan"), load_preset("dcgan"), load_preset("cgan")
+    cgan_mlp = load_preset("cgan-mlp")
     assert (gan.model.name, gan.model.backbone, gan.train.batch_size) == ("gan", "mlp", 64)
     assert (dcgan.model.name, dcgan.model.backbone, dcgan.train.batch_size) == ("gan", "dcgan", 128)
-    assert (cgan.model.name, cgan.model.backbone, cgan.train.batch_size) == ("cgan", "mlp", 100)
-    for cfg in (gan, dcgan, cgan):
+    assert (cgan.model.name, cgan.model.backbone, cgan.train.batch_size) == ("cgan", "dcgan", 100)
+    assert (cgan_mlp.model.name, cgan_mlp.model.backbone, cgan_mlp.train.batch_size) == ("cgan", "mlp", 100)
+    differences = config_differences(cgan_mlp.model_dump(mode="json"), cgan.model_dump(mode="json"))
+    assert [key for key, _, _ in differences] == ["model.backbone", "preset"]
+    for cfg in (gan, dcgan, cgan, cgan_mlp):
         m = cfg.model
         assert (m.adversarial, m.lr_d, m.lr_g, m.beta1) == ("non-saturating", 2e-4, 2e-4, 0.5)
         assert cfg.data.name == "mnist" and cfg.data.fallback == "mnist-sample" and cfg.train.steps == 5000
@@ -338,9 +342,10 @@ DIGITS = ["data.name=digits", "data.fallback=null", "data.download=false"]
     [
         ("gan", [*TINY_GAN, "model.d_steps=2"]),
         ("dcgan", [*TINY_GAN, "data.image_size=28"]),  # digits resized to 28x28: DCGAN's smallest size
-        ("cgan", TINY_CGAN),
+        ("cgan-mlp", TINY_CGAN),
+        ("cgan", [*TINY_CGAN, "data.image_size=28"]),
     ],
-    ids=["gan", "dcgan", "cgan"],
+    ids=["gan", "dcgan", "cgan-mlp", "cgan"],
 )
 def test_preset_trains_through_the_api(preset, overrides, tmp_path):
     cfg = load_preset(preset, [*DIGITS, *overrides, *TINY_RUN])
@@ -353,7 +358,7 @@ def test_preset_trains_through_the_api(preset, overrides, tmp_path):
 
 @pytest.fixture(scope="module")
 def cgan_run(tmp_path_factory):
-    cfg = load_preset("cgan", [*DIGITS, *TINY_CGAN, *TINY_RUN, "train.steps=1"])
+    cfg = load_preset("cgan-mlp", [*DIGITS, *TINY_CGAN, *TINY_RUN, "train.steps=1"])
     return api.train(cfg, tmp_path_factory.mktemp("cgan") / "run", progress=lambda s: None)
 
 

@@ -33,7 +33,8 @@ from infogan.nets.mlp import Maxout
 
 
 class CGANConfig(AdversarialConfig):
-    """The conditional GAN's hyperparameters; the defaults are the `cgan` preset (the paper's MNIST networks)."""
+    """The conditional GAN's hyperparameters; the defaults are the paper's MNIST networks (the `cgan-mlp` preset;
+    the `cgan` preset puts the model on DCGAN's networks)."""
 
     name: Literal["cgan"] = "cgan"
     num_classes: int = Field(10, ge=2)
