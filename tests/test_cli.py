@@ -3,6 +3,7 @@ train -> sample -> traverse -> eval flow, the same `main()` in-process for the r
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -330,6 +331,50 @@ def test_presets_and_datasets_listings():
         "mnist-sample" in listing.stdout
         and "available" in listing.stdout
         and "how to get it" in listing.stdout
+    )
+
+
+def test_the_listings_say_whole_sentences_and_usage_names_the_run():
+    from infogan.cli.presets import first_sentence
+
+    assert first_sentence("InfoGAN on X (Sec. 5, Fig. 2; Chen et al. 2016). More text.") == (
+        "InfoGAN on X (Sec. 5, Fig. 2; Chen et al. 2016)."
+    )
+    entries = re.split(r"\n(?=\S)", invoke("presets").stdout.strip())
+    assert len(entries) >= 18 and all(entry.rstrip().endswith((".", ")")) for entry in entries), entries
+    commands = invoke("--help").stdout
+    listed = commands.split("Commands:")[1]
+    assert "mi-experiment  The paper's Fig. 1: L_I of InfoGAN" in listed and "..." not in listed
+    assert invoke("sample", "--help").stdout.startswith("Usage: infogan sample [OPTIONS] RUN\n")
+    assert invoke("compare", "--help").stdout.startswith("Usage: infogan compare [OPTIONS] RUN...\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["sample", "--code", "c1=3", "--code", "c1=4"], "--code c1 is given twice (c1=3 and c1=4)"),
+        (["sample", "--code", "c1=12"], "give an integer in 0..9, not 12\n"),
+        (["traverse", "--range", "1", "1"], "--range 1 1: the first value must be below the second"),
+        (["sample", "--seed", "99999999999"], "Invalid value for '--seed'"),
+    ],
+)
+def test_careless_sample_and_traverse_options_are_refused(trained, args, message, tmp_path):
+    result = invoke(args[0], str(trained[0]), *args[1:], "-o", str(tmp_path / "x.png"))
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+
+
+def test_a_code_far_outside_its_prior_is_drawn_with_a_note(trained, tmp_path):
+    result = invoke("sample", str(trained[0]), "--code", "c2=100", "-n", "4", "-o", str(tmp_path / "x.png"))
+    assert result.returncode == 0, result.stderr
+    assert "note: c2=100 is far outside its prior U(-1, 1)" in result.stderr
+
+
+def test_a_seed_beyond_numpys_range_is_refused_by_train():
+    result = invoke("train", "--preset", "digits", "--seed", "99999999999")
+    assert result.returncode == 2
+    assert (
+        "error: bad config in --seed 99999999999: train.seed: Input should be less than or equal to 4294967295"
+        in (result.stderr)
     )
 
 

@@ -45,7 +45,7 @@ class TrainConfig(StrictModel):
     # resumes, evaluation excluded) have passed, or after `steps`, whichever comes first.
     minutes: float | None = Field(None, gt=0)
     batch_size: int = Field(128, ge=2)  # batch norm needs two or more images per batch
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=2**32 - 1)  # numpy's range, which every library here accepts
     device: str = "cpu"
     threads: int | None = Field(None, gt=0)
     # Arithmetic of the training step's forward passes (training/precision.py); fp16 needs CUDA; auto is bf16

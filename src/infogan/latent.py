@@ -185,17 +185,34 @@ class LatentSpec:
         for name, value in values.items():
             code = self.code(name)
             if not math.isfinite(value):
-                raise ConfigError(f"code {name} must be a finite number, not {value}")
+                raise ConfigError(f"code {name} must be a finite number, not {value:g}")
             if code.is_categorical:
                 if float(value) != int(value) or not 0 <= int(value) < code.k:
                     raise ConfigError(
                         f"code {name} is categorical with {code.k} values: "
-                        f"give an integer in 0..{code.k - 1}, not {value}"
+                        f"give an integer in 0..{code.k - 1}, not {value:g}"
                     )
                 c_cat[:, self.categorical.index(code)] = int(value)
             else:
                 c_cont[:, self.continuous.index(code)] = float(value)
         return replace(latent, c_cat=c_cat, c_cont=c_cont)
+
+    def far_from_training(self, values: Mapping[str, float]) -> list[str]:
+        """A note for each continuous code set beyond where G has been shown to draw: past +-2 for a U(-1, 1) code
+        (the paper's traversals reach +-2) or +-3 standard deviations for a N(0, 1) one. Such values are allowed;
+        G was simply never trained near them."""
+        notes = []
+        for name, value in values.items():
+            code = self.code(name)
+            if code.is_categorical:
+                continue
+            limit, prior = (2.0, "U(-1, 1)") if code.kind == "uniform" else (3.0, "N(0, 1)")
+            if abs(value) > limit:
+                notes.append(
+                    f"{name}={value:g} is far outside its prior {prior}: G was trained on the prior and is usually "
+                    f"shown within +-{limit:g}"
+                )
+        return notes
 
     # --- Q's posterior and the information term ----------------------------------------------------------------
     def posterior(self, q_out: Tensor) -> dict[str, dict[str, Tensor]]:

@@ -6,8 +6,19 @@ import signal
 import sys
 
 import typer
+from typer.core import TyperArgument
 
 from infogan.errors import InfoganError
+
+
+def _plain_usage_name(self: TyperArgument) -> str:
+    """An argument as POSIX usage lines write it, RUN or [NAME] (Typer 0.29 writes a required one as {RUN})."""
+    name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+    return name + ("..." if self.nargs != 1 and not name.endswith("...") else "")
+
+
+if hasattr(TyperArgument, "_usage_display_name"):  # the Typer versions that brace required arguments
+    TyperArgument._usage_display_name = _plain_usage_name  # type: ignore[method-assign]
 
 app = typer.Typer(
     name="infogan",

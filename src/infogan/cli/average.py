@@ -9,9 +9,9 @@ import typer
 from infogan.cli import app
 
 
-@app.command()
+@app.command(short_help="Average the weights of a run's checkpoints into a new checkpoint.")
 def average(
-    run: Path = typer.Argument(..., help="Run directory."),
+    run: Path = typer.Argument(..., metavar="RUN", help="Run directory."),
     first: int | None = typer.Option(
         None, "--from", min=0, help="Earliest step averaged [default: half the newest checkpoint's step]."
     ),

@@ -19,6 +19,9 @@ def data_root_option(help: str = "Folder holding the dataset's files.") -> Any:
     return typer.Option(None, "--data-root", envvar=DATA_ROOT_ENV, show_envvar=True, help=help)
 
 
+MAX_SEED = (
+    2**32 - 1
+)  # the seeds every library here accepts (numpy's limit); larger ones are almost always typos
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")  # sample grids (written by Pillow)
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")  # traversal figures (written by matplotlib)
 
@@ -47,14 +50,19 @@ def output_file(path: Path, suffixes: Sequence[str] = (), option: str = "-o") ->
 def parse_codes(items: list[str] | None) -> dict[str, float]:
     """Parse repeated ``--code NAME=VALUE`` options into a mapping."""
     codes: dict[str, float] = {}
+    given: dict[str, str] = {}
     for item in items or []:
         name, sep, value = item.partition("=")
+        name = name.strip()
         try:
-            codes[name.strip()] = float(value)
+            number = float(value)
         except ValueError:
             sep = ""
-        if not sep or not name.strip():
+        if not sep or not name:
             raise ConfigError(f"bad --code '{item}': expected NAME=VALUE, e.g. --code c1=3 or --code c2=0.5")
+        if name in given:
+            raise ConfigError(f"--code {name} is given twice ({given[name]} and {item}): give each code once")
+        codes[name], given[name] = number, item
     return codes
 
 

@@ -14,10 +14,12 @@ from infogan.errors import CheckpointError
 from infogan.helpers import write_text_atomic
 
 
-@app.command()
+@app.command(short_help="Compare evaluated runs in one table (and an HTML page).")
 def compare(
     runs: list[Path] = typer.Argument(
-        ..., help="Run directories; those without an eval.json (not evaluated) are left out with a note."
+        ...,
+        metavar="RUN...",
+        help="Run directories; those without an eval.json (not evaluated) are left out with a note.",
     ),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Also write an HTML page: the table and each run's samples side by side."

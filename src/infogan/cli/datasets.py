@@ -28,7 +28,7 @@ def _data_notes(preset: str) -> str:
     return " ".join(comments[start:]).removeprefix("Data:").strip() if start is not None else ""
 
 
-@app.command()
+@app.command(short_help="List the datasets, whether each is here, and how to get it.")
 def datasets(
     data_root: str | None = data_root_option("Also look in this folder."),
 ) -> None:

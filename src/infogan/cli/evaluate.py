@@ -37,9 +37,9 @@ def _parse_metrics(text: str | None) -> list[str] | None:
     return names
 
 
-@app.command("eval")
+@app.command("eval", short_help="Evaluate a run: L_I, accuracy, fidelity, FID, codes, scores.")
 def evaluate(
-    run: Path = typer.Argument(..., help="Run directory, or a checkpoint folder inside one."),
+    run: Path = typer.Argument(..., metavar="RUN", help="Run directory, or a checkpoint folder inside one."),
     dataset: str | None = typer.Option(
         None, "--dataset", help="Evaluate on this dataset [default: the run's own dataset]."
     ),

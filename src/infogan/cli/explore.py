@@ -47,10 +47,10 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-@app.command()
+@app.command(short_help="Explore runs in the browser: a dial per code, drawings read by Q.")
 def explore(
     runs: list[Path] = typer.Argument(
-        ..., help="A run directory (or a checkpoint in one); a second to compare."
+        ..., metavar="RUN...", help="A run directory (or a checkpoint in one); a second to compare."
     ),
     host: str = typer.Option(
         "127.0.0.1", "--host", help="Address to listen on; other than this machine: a warning."

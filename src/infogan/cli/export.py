@@ -10,9 +10,9 @@ from infogan.cli import app
 from infogan.errors import ConfigError
 
 
-@app.command()
+@app.command(short_help="Export the generator and encoder as ONNX or TorchScript.")
 def export(
-    run: Path = typer.Argument(..., help="Run directory, or a checkpoint folder inside one."),
+    run: Path = typer.Argument(..., metavar="RUN", help="Run directory, or a checkpoint folder inside one."),
     fmt: str = typer.Option(
         "onnx", "--format", help="onnx (onnxruntime, browsers) or torchscript (torch.jit.load)."
     ),

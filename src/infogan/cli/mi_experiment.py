@@ -12,7 +12,9 @@ from infogan.config import apply_overrides, load_preset
 from infogan.helpers import progress_to_stderr
 
 
-@app.command("mi-experiment")
+@app.command(
+    "mi-experiment", short_help="The paper's Fig. 1: L_I of InfoGAN against GANs that do not use it."
+)
 def mi_experiment(
     run_dir: Path = typer.Option(
         ..., "--run-dir", help="Folder for the three runs, the figure and result.json."

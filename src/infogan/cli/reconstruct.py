@@ -10,10 +10,10 @@ from infogan.cli import app
 from infogan.cli.common import IMAGE_SUFFIXES, output_file
 
 
-@app.command()
+@app.command(short_help="Held-out images beside a VAE's reconstructions of them.")
 def reconstruct(
     run: Path = typer.Argument(
-        ..., help="Run directory of a model with an encoder (vae), or a checkpoint in one."
+        ..., metavar="RUN", help="Run directory of a model with an encoder (vae), or a checkpoint in one."
     ),
     n: int = typer.Option(32, "-n", min=1, help="Number of held-out images."),
     output: Path = typer.Option(Path("reconstructions.png"), "--output", "-o", help="PNG file to write."),

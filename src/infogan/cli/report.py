@@ -13,9 +13,9 @@ from infogan.errors import ConfigError
 from infogan.helpers import progress_to_stderr, write_text_atomic
 
 
-@app.command()
+@app.command(short_help="Write one self-contained HTML page about a run.")
 def report(
-    run: Path = typer.Argument(..., help="Run directory, or a checkpoint folder inside one."),
+    run: Path = typer.Argument(..., metavar="RUN", help="Run directory, or a checkpoint folder inside one."),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="HTML file to write [default: RUN/report.html]."
     ),

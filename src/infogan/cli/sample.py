@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from infogan.cli import app
-from infogan.cli.common import IMAGE_SUFFIXES, output_file, parse_codes
+from infogan.cli.common import IMAGE_SUFFIXES, MAX_SEED, output_file, parse_codes
 from infogan.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -19,9 +19,9 @@ if TYPE_CHECKING:
     from infogan.models import GenerativeModel
 
 
-@app.command()
+@app.command(short_help="Write a grid of samples, with codes or a label fixed.")
 def sample(
-    run: Path = typer.Argument(..., help="Run directory, or a checkpoint folder inside one."),
+    run: Path = typer.Argument(..., metavar="RUN", help="Run directory, or a checkpoint folder inside one."),
     n: int = typer.Option(64, "-n", min=1, help="Number of images."),
     output: Path = typer.Option(Path("samples.png"), "--output", "-o", help="PNG file to write."),
     code: list[str] | None = typer.Option(
@@ -34,7 +34,7 @@ def sample(
         "class (--nrow does not apply), the same noise down each column. InfoGAN's codes are set with --code.",
     ),
     nrow: int | None = typer.Option(None, "--nrow", min=1, help="Images per row [default: sqrt(n)]."),
-    seed: int = typer.Option(0, "--seed", help="Random seed of the latent draws."),
+    seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Random seed of the latent draws."),
     scale: int = typer.Option(1, "--scale", min=1, max=16, help="Enlarge each image this many times."),
     labels: bool = typer.Option(
         False, "--labels", help="Write a caption (run, step, seed, fixed codes) above."
@@ -53,6 +53,10 @@ def sample(
         except ValueError:
             raise ConfigError(f"--label takes a class number or 'all', got '{label}'") from None
     loaded = load_run(run, device=device)
+    for note in loaded.model.latent.far_from_training(
+        {k: v for k, v in codes.items() if k in {c.name for c in loaded.model.latent.codes}}
+    ):
+        typer.echo(f"note: {note}", err=True)
     row_labels = None
     if label == "all":
         images = class_rows(loaded, n, codes, seed)

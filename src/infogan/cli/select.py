@@ -8,16 +8,19 @@ from pathlib import Path
 import typer
 
 from infogan.cli import app
+from infogan.cli.common import MAX_SEED
 from infogan.errors import CheckpointError
 from infogan.helpers import progress_to_stderr
 
 
-@app.command()
+@app.command(short_help="Pick one of several runs without labels (ModelCentrality).")
 def select(
-    runs: list[Path] = typer.Argument(..., help="Run directories of one setup (e.g. the seeds of a sweep)."),
+    runs: list[Path] = typer.Argument(
+        ..., metavar="RUN...", help="Run directories of one setup (e.g. the seeds of a sweep)."
+    ),
     votes: int = typer.Option(300, "--votes", min=10, help="FactorVAE training votes per pair of runs."),
     bins: int = typer.Option(10, "--bins", min=2, help="Values each continuous code takes as a factor."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the factor and noise draws."),
+    seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Seed of the factor and noise draws."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
 ) -> None:
     """Rank runs of one setup without labels or known factors, and print the pick. Each run's generator stands in

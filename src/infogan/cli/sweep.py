@@ -12,7 +12,7 @@ from infogan.cli.common import data_root_option
 from infogan.helpers import progress_to_stderr
 
 
-@app.command()
+@app.command(short_help="Train several seeds of one setup, tabulate them, pick one.")
 def sweep(
     seeds: int = typer.Option(..., "--seeds", min=1, help="Number of seeds to train."),
     run_dir: Path = typer.Option(

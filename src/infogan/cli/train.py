@@ -43,7 +43,7 @@ class _StopFlag:
         return self.signal is not None
 
 
-@app.command()
+@app.command(short_help="Train a model (default: InfoGAN on MNIST), or resume a run.")
 def train(
     preset: str | None = typer.Option(
         None, "--preset", "-p", help="Preset name (see `infogan presets`) or a YAML file [default: mnist]."

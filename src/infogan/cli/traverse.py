@@ -7,13 +7,13 @@ from pathlib import Path
 import typer
 
 from infogan.cli import app
-from infogan.cli.common import FIGURE_SUFFIXES, output_file
+from infogan.cli.common import FIGURE_SUFFIXES, MAX_SEED, output_file
 from infogan.errors import ConfigError
 
 
-@app.command()
+@app.command(short_help="Write a traversal figure: one code swept, the rest fixed.")
 def traverse(
-    run: Path = typer.Argument(..., help="Run directory, or a checkpoint folder inside one."),
+    run: Path = typer.Argument(..., metavar="RUN", help="Run directory, or a checkpoint folder inside one."),
     output: Path = typer.Option(Path("traversal.png"), "--output", "-o", help="PNG file to write."),
     code: str | None = typer.Option(
         None,
@@ -34,7 +34,7 @@ def traverse(
         "categorical code), a categorical code name, or 'noise' (independent draws).",
     ),
     rows: int = typer.Option(10, "--rows", min=1, help="Rows when rows are independent draws."),
-    seed: int = typer.Option(0, "--seed", help="Random seed of the fixed inputs."),
+    seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Random seed of the fixed inputs."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
 ) -> None:
     """Sweep one code left to right with everything else fixed along each row (or, with --code all, one row per
@@ -43,6 +43,11 @@ def traverse(
     from infogan.viz.traversal import ALL_CODES, traversal_figure
 
     output = output_file(output, FIGURE_SUFFIXES)
+    if value_range is not None and not value_range[0] < value_range[1]:
+        low, high = value_range
+        raise ConfigError(
+            f"--range {low:g} {high:g}: the first value must be below the second, e.g. --range -2 2"
+        )
     loaded = load_run(run, device=device)
     spec = loaded.model.latent
     if code is None:
