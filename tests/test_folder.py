@@ -204,6 +204,31 @@ def test_resolve_reports_bad_files_and_relative_root(corpus):
     assert source(f"folder:{root}").num_classes is None
 
 
+def test_a_folder_is_read_at_its_images_own_size_and_mode_unless_told(tmp_path):
+    root = tmp_path / "grey16"
+    root.mkdir()
+    for i in range(64):
+        Image.fromarray(RNG.integers(0, 256, (16, 16), dtype=np.uint8), mode="L").save(root / f"{i:02d}.png")
+    cfg, note = resolve(DataConfig(name=f"folder:{root}"))
+    assert (cfg.channels, cfg.image_size) == (1, 16)
+    assert (
+        "64 images" in note
+        and "grayscale" in note
+        and "58 for training and 6 held out for evaluation" in note
+    )
+    told, _ = resolve(DataConfig(name=f"folder:{root}", channels=3, image_size=32))
+    assert (told.channels, told.image_size) == (3, 32)
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    Image.new("RGB", (100, 80)).save(mixed / "a.png")
+    Image.new("L", (40, 40)).save(mixed / "b.png")
+    cfg, _ = resolve(DataConfig(name=f"folder:{mixed}"))
+    assert (cfg.channels, cfg.image_size) == (3, 64)  # a colour image and two sizes: RGB at 64
+    write_noise_folder(tmp_path / "tens", 3)  # 12 x 10 colour images: their shorter side rounded up to 12
+    cfg, _ = resolve(DataConfig(name=f"folder:{tmp_path / 'tens'}"))
+    assert (cfg.channels, cfg.image_size) == (3, 12)
+
+
 def write_noise_folder(root: Path, n: int) -> None:
     root.mkdir()
     for i in range(n):
@@ -234,7 +259,7 @@ def test_cli_train_reports_bad_files(tmp_path):
     assert "skipped 1 bad file in" in result.stderr and "broken.png: not a valid image" in result.stderr
     strict = invoke(
         "train", "--preset", "digits", "--dataset", f"folder:{tmp_path / 'imgs'}", "--strict",
-        "--run-dir", str(tmp_path / "run2"), *sets,
+        "--image-size", "8", "--run-dir", str(tmp_path / "run2"), *sets,
     )  # fmt: skip
     assert strict.returncode != 0 and "strict mode" in strict.stderr + strict.stdout
 

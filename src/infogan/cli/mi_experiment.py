@@ -39,7 +39,14 @@ def mi_experiment(
     given = [f"{k}={v}" for k, v in flags.items() if v is not None]
     if dataset is not None:
         given.append("data.fallback=null")
-    cfg = apply_overrides(cfg, given)
+    typed = {
+        "data.name": f"--dataset {dataset}",
+        "data.fallback": f"--dataset {dataset}",
+        "data.root": f"--data-root {data_root}",
+        "train.steps": f"--steps {steps}",
+        "train.seed": f"--seed {seed}",
+    }
+    cfg = apply_overrides(cfg, given, typed)
     result = run_mi_experiment(cfg, run_dir, resume=resume, progress=progress_to_stderr)
     for arm, entry in result["arms"].items():
         values = ", ".join(f"{k} {v:.3f}" for k, v in entry["mi_lower_bound_batch_stats"].items())

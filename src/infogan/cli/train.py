@@ -51,10 +51,15 @@ def train(
     dataset: str | None = typer.Option(None, "--dataset", help="Dataset name (see `infogan datasets`)."),
     data_root: str | None = data_root_option(),
     image_size: int | None = typer.Option(
-        None, "--image-size", help="Resize images to S x S [default: the dataset's size; 64 for folder:PATH]."
+        None,
+        "--image-size",
+        help="Resize images to S x S [default: the dataset's size; for folder:PATH the images' own side when "
+        "they share one of at most 64 pixels, else 64].",
     ),
     channels: int | None = typer.Option(
-        None, "--channels", help="Read an image folder as 1 (grey) or 3 (RGB) channels [default: 3]."
+        None,
+        "--channels",
+        help="Read an image folder as 1 (grey) or 3 (RGB) channels [default: 1 when every image is grey, else 3].",
     ),
     no_eval: bool = typer.Option(
         False,

@@ -251,7 +251,7 @@ class FolderSource(ImageSource):
         order = torch.randperm(n, generator=torch.Generator().manual_seed(SPLIT_SEED))
         if n == 1:  # a single image serves as both splits: there is nothing to hold out
             return images, None
-        n_test = max(1, round(TEST_FRACTION * n))
+        n_test = _held_out(n)
         return images[order[:n_test] if split == "test" else order[n_test:]], None
 
     def report(self) -> list[str]:
@@ -291,7 +291,12 @@ class FolderSource(ImageSource):
         if n == 0:
             scan.good, scan.bad = [], self.bad
             raise DataUnavailableError(f"folder {self.root} has no valid images: {scan.summary()}")
-        self.description = f"{n} images from {self.root} ({self.policy} to {self.image_size}x{self.image_size}, {'grayscale' if self.channels == 1 else 'RGB'}, unlabelled)"
+        held_out = _held_out(n)
+        self.description = (
+            f"{n} images from {self.root} ({self.policy} to {self.image_size}x{self.image_size}, "
+            f"{'grayscale' if self.channels == 1 else 'RGB'}, unlabelled; {n - held_out} for training and "
+            f"{held_out} held out for evaluation)"
+        )
         if self.bad:
             self.description += "; " + "\n".join(self.report())
         self._cache = (key, images[:n])
@@ -304,6 +309,11 @@ class FolderSource(ImageSource):
                 f"folder {self.root} has {_count(len(self.bad), 'bad file')} (strict mode): {first}"
                 + (" ..." if len(self.bad) > 5 else "")
             )
+
+
+def _held_out(n: int) -> int:
+    """Images of n held out as the test split: a tenth, at least one (none of a single image)."""
+    return 0 if n == 1 else max(1, round(TEST_FRACTION * n))
 
 
 def _count(n: int, noun: str) -> str:
@@ -331,20 +341,45 @@ USAGE = "--dataset folder:PATH [--image-size S] [--channels C] [--strict]"
 
 
 def source_for(path: str, cfg: DataConfig) -> FolderSource:
-    """The source for `folder:PATH` read with `cfg`'s channels (default 3), image size (default 64), crop policy
-    and strictness; a relative PATH is taken inside `cfg.root` when set. Sources are shared per setting, so a
-    folder is decoded once per process."""
+    """The source for `folder:PATH` read with `cfg`'s channels, image size, crop policy and strictness; a relative
+    PATH is taken inside `cfg.root` when set. Channels and size not given come from the images themselves
+    (`native_shape`). Sources are shared per setting, so a folder is decoded once per process."""
     folder = Path(path).expanduser()
     if not folder.is_absolute() and cfg.root:
         folder = Path(cfg.root).expanduser() / folder
-    return _shared(
-        f"folder:{path}",
-        Path(os.path.abspath(folder)),
-        cfg.channels or 3,
-        cfg.image_size or 64,
-        cfg.crop,
-        cfg.strict,
-    )
+    root = Path(os.path.abspath(folder))
+    channels, size = cfg.channels, cfg.image_size
+    if channels is None or size is None:
+        native_channels, native_size = native_shape(root, _fingerprint(root) if root.is_dir() else ())
+        channels, size = channels or native_channels, size or native_size
+    return _shared(f"folder:{path}", root, channels, size, cfg.crop, cfg.strict)
+
+
+DEFAULT_SIZE = 64  # the side images larger than this (or of mixed sizes) are brought to by default
+_GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "F"})
+
+
+@functools.lru_cache(maxsize=8)
+def native_shape(root: Path, fingerprint: tuple[object, ...]) -> tuple[int, int]:
+    """(channels, side) the folder's images suggest, read from their headers: 1 channel when every image is grey,
+    else 3; the images' common shorter side when they all share one of at most 64 pixels (rounded up to a
+    multiple of 4, which every backbone's two halvings need), else 64. Unreadable
+    files are left to the load to report. `fingerprint` keys the cache to the folder's contents."""
+    del fingerprint
+    grey, sides = True, set()
+    try:
+        scan = scan_folder(root)
+    except DataUnavailableError:
+        return 3, DEFAULT_SIZE  # the load says what is wrong with the folder
+    for path in scan.good:
+        try:
+            with Image.open(path) as im:
+                grey = grey and im.mode in _GREY_MODES
+                sides.add(min(im.size))
+        except Exception:  # reported, with its reason, when the images are loaded
+            continue
+    side = sides.pop() if len(sides) == 1 and next(iter(sides)) <= DEFAULT_SIZE else DEFAULT_SIZE
+    return (1 if grey and scan.good else 3), -(-side // 4) * 4  # networks halve the side twice
 
 
 @functools.lru_cache(maxsize=4)

@@ -40,6 +40,8 @@ from infogan.metrics.quality import generate_images, generated_features, quality
 from infogan.models import GenerativeModel, build_model
 from infogan.models.infogan import InfoGAN
 
+# Fewer generated images than this get a note that the sample-quality figures are unreliable.
+FEW_SAMPLES = 1000
 # Real images a dataset made when indexed is scored against (dSprites has 737,280); FID's customary 50,000.
 REFERENCE_IMAGES = 50_000
 
@@ -267,6 +269,12 @@ def _quality_group(ev: Evaluation) -> dict[str, Any]:
         )
         return {}
     out = dict(ev.timer.run("quality", lambda: _quality(model, reference, data, cfg, ev.progress, ev.world)))
+    if cfg.fid_samples < FEW_SAMPLES:
+        ev.notes.append(
+            f"quality: {cfg.fid_samples} generated images are too few for FID, KID, precision and recall to mean "
+            f"much (FID's bias grows as 1/n; k-nearest-neighbour radii on a few points cover everything): use "
+            f"{FEW_SAMPLES:,} or more, 10,000 by default"
+        )
     if not ev.world.is_main:
         return {}
     if model.conditional_code is not None and isinstance(reference.extract.net, FeatureClassifier):
