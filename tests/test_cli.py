@@ -291,10 +291,13 @@ def test_eval_of_a_run_directory_saves_its_eval_json_and_of_a_checkpoint_does_no
     )
     assert made.returncode == 0, made.stderr
     assert f"not evaluated: infogan eval {run_dir} evaluates it" in made.stderr
-    checkpoint = invoke("eval", str(run_dir / "checkpoints" / "step-3"), "--metrics", "codes")
+    checkpoint = invoke("eval", str(run_dir / "checkpoints" / "step-3"))
     assert checkpoint.returncode == 0 and not (run_dir / "eval.json").exists()
-    assert "not saved as the run's eval.json (an evaluation of checkpoint step-3)" in checkpoint.stderr
-    result = invoke("eval", str(run_dir), "--metrics", "codes")
+    assert "not saved as the run's eval.json (an evaluation with checkpoint step-3)" in checkpoint.stderr
+    partial = invoke("eval", str(run_dir), "--metrics", "codes")
+    assert partial.returncode == 0 and not (run_dir / "eval.json").exists()
+    assert "not saved as the run's eval.json (an evaluation with other settings: metrics)" in partial.stderr
+    result = invoke("eval", str(run_dir))
     assert result.returncode == 0, result.stderr
     assert f"evaluation written to {run_dir / 'eval.json'}" in result.stderr
     assert json.loads((run_dir / "eval.json").read_text())["step"] == 3
@@ -367,6 +370,31 @@ def test_a_code_far_outside_its_prior_is_drawn_with_a_note(trained, tmp_path):
     result = invoke("sample", str(trained[0]), "--code", "c2=100", "-n", "4", "-o", str(tmp_path / "x.png"))
     assert result.returncode == 0, result.stderr
     assert "note: c2=100 is far outside its prior U(-1, 1)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["select", "/nope/run", "/nope/other"], "error: run directory /nope/run does not exist"),
+        (["eval", "/nope/run"], "error: run directory /nope/run does not exist"),
+        (
+            ["mi-experiment", "--run-dir", "/tmp/x", "--steps", "0"],
+            "error: bad config in --steps 0: train.steps",
+        ),
+    ],
+)
+def test_mistakes_are_worded_as_the_user_typed_them(args, message):
+    result = invoke(*args)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+
+
+def test_eval_on_a_few_generated_images_says_the_quality_figures_mean_little(trained):
+    result = invoke("eval", str(trained[0]), "--metrics", "quality", "--fid-samples", "10", "--json")
+    assert result.returncode == 0, result.stderr
+    notes = json.loads(result.stdout)["notes"]
+    assert any(
+        n.startswith("quality: 10 generated images are too few for FID, KID, precision") for n in notes
+    )
 
 
 def test_a_seed_beyond_numpys_range_is_refused_by_train():

@@ -96,8 +96,8 @@ def evaluate(
         None,
         "--output",
         "-o",
-        help="Also write the JSON to this file [a run directory evaluated on its own dataset always saves it as "
-        "RUN/eval.json, which compare, report and explore read].",
+        help="Also write the JSON to this file [the run's own evaluation (its newest checkpoint, dataset and eval "
+        "settings) is always saved as RUN/eval.json, which compare, report and explore read].",
     ),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
 ) -> None:
@@ -111,6 +111,7 @@ def evaluate(
     if data_root is not None and not Path(data_root).expanduser().exists():
         raise ConfigError(f"data root {data_root} does not exist")
     loaded = load_run(run, device=device)
+    own_config = loaded.config.eval
     loaded.config.eval = _eval_overrides(
         loaded.config.eval,
         {
@@ -131,12 +132,21 @@ def evaluate(
     )
     if output is not None:
         write_text_atomic(output, json.dumps(result, indent=1))
-    if read_manifest(run) is None and dataset is None:  # the run's own evaluation, as training ends with
+    # Saved as the run's eval.json only when it is the run's own evaluation, the one training ends with: its
+    # newest checkpoint, dataset and eval settings; a partial or different one never replaces it.
+    changed = [key for key, value in loaded.config.eval if value != getattr(own_config, key)]
+    if read_manifest(run) is None and dataset is None and not changed:
         write_text_atomic(loaded.dir.eval, json.dumps(result, indent=1))
         progress_to_stderr(f"evaluation written to {loaded.dir.eval}")
     elif output is None:
-        what = f"dataset {dataset}" if dataset is not None else f"checkpoint {run.name}"
-        progress_to_stderr(f"not saved as the run's eval.json (an evaluation of {what}); -o FILE saves it")
+        what = (
+            f"dataset {dataset}"
+            if dataset is not None
+            else f"checkpoint {run.name}"
+            if read_manifest(run) is not None
+            else f"other settings: {', '.join(changed)}"
+        )
+        progress_to_stderr(f"not saved as the run's eval.json (an evaluation with {what}); -o FILE saves it")
     if as_json:
         typer.echo(json.dumps(result))
         return

@@ -9,7 +9,6 @@ import typer
 
 from infogan.cli import app
 from infogan.cli.common import MAX_SEED
-from infogan.errors import CheckpointError
 from infogan.helpers import progress_to_stderr
 
 
@@ -29,10 +28,10 @@ def select(
     with the others (Lin et al. 2020). Works for any dataset and any model with codes and an encoder (InfoGAN,
     the VAE). Accuracy from a run's eval.json, where present, is shown to score the pick, never to make it."""
     from infogan.experiments.select import Protocol, select_runs
+    from infogan.training.run_dir import locate
 
     for run in runs:
-        if not (run / "config.yaml").is_file() and not (run / "manifest.json").is_file():
-            raise CheckpointError(f"{run} is not a run directory or checkpoint (no config.yaml)")
+        locate(run)  # the same one line as every other command for a missing or mistyped run
     result = select_runs(runs, Protocol(votes=votes, bins=bins, seed=seed), progress=progress_to_stderr)
     for note in result.get("notes", []):
         progress_to_stderr(f"note: {note}")
