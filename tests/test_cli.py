@@ -47,6 +47,11 @@ def test_train_prints_progress_and_writes_the_run(trained):
     run_dir, result = trained
     assert "dataset: digits" in result.stderr
     assert "step 2/4" in result.stderr and "img/s" in result.stderr and "mi_c1" in result.stderr
+    assert "step 1/4 took" in result.stderr and "progress every 2 steps, next at step 2" in result.stderr
+    assert (
+        f"next: infogan report {run_dir} (one HTML page of it all), infogan explore {run_dir}"
+        in result.stderr
+    )
     assert (
         "ETA" in result.stderr and "c1 (categorical, K=10)  L_I" in result.stderr and "FID" in result.stderr
     )

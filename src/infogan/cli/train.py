@@ -181,3 +181,11 @@ def train(
         if evaluation.get("step") == run.step:  # not an eval.json left from before a resume with --no-eval
             for line in summary_lines(evaluation):
                 progress_to_stderr(line)
+    if run.finished:
+        where = run.dir.path
+        categorical = run.model.latent.categorical
+        fixed = f" --code {categorical[0].name}=3" if categorical and categorical[0].k > 3 else ""
+        progress_to_stderr(
+            f"next: infogan report {where} (one HTML page of it all), infogan explore {where} (a dial per code in "
+            f"the browser), infogan sample {where}{fixed} (a grid)"
+        )

@@ -287,6 +287,12 @@ class Trainer:
             self._accumulate(out)
             if step % self.cfg.log_every == 0 or final:
                 self._write_log(step)
+            elif step == self.start + 1:  # a first sign of life long before the first log step
+                seconds = time.perf_counter() - self.started
+                self.progress(
+                    f"step {step}/{self.cfg.steps} took {seconds:.1f} s (the first is the slowest); progress every "
+                    f"{self.cfg.log_every} steps, next at step {(step // self.cfg.log_every + 1) * self.cfg.log_every}"
+                )
         for callback in self.callbacks:
             callback.on_step_end(step, final)
         if step % self.cfg.checkpoint_every == 0 or final or stop:
