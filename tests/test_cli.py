@@ -65,7 +65,7 @@ def test_sample_with_fixed_code(trained, tmp_path):
     out = tmp_path / "grid.png"
     result = invoke("sample", str(run_dir), "-n", "9", "-o", str(out), "--code", "c1=3")
     assert result.returncode == 0, result.stderr
-    assert Image.open(out).size == (3 * 10 + 2, 3 * 10 + 2)  # 3x3 tiles of 8px with 2px padding
+    assert Image.open(out).size == (3 * 66 + 2, 3 * 66 + 2)  # 3x3 tiles of 8px, enlarged to 64, 2px padding
 
 
 def test_traverse_writes_a_figure(trained, tmp_path):
@@ -76,6 +76,21 @@ def test_traverse_writes_a_figure(trained, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert Image.open(out).size[0] > 100
+
+
+def test_traversal_rows_name_the_digit_each_category_was_matched_to(trained):
+    from infogan.api import load_run
+
+    run = load_run(trained[0])
+    mapping = json.loads((trained[0] / "eval.json").read_text())["codes"]["c1"]["mapping"]
+    assert run.matched_labels()["c1"] == mapping
+    t = run.traverse("c2")
+    assert t.row_labels == [f"c1={k} ({mapping[k]})" for k in range(10)]
+    assert run.traverse("c1", rows_by=None).column_labels[3] == f"c1=3 ({mapping[3]})"
+    older = load_run(
+        trained[0] / "checkpoints" / "step-2"
+    )  # eval.json is of step 4: no labels for these weights
+    assert older.matched_labels() == {} and older.traverse("c2").row_labels[0] == "c1=0"
 
 
 def test_traverse_all_codes_gives_one_row_per_continuous_code(trained, tmp_path):
@@ -645,10 +660,10 @@ def test_sample_grids_can_be_enlarged_and_captioned(trained, tmp_path):
     assert invoke("sample", str(trained[0]), "-n", "4", "-o", str(big), "--scale", "3").returncode == 0
     assert invoke("sample", str(trained[0]), "-n", "4", "-o", str(captioned), "--labels").returncode == 0
     w, h = Image.open(plain).size
-    # 2 x 2 images of 8 pixels with make_grid's 2-pixel padding around each: 2 + 2 * (8 + 2)
-    assert (w, h) == (22, 22) and Image.open(big).size == (2 + 2 * (24 + 2), 2 + 2 * (24 + 2))
+    # 2 x 2 images of 8 pixels, enlarged 8 times to be readable, with make_grid's 2-pixel padding: 2 + 2 * (64 + 2)
+    assert (w, h) == (134, 134) and Image.open(big).size == (2 + 2 * (24 + 2), 2 + 2 * (24 + 2))
     cw, ch = Image.open(captioned).size
-    assert ch == h + 20 and cw > w  # a caption band, as wide as its text
+    assert ch == h + 20 and cw >= w  # a caption band above the grid
 
 
 def test_save_grid_labels_each_row():
@@ -661,12 +676,16 @@ def test_save_grid_labels_each_row():
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "g.png"
-        save_grid(torch.zeros(4, 1, 8, 8), path, 2, row_labels=["real", "reconstructed"])
+        save_grid(torch.zeros(4, 1, 8, 8), path, 2, scale=1, row_labels=["real", "reconstructed"])
         labelled = Image.open(path)
         assert labelled.size[1] == 22 and labelled.size[0] > 22 + 40
         # the margin holds dark text pixels, the grid starts after it
         margin = labelled.crop((0, 0, labelled.size[0] - 22, 22)).convert("L")
         assert margin.getextrema()[0] < 100
+        save_grid(torch.zeros(6, 1, 8, 8), path, 3, column_labels=["-1", "0", "1"])
+        columns = Image.open(path)  # a band of labels above 3 x 2 images enlarged to 64 pixels
+        assert columns.size == (2 + 3 * 66, 16 + 2 + 2 * 66)
+        assert columns.crop((0, 0, columns.size[0], 14)).convert("L").getextrema()[0] < 100
 
 
 def test_long_loops_report_the_time_left_at_most_every_few_seconds(monkeypatch):

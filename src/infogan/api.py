@@ -168,14 +168,11 @@ def _quiet(line: str) -> None:
 
 
 def _finish(run: Run, progress: ProgressFn, world: World, evaluate: bool) -> None:
-    """Write the end-of-run products (rank 0): a traversal figure per code and, if `evaluate`, eval.json, whose
-    generated samples every rank of a data-parallel run shares in."""
-    from infogan.viz.traversal import traversal_figure
-
-    if world.is_main:
-        for code in run.model.latent.codes:
-            traversal_figure(run.traverse(code.name)).savefig(run.dir.traversal(code.name))
+    """Write the end-of-run products (rank 0): if `evaluate`, eval.json, whose generated samples every rank of a
+    data-parallel run shares in; then a traversal figure per code."""
     if not evaluate:
+        if world.is_main:
+            run.write_traversals()
         progress(f"not evaluated: infogan eval {run.dir.path} evaluates it")
         return
     progress(
@@ -188,3 +185,4 @@ def _finish(run: Run, progress: ProgressFn, world: World, evaluate: bool) -> Non
         return
     write_text_atomic(run.dir.eval, json.dumps(metrics, indent=1))
     progress(f"evaluation written to {run.dir.eval}")
+    run.write_traversals()  # after the evaluation: its categories are labelled with the digits they were matched to

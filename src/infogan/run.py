@@ -3,6 +3,7 @@ one checkpoint, and what can be done with them — sample, generate, encode, tra
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -147,7 +148,31 @@ class Run:
             rows=rows,
             rows_by=rows_by,
             generator=generator,
+            matched=self.matched_labels(),
         )
+
+    def matched_labels(self) -> dict[str, list[int]]:
+        """For each categorical code, the label each category was matched to on real images (eval.json's
+        `mapping`), when the run's eval.json evaluated these weights; {} otherwise."""
+        try:
+            evaluation = json.loads(self.dir.eval.read_text())
+        except (OSError, ValueError):
+            return {}
+        if evaluation.get("step") != self.step or evaluation.get("averaged_steps") != self.averaged_steps:
+            return {}
+        return {
+            name: entry["mapping"]
+            for name, entry in evaluation.get("codes", {}).items()
+            if isinstance(entry, dict) and isinstance(entry.get("mapping"), list)
+        }
+
+    def write_traversals(self) -> None:
+        """The traversal figure of each code, as RUN/traversal-<code>.png (categories labelled with their matched
+        digits when eval.json has them)."""
+        from infogan.viz.traversal import traversal_figure
+
+        for code in self.model.latent.codes:
+            traversal_figure(self.traverse(code.name)).savefig(self.dir.traversal(code.name))
 
     def reconstruct(self, n: int = 32) -> tuple[Tensor, Tensor]:
         """The first n held-out images of the run's dataset and the model's reconstructions of them, each

@@ -137,7 +137,8 @@ def evaluate(
     changed = [key for key, value in loaded.config.eval if value != getattr(own_config, key)]
     if read_manifest(run) is None and dataset is None and not changed:
         write_text_atomic(loaded.dir.eval, json.dumps(result, indent=1))
-        progress_to_stderr(f"evaluation written to {loaded.dir.eval}")
+        loaded.write_traversals()  # their categories now labelled with the digits they were matched to
+        progress_to_stderr(f"evaluation written to {loaded.dir.eval}; traversal figures redrawn")
     elif output is None:
         what = (
             f"dataset {dataset}"

@@ -35,7 +35,13 @@ def sample(
     ),
     nrow: int | None = typer.Option(None, "--nrow", min=1, help="Images per row [default: sqrt(n)]."),
     seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Random seed of the latent draws."),
-    scale: int = typer.Option(1, "--scale", min=1, max=16, help="Enlarge each image this many times."),
+    scale: int | None = typer.Option(
+        None,
+        "--scale",
+        min=1,
+        max=16,
+        help="Enlarge each image this many times [default: small images to at least 64 pixels a side].",
+    ),
     labels: bool = typer.Option(
         False, "--labels", help="Write a caption (run, step, seed, fixed codes) above."
     ),

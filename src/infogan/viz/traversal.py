@@ -3,6 +3,7 @@ held fixed along a row; rows are the values of a categorical code or independent
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -30,6 +31,8 @@ class Traversal:
     code: str
     values: Tensor
     row_labels: list[str]
+    # One label per column when the values are categories (with the digit each was matched to), else None.
+    column_labels: list[str] | None = None
 
 
 def traverse(
@@ -41,6 +44,7 @@ def traverse(
     rows: int = 10,
     rows_by: str | None = "auto",
     generator: torch.Generator | None = None,
+    matched: Mapping[str, Sequence[int]] | None = None,
 ) -> Traversal:
     """Generate a traversal of `code`.
 
@@ -52,6 +56,8 @@ def traverse(
         rows_by: a categorical code giving one row per value; "auto" picks the first categorical code other than
             `code` (rows are noise draws if there is none); None always uses independent draws.
         generator: randomness of the fixed inputs, on the model's device.
+        matched: for categorical codes, the label each category was matched to on real images (eval.json's
+            `mapping`), shown beside the category: ``c1=3 (7)``.
     """
     spec = model.latent
     swept = spec.code(code)
@@ -66,10 +72,19 @@ def traverse(
         code, values, rows=rows, rows_by=rows_by, generator=generator, device=model.device
     )
     if rows_by is not None:
-        labels = [f"{rows_by}={i}" for i in range(spec.code(rows_by).k)]
+        labels = [category_label(rows_by, i, matched) for i in range(spec.code(rows_by).k)]
     else:
         labels = [f"draw {i + 1}" for i in range(rows)]
-    return Traversal(model.generate(latent), code, values, labels)
+    columns = [category_label(code, i, matched) for i in range(swept.k)] if swept.is_categorical else None
+    return Traversal(model.generate(latent), code, values, labels, columns)
+
+
+def category_label(code: str, category: int, matched: Mapping[str, Sequence[int]] | None) -> str:
+    """``c1=3``, or ``c1=3 (7)`` when category 3 of c1 was matched to label 7."""
+    label = (matched or {}).get(code)
+    if label is None or category >= len(label) or label[category] < 0:
+        return f"{code}={category}"
+    return f"{code}={category} ({label[category]})"
 
 
 def traverse_codes(
@@ -94,12 +109,16 @@ def traversal_figure(t: Traversal) -> Figure:
     _, h, w = t.images.shape[1:]
     cell_h, cell_w = h + 2, w + 2
     # A pyplot-free Figure: no global backend state, safe in servers and threads.
-    fig = Figure(figsize=(1.0 + 0.6 * n_cols, 0.6 + 0.6 * len(t.row_labels)), dpi=100)
+    fig = Figure(figsize=(1.2 + 0.75 * n_cols, 0.8 + 0.75 * len(t.row_labels)), dpi=100)
     ax = fig.subplots()
     image = grid.permute(1, 2, 0).numpy()
-    ax.imshow(image if image.shape[2] == 3 else image[..., 0], cmap="gray", vmin=0, vmax=1)
+    # nearest: an 8x8 or 28x28 image drawn over many screen pixels stays sharp instead of blurring
+    ax.imshow(
+        image if image.shape[2] == 3 else image[..., 0], cmap="gray", vmin=0, vmax=1, interpolation="nearest"
+    )
     ax.set_xticks([2 + cell_w * (i + 0.5) - 1 for i in range(n_cols)])
-    ax.set_xticklabels([f"{v:.2f}".rstrip("0").rstrip(".") for v in t.values.tolist()], fontsize=7)
+    columns = t.column_labels or [f"{v:.2f}".rstrip("0").rstrip(".") for v in t.values.tolist()]
+    ax.set_xticklabels(columns, fontsize=7, rotation=45 if t.column_labels else 0)
     ax.set_yticks([2 + cell_h * (i + 0.5) - 1 for i in range(len(t.row_labels))])
     ax.set_yticklabels(t.row_labels, fontsize=7)
     ax.set_xlabel(f"{t.code}")
