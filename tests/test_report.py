@@ -146,6 +146,29 @@ def test_every_metric_of_an_extended_eval_json_is_shown(run_dir, tmp_path):
     assert page.index("<h2>Brand new</h2>") < page.index("<h2>Evaluation timings</h2>")
 
 
+def test_quality_figures_say_which_way_is_better_and_where_real_images_stand(run_dir, tmp_path):
+    run = _copy_run(run_dir, tmp_path / "run")
+    metrics = json.loads((run / "eval.json").read_text())
+    metrics.update(fid=12.5, recall=0.4, baselines={"held_out": {"fid": 1.25, "recall": 0.86}})
+    (run / "eval.json").write_text(json.dumps(metrics))
+    page = build_report(run)
+    assert "<th>real images (the floor)</th><th>what it means</th>" in page
+    assert "lower is better, 0 = the same statistics" in page and "higher is better (variety)" in page
+    assert "1.25" in page and "0.86" in page
+
+
+def test_step_ticks_are_few_and_short():
+    from infogan.viz.plots import _compact, scalars_figure
+
+    assert [_compact(v, 0) for v in (0, 900, 1000, 1500, 12_000)] == ["0", "900", "1k", "1.5k", "12k"]
+    fig = scalars_figure({k: (list(range(0, 5001, 50)), [1.0] * 101) for k in ("a", "b", "c")})
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    low, high = ax.get_xlim()
+    ticks = [t.get_text() for t in ax.get_xticklabels() if low <= t.get_position()[0] <= high]
+    assert 3 <= len(ticks) <= 6 and all(len(t) <= 4 for t in ticks), ticks
+
+
 @pytest.mark.parametrize("path", ["/tmp", "/nonexistent/run"])
 def test_a_path_that_is_not_a_run_is_one_error_line(path):
     result = invoke("report", path)

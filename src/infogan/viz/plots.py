@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 Series = tuple[Sequence[float], Sequence[float]]
 """(steps, values) of one logged quantity."""
@@ -44,9 +44,18 @@ def figure_png(fig: Figure, dpi: int = 100) -> bytes:
     return buffer.getvalue()
 
 
+def _compact(value: float, _: int) -> str:
+    """A step count as a tick label short enough not to collide with its neighbours: 900, 1.5k, 12k."""
+    if abs(value) < 1000:
+        return f"{value:g}"
+    return f"{value / 1000:.1f}".rstrip("0").rstrip(".") + "k"
+
+
 def _style(ax: Axes, xlabel: str = "step") -> None:
     ax.set_xlabel(xlabel)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole numbers, also in a 6-step run
+    # whole steps, also in a 6-step run; at most five ticks, so that small multiples' labels do not run together
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(_compact))
     ax.grid(True, alpha=0.3)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)

@@ -286,12 +286,37 @@ def _evaluation(record: RunRecord) -> Section:
     return "Evaluation", body
 
 
+# What each sample-quality figure is, for a reader who does not know the abbreviations.
+_QUALITY_MEANING = {
+    "fid": "Frechet distance between real and generated features: lower is better, 0 = the same statistics",
+    "kid": "kernel (MMD) distance between the same features, unbiased: lower is better, about 0 = alike",
+    "kid_std": "KID's standard deviation over subsets",
+    "precision": "share of generated images that fall among real ones: higher is better (fidelity)",
+    "recall": "share of real images that generated ones come near: higher is better (variety)",
+}
+
+
 def _quality(evaluation: Mapping[str, Any]) -> Section | None:
     scores = {k: evaluation[k] for k in _QUALITY_KEYS if k != "features" and k in evaluation}
     features = evaluation.get("features")
     if not scores and not isinstance(features, Mapping):
         return None
-    body = _kv_table(scores) if scores else ""
+    floor = lookup(evaluation, "baselines", "held_out") or {}
+    rows = [
+        [name, value, floor.get(name) if isinstance(floor, Mapping) else None, _QUALITY_MEANING.get(name, "")]
+        for name, value in scores.items()
+    ]
+    hint = (
+        "held-out real images scored the same way (<code>--baselines</code>): the best a generator could do"
+        if floor
+        else "run <code>infogan eval RUN --baselines</code> for the real-data floor"
+    )
+    body = (
+        table(["metric", "value", "real images (the floor)", "what it means"], rows)
+        + f'<p class="hint">In the features of the network below. Floor: {hint}.</p>\n'
+        if scores
+        else ""
+    )
     if isinstance(features, Mapping):
         body += "<h3>Feature network</h3>\n" + _kv_table(features)
     return "Sample quality", body
