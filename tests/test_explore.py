@@ -3,6 +3,7 @@ requests, and the page in a real browser (Debian's chromium driven by Playwright
 
 from __future__ import annotations
 
+import contextlib
 import io
 import socket
 import threading
@@ -86,10 +87,15 @@ def test_an_image_follows_the_dials(client):
 
 
 def test_a_grid_and_a_gif_of_a_traversal(client):
-    grid = png(client.post("/api/grid", json={"code": "c2", "rows": 10, "columns": 5}))
-    assert grid.size == (2 + 5 * 10, 2 + 10 * 10)  # 8-pixel images, 2 pixels apart; rows follow c1
+    grid = png(client.post("/api/grid", json={"code": "c2", "rows": 10, "columns": 5, "scale": 1}))
+    width, height = 2 + 5 * 10, 2 + 10 * 10  # 8-pixel images, 2 pixels apart; rows follow c1
+    # a margin on the left names the rows (c1=0, ...), a band above names the columns (the values of c2)
+    assert grid.size[0] > width and grid.size[1] == height + 16
     noise = png(client.post("/api/grid", json={"code": "c2", "rows_by": None, "rows": 3, "columns": 4}))
-    assert noise.size == (2 + 4 * 10, 2 + 3 * 10)
+    left = noise.size[0] - (2 + 4 * 66)
+    assert left > 20 and noise.size[1] == 16 + 2 + 3 * 66  # by default enlarged to 64 pixels, to be read
+    labels = noise.crop((0, 0, noise.size[0], 14)).convert("L")
+    assert labels.getextrema()[0] < 100  # dark text on the white band
     gif = client.post("/api/grid", json={"code": "c3", "columns": 6, "format": "gif"})
     assert gif.status_code == 200 and gif.headers["content-type"] == "image/gif"
     assert Image.open(io.BytesIO(gif.content)).n_frames == 6 + 4  # there and back
@@ -271,15 +277,16 @@ def test_connections_to_the_listening_socket_send_without_delay():
 
 
 # --- the page in a real browser ------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def served(runs):
+@contextlib.contextmanager
+def serving(run_dirs):
+    """The page of `run_dirs` served on a free port of 127.0.0.1; yields its address."""
     import uvicorn
 
     sock = bind("127.0.0.1", 0)
     port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(load_sessions(runs[:1], "cpu"), ["127.0.0.1", "localhost"]), log_level="warning"
+            create_app(load_sessions(run_dirs, "cpu"), ["127.0.0.1", "localhost"]), log_level="warning"
         )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -290,6 +297,32 @@ def served(runs):
     yield f"http://127.0.0.1:{port}/"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def served(runs):
+    with serving(runs[:1]) as address:
+        yield address
+
+
+@contextlib.contextmanager
+def browser_page():
+    """A page of Debian's chromium, driven by Playwright."""
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser.new_page()
+        browser.close()
 
 
 def changed(page, selector: str, attribute: str, old: str | None, timeout: float = 10.0) -> str:
@@ -307,27 +340,33 @@ def changed(page, selector: str, attribute: str, old: str | None, timeout: float
 @pytest.mark.skipif(
     not CHROMIUM.exists(), reason="chromium not found at /usr/bin/chromium; apt-get install chromium"
 )
+@pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="chromium not found at /usr/bin/chromium; apt-get install chromium"
+)
+def test_with_two_runs_each_dial_says_what_the_code_means_in_each(runs):
+    names = [r.name for r in runs]
+    with serving(runs) as address, browser_page() as page:
+        page.goto(address)
+        page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+        title = page.inner_text("#dial-c2 .name")
+        assert all(f"{name}: " in title for name in names), title
+        button = page.inner_text("button[data-code=c1][data-value='0']")
+        assert button.startswith("0 → ") and " | " in button, button
+        assert f"({names[0]} | {names[1]})" in page.inner_text("#dial-c1 .legend")
+
+
 def test_the_page_moves_with_its_dials_and_reads_a_drawing(served):
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
     errors: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        page = browser.new_page()
+    with browser_page() as page:
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(served)
         page.wait_for_selector("body[data-ready='1']", timeout=30_000)
         first = page.get_attribute("#image-0", "src")
+        assert page.is_hidden("#grid-image") and page.is_visible(
+            "#grid-hint"
+        )  # no broken image before a draw
+        assert "the digit it was matched to" in page.inner_text("#dial-c1 .legend")
         page.locator("input[type=range][data-code=c2]").fill("1.5")  # moves the slider, firing input events
         moved = changed(page, "#image-0", "src", first)
         page.click("button[data-code=c1][data-value='4']")
@@ -342,9 +381,12 @@ def test_the_page_moves_with_its_dials_and_reads_a_drawing(served):
         page.click("#read")
         page.wait_for_selector("#inferred .inferred-code[data-code=c1]", timeout=10_000)
         assert page.inner_text("#inferred .inferred-code[data-code=c1]").startswith("c1 = ")
+        captions = page.locator("#inferred figcaption").all_inner_texts()
+        assert len(captions) == 2 and "as the model reads it (8x8)" in captions[0]
+        assert "category → digit" in page.inner_text("#inferred table")
         page.click("#grid-draw")
         assert changed(page, "#grid-image", "src", None).startswith("blob:")
-        browser.close()
+        assert page.is_visible("#grid-image") and page.is_hidden("#grid-hint")
     assert errors == []
 
 

@@ -29,6 +29,7 @@ from torch import Tensor
 
 from infogan.errors import ConfigError
 from infogan.explore.session import CODE_LIMIT, MAX_GRID, SEED_LIMIT, Session, same_dials
+from infogan.viz.grids import grid_picture, readable_scale
 
 # Uploads for `infer`: at most this many bytes, and this many pixels once decoded.
 MAX_UPLOAD_BYTES = 2_000_000
@@ -83,7 +84,7 @@ class GridRequest(Dials):
     low: float = Field(-2.0, ge=-CODE_LIMIT, le=CODE_LIMIT)
     high: float = Field(2.0, ge=-CODE_LIMIT, le=CODE_LIMIT)
     format: Literal["png", "gif"] = "png"
-    scale: int = Field(1, ge=1, le=8)
+    scale: int | None = Field(None, ge=1, le=8)  # None: small images enlarged to a readable size
 
 
 def request_keys() -> list[str]:
@@ -98,10 +99,10 @@ def warm_up(sessions: list[Session]) -> None:
         _png(s.image(0, {}))
         first = s.model.latent.codes[0].name if s.model.latent.codes else None
         if first is not None:
-            images, columns = s.grid(
+            images, row_labels, column_labels = s.grid(
                 first, seed=0, codes={}, columns=2, rows=2, value_range=(-1, 1), rows_by=None
             )
-            _png_grid(images, columns, 1)
+            _png_picture(grid_picture(images, 2, row_labels=row_labels, column_labels=column_labels))
 
 
 def create_app(sessions: list[Session], allowed_hosts: list[str]) -> FastAPI:
@@ -170,7 +171,7 @@ def create_app(sessions: list[Session], allowed_hosts: list[str]) -> FastAPI:
         if rows_by == "auto":
             others = [c.name for c in s.model.latent.categorical if c.name != request.code]
             rows_by = others[0] if others else None
-        images, columns = s.grid(
+        images, row_labels, column_labels = s.grid(
             request.code,
             seed=request.seed,
             codes=request.codes,
@@ -179,9 +180,14 @@ def create_app(sessions: list[Session], allowed_hosts: list[str]) -> FastAPI:
             value_range=(request.low, request.high),
             rows_by=rows_by,
         )
+        scale = readable_scale(images.shape[-1]) if request.scale is None else request.scale
+        columns = len(column_labels)
         if request.format == "gif":
-            return Response(_gif(images, columns, request.scale), media_type="image/gif")
-        return Response(_png_grid(images, columns, request.scale), media_type="image/png")
+            return Response(_gif(images, columns, scale), media_type="image/gif")
+        picture = grid_picture(
+            images, columns, scale=scale, row_labels=row_labels, column_labels=column_labels
+        )
+        return Response(_png_picture(picture), media_type="image/png")
 
     @app.post("/api/infer")
     async def infer(
@@ -310,8 +316,12 @@ def _png(x: Tensor, scale: int = 1) -> bytes:
     picture = Image.fromarray(_pixels(x))
     if scale > 1:
         picture = picture.resize((picture.width * scale, picture.height * scale), Image.Resampling.NEAREST)
+    return _png_picture(picture)
+
+
+def _png_picture(picture: Any) -> bytes:
     out = io.BytesIO()
-    picture.save(out, format="PNG", compress_level=1)  # speed over size: these images are tiny
+    picture.save(out, format="PNG", compress_level=1)  # speed over size: these images are small
     return out.getvalue()
 
 
@@ -328,10 +338,6 @@ def _tile(images: Tensor, columns: int) -> Tensor:
     from torchvision.utils import make_grid
 
     return make_grid(images, nrow=columns, padding=2, pad_value=1.0)
-
-
-def _png_grid(images: Tensor, columns: int, scale: int) -> bytes:
-    return _png(_tile(images, columns), scale)
 
 
 def _gif(images: Tensor, columns: int, scale: int) -> bytes:

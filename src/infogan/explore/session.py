@@ -19,6 +19,7 @@ from torch import Tensor
 from infogan.api import Run
 from infogan.errors import ConfigError
 from infogan.latent import Latent
+from infogan.viz.traversal import category_label
 
 # Sliders beyond these are not shown: a VAE with 20 latent dimensions gets sliders over its first dimensions.
 MAX_SLIDERS = 10
@@ -128,12 +129,13 @@ class Session:
         rows: int,
         value_range: tuple[float, float],
         rows_by: str | None,
-    ) -> tuple[Tensor, int]:
+    ) -> tuple[Tensor, list[str], list[str]]:
         """The paper's Fig. 2 view: `code` swept left to right (all its values if categorical), rows the values of
         `rows_by` (a categorical code) or independent noise draws from `seed`; the other codes as `codes` sets them.
 
         Returns:
-            (images (rows * columns, C, H, W) in [-1, 1], images per row).
+            (images (rows * columns, C, H, W) in [-1, 1], a label per row, a label per column: the swept value, or
+            a category with the digit it was matched to).
         """
         spec = self.model.latent
         swept = spec.code(code)
@@ -149,7 +151,16 @@ class Session:
         fixed = {k: v for k, v in codes.items() if k not in (code, rows_by)}
         if fixed:
             latent = spec.with_codes(latent, fixed)
-        return self.model.generate(latent).cpu(), values.numel()
+        matched = self.run.matched_labels()
+        if rows_by is not None:
+            row_labels = [category_label(rows_by, i, matched) for i in range(spec.code(rows_by).k)]
+        else:
+            row_labels = [f"draw {i + 1}" for i in range(rows)]
+        if swept.is_categorical:
+            column_labels = [category_label(code, i, matched) for i in range(swept.k)]
+        else:
+            column_labels = [f"{v:.2f}".rstrip("0").rstrip(".") for v in values.tolist()]
+        return self.model.generate(latent).cpu(), row_labels, column_labels
 
     # --- inference -----------------------------------------------------------------------------------------------
     @torch.inference_mode()

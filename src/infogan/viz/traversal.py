@@ -118,9 +118,9 @@ def traversal_figure(t: Traversal) -> Figure:
     )
     ax.set_xticks([2 + cell_w * (i + 0.5) - 1 for i in range(n_cols)])
     columns = t.column_labels or [f"{v:.2f}".rstrip("0").rstrip(".") for v in t.values.tolist()]
-    ax.set_xticklabels(columns, fontsize=7, rotation=45 if t.column_labels else 0)
+    ax.set_xticklabels(columns, fontsize=9, rotation=45 if t.column_labels else 0)
     ax.set_yticks([2 + cell_h * (i + 0.5) - 1 for i in range(len(t.row_labels))])
-    ax.set_yticklabels(t.row_labels, fontsize=7)
+    ax.set_yticklabels(t.row_labels, fontsize=9)
     ax.set_xlabel(f"{t.code}")
     ax.tick_params(length=0)
     for spine in ax.spines.values():

@@ -39,25 +39,42 @@ function measured(code) {
 }
 
 // --- dials ------------------------------------------------------------------------------------------------------
-function buildDials(run) {
+// What a code was measured to control, e.g. "slant (rho 0.97)", or "" when eval.json does not say.
+const controls = (code) => (code && code.controls ? `${code.controls} (rho ${Number(code.rho).toFixed(2)})` : "");
+
+function buildDials(run, other) {
   const box = $("dials");
   box.replaceChildren();
+  const twin = (code) => (other ? other.codes.find((c) => c.name === code.name) : undefined);
   for (const code of run.codes) {
-    const title = code.controls ? `${code.name} — ${code.controls} (rho ${Number(code.rho).toFixed(2)})` : code.name;
+    // With two runs the same dial drives both, but a code means what each run made of it: say both.
+    const meaning = other
+      ? [[run, code], [other, twin(code)]].map(([r, c]) => `${r.name}: ${controls(c) || "?"}`).join("; ")
+      : controls(code);
+    const title = code.kind !== "categorical" && meaning ? `${code.name} — ${meaning}` : code.name;
+    // one run's figures beside its dial; with two, each run's are in the Measured tables
+    const figures = other ? "" : measured(code);
     const dial = el("div", { class: "dial", id: `dial-${code.name}` },
       el("div", {}, el("span", { class: "name" }, code.role === "label" ? `${title} (label)` : title),
-        " ", el("span", { class: "measured" }, measured(code))));
+        " ", el("span", { class: "measured" }, figures)));
     if (code.kind === "categorical") {
       state.codes[code.name] = 0;
       const buttons = el("div", { class: "buttons" });
+      const owners = [[run, code], [other, twin(code)]].filter(([r, c]) => r && c && c.labels);
+      const digits = owners.map(([, c]) => c);
       for (let i = 0; i < code.k; i++) {
-        const label = code.labels && code.labels[i] >= 0 ? `${i} → ${code.labels[i]}` : `${i}`;
+        const mapped = digits.map((c) => (c.labels[i] >= 0 ? String(c.labels[i]) : "?")).join(" | ");
         buttons.append(el("button", {
           type: "button", "data-code": code.name, "data-value": i, class: i === 0 ? "on" : "",
           onclick: () => setCode(code.name, i),
-        }, label));
+        }, mapped ? `${i} → ${mapped}` : `${i}`));
       }
       dial.append(buttons);
+      if (digits.length) {
+        const whose = other ? ` (${owners.map(([r]) => r.name).join(" | ")})` : "";
+        dial.append(el("p", { class: "legend" },
+          `category → the digit it was matched to on labelled held-out images${whose}`));
+      }
     } else {
       state.codes[code.name] = 0;
       const [lo, hi] = code.prior;
@@ -181,10 +198,20 @@ function gridPayload(format) {
 async function drawGrid() {
   const error = $("grid-error");
   error.hidden = true;
+  const [low, high] = [$("grid-low").value, $("grid-high").value];
+  if (low.trim() === "" || high.trim() === "" || Number(low) >= Number(high)) {
+    error.textContent = "give the sweep's range as two numbers, the first below the second, e.g. from -2 to 2";
+    error.hidden = false;
+    return;
+  }
   try {
     const png = await (await post("/api/grid", { payload: gridPayload("png") })).blob();
     const url = URL.createObjectURL(png);
     $("grid-image").src = url;
+    $("grid-image").hidden = false;
+    $("grid-hint").hidden = true;
+    $("grid-png").hidden = false;
+    $("grid-gif").hidden = false;
     $("grid-png").href = url;
     const gif = await (await post("/api/grid", { payload: gridPayload("gif") })).blob();
     $("grid-gif").href = URL.createObjectURL(gif);
@@ -259,14 +286,21 @@ async function infer(blob) {
 
 function showInferred(result) {
   const box = $("inferred");
-  box.replaceChildren(el("div", {}, el("img", { src: result.input, alt: "the image as the model sees it", class: "pixels" }),
-    el("img", { src: result.rendering, alt: "G's rendering of the codes read", class: "pixels", id: "rendering" })));
+  const [h, w] = state.runs[0].image_shape.slice(1);
+  box.replaceChildren(el("div", { class: "thumbs" },
+    el("figure", {}, el("img", { src: result.input, alt: "the image as the model sees it", class: "pixels" }),
+      el("figcaption", {}, `your image as the model reads it (${h}x${w})`)),
+    el("figure", {}, el("img", { src: result.rendering, alt: "G's rendering of the codes read", class: "pixels", id: "rendering" }),
+      el("figcaption", {}, "G's drawing of the codes read"))));
+  const codeInfo = Object.fromEntries(state.runs[0].codes.map((c) => [c.name, c]));
   for (const [name, read] of Object.entries(result.codes)) {
     if (read.probabilities) {
-      const label = read.label === null || read.label === undefined ? "" : ` (label ${read.label})`;
+      const label = read.label === null || read.label === undefined ? "" : `, the digit ${read.label}`;
       box.append(el("p", { class: "inferred-code", "data-code": name }, `${name} = ${read.category}${label}`));
-      const bars = el("table", {});
-      read.probabilities.forEach((p, i) => bars.append(el("tr", {}, el("td", {}, String(i)),
+      const digits = codeInfo[name] && codeInfo[name].labels;
+      const bars = el("table", {}, el("tr", {}, el("th", {}, digits ? "category → digit" : "category"), el("th", {}, "probability")));
+      read.probabilities.forEach((p, i) => bars.append(el("tr", {},
+        el("td", {}, digits && digits[i] >= 0 ? `${i} → ${digits[i]}` : String(i)),
         el("td", {}, el("span", { class: "bar" }), ` ${(100 * p).toFixed(1)}%`))));
       bars.querySelectorAll(".bar").forEach((bar, i) => { bar.style.width = `${Math.round(120 * read.probabilities[i])}px`; });
       box.append(bars);
@@ -285,7 +319,7 @@ async function start() {
   const first = state.runs[0];
   $("subtitle").textContent = state.runs.map((r) => `${r.name}: ${r.model} on ${r.dataset}, ${r.where}`).join(" | ");
   showNote(state.note || "");
-  buildDials(first);
+  buildDials(first, state.sideBySide ? state.runs[1] : undefined);
   buildViews();
   buildFacts();
   buildGridControls(first);
