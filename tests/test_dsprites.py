@@ -45,7 +45,9 @@ def test_binary_sprites_differ_from_the_antialiased_shapes_only_at_their_edges()
     inside, outside = smooth == 1, smooth == 0
     assert (binary[inside] == 1).all() and (binary[outside] == 0).all()
     ink = binary.sum((1, 2, 3)), smooth.sum((1, 2, 3))
-    assert ((ink[0] - ink[1]).abs() / ink[1]).max() < 0.1
+    relative = (ink[0] - ink[1]).abs() / ink[1]
+    # edge pixels are a large part of a small sprite's ink, and that part differs most
+    assert relative.median() < 0.03 and relative.max() < 0.2
 
 
 def test_the_held_out_split_and_a_model_sized_ground_truth():

@@ -1,5 +1,6 @@
 """dSprites (Matthey et al. 2017, the dataset of beta-VAE and of the disentanglement literature): every combination
-of shape 3 (square, ellipse, heart), scale 6 (0.5 .. 1), orientation 40 (0 .. 2 pi, endpoint excluded), position x
+of shape 3 (square, ellipse, heart), scale 6 (0.5 .. 1), orientation 40 (0 .. 2 pi, both ends included, so the first
+and last orientation are the same angle, as in dSprites' file), position x
 32 and position y 32, once each - 737,280 binary 64x64 images.
 
 The images come from dSprites' own file, `dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz`, when it is in

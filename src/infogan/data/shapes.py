@@ -1,8 +1,8 @@
 """Synthetic dSprites-like sprites with known factors (Matthey et al. 2017, the dSprites dataset used by
 beta-VAE, arXiv:1804.03599), rendered by the project and deterministic from a seed.
 
-Factors (values): shape 3 (square, ellipse, heart), scale 6 (0.5 .. 1), orientation 40 (0 .. 2 pi, endpoint
-excluded), position x 32 and position y 32 (0 .. 1 of the range where a sprite fits). A white sprite on black,
+Factors (values): shape 3 (square, ellipse, heart), scale 6 (0.5 .. 1), orientation 40 (0 .. 2 pi, both ends
+included, as dSprites' file has them), position x 32 and position y 32 (0 .. 1 of the range where a sprite fits). A white sprite on black,
 one channel, 64x64 natively or any size. Each pixel is the fraction of its 2x2 sub-pixel samples that fall inside
 the sprite: the pixel grid is mapped into the sprite's frame and tested against an implicit shape function.
 Position y grows downwards (image rows); orientation turns the sprite counter-clockwise as displayed.
@@ -64,7 +64,8 @@ def _coverage(
     fine = size * supersample
     grid = (torch.arange(fine, dtype=torch.float32) + 0.5) / fine  # sub-pixel centres in [0, 1]
     radius = SPRITE_RADIUS * (0.5 + 0.5 * factors[:, 1].float() / (FACTOR_SIZES[1] - 1))  # scale 0.5 .. 1
-    theta = factors[:, 2].float() * (2 * math.pi / FACTOR_SIZES[2])
+    # dSprites' file: 40 orientations from 0 to 2 pi inclusive, so its first and last are the same angle
+    theta = factors[:, 2].float() * (2 * math.pi / (FACTOR_SIZES[2] - 1))
     free = 1 - 2 * SPRITE_RADIUS
     cx = SPRITE_RADIUS + free * factors[:, 3].float() / (FACTOR_SIZES[3] - 1)
     cy = SPRITE_RADIUS + free * factors[:, 4].float() / (FACTOR_SIZES[4] - 1)
