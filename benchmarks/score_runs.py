@@ -4,12 +4,14 @@ trained and scored it, the machine, and its figures on each split. Trains nothin
 Per run: the whole evaluation on the validation split (`infogan eval RUN --split val`: accuracy and generation
 fidelity per categorical code, L_I per code, FID, KID, precision, recall, what each continuous code controls), the
 codes on the test digits and on all of them (`--split test|all --metrics codes`: the sample-based figures do not
-depend on the split), c1's validation accuracy at every saved checkpoint, and, among the runs given together,
-each run's label-free agreement with the others (`infogan sweep`'s pick: mean adjusted mutual information of the
-runs' categories of 10,000 real training images). Usage:
+depend on the split) and c1's validation accuracy at every saved checkpoint. With --agreement, instead, each run's
+label-free agreement with the others given (`infogan sweep`'s pick: mean adjusted mutual information of the runs'
+categories of 10,000 real training images), one line per run. Usage:
 
     python benchmarks/score_runs.py --table mnist-ablation --arm mnist --train-commit a146910 \\
         runs/mnist/seed-100 runs/mnist/seed-101 >> docs/results/mnist-ablation.jsonl
+    python benchmarks/score_runs.py --agreement --table mnist-fresh-seeds runs/mnist/seed-* \\
+        >> docs/results/mnist-fresh-seeds-agreement.jsonl
 """
 
 from __future__ import annotations
@@ -131,34 +133,41 @@ def head_commit() -> str:
     return done.stdout.strip() or "unknown"
 
 
+def agreement(runs: list[Path]) -> list[dict[str, Any]]:
+    """Each run's mean agreement with the others and whether `infogan sweep` would pick it."""
+    images = selection_images(runs[0])
+    pick, values = medoid(agreement_matrix([categorical_assignments(r, images) for r in runs]))
+    return [{"run": str(r), "agreement": values[i], "picked": i == pick} for i, r in enumerate(runs)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path)
     parser.add_argument("--table", required=True, help="the results table the lines belong to")
-    parser.add_argument("--arm", required=True, help="the setup the runs are seeds of")
-    parser.add_argument("--train-commit", required=True, help="the commit whose code trained the runs")
+    parser.add_argument("--arm", help="the setup the runs are seeds of")
+    parser.add_argument("--train-commit", help="the commit whose code trained the runs")
     parser.add_argument(
         "--data-root", default=None, help="where the dataset's files are [default: the runs']"
     )
+    parser.add_argument(
+        "--agreement",
+        action="store_true",
+        help="print the runs' label-free agreement instead of scoring them",
+    )
     args = parser.parse_args()
-    rows = []
+    context = {"table": args.table, "score_commit": head_commit(), "cpu": cpu_name()}
+    if args.agreement:
+        if len(args.runs) < 2:
+            parser.error("--agreement needs two runs or more")
+        for row in agreement(args.runs):
+            print(json.dumps({**context, **row}))
+        return
+    if not args.arm or not args.train_commit:
+        parser.error("scoring needs --arm and --train-commit")
+    context.update(arm=args.arm, train_commit=args.train_commit)
     for run in args.runs:
         print(f"scoring {run}", file=sys.stderr)
-        rows.append(score(run, args.data_root))
-    if len(rows) > 1:
-        images = selection_images(args.runs[0])
-        pick, agreement = medoid(agreement_matrix([categorical_assignments(r, images) for r in args.runs]))
-        for i, row in enumerate(rows):
-            row["agreement"], row["picked"] = agreement[i], i == pick
-    context = {
-        "table": args.table,
-        "arm": args.arm,
-        "train_commit": args.train_commit,
-        "score_commit": head_commit(),
-        "cpu": cpu_name(),
-    }
-    for row in rows:
-        print(json.dumps({**context, **row}))
+        print(json.dumps({**context, **score(run, args.data_root)}), flush=True)
 
 
 if __name__ == "__main__":

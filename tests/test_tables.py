@@ -1,13 +1,29 @@
-"""The command recorded with a run's results trains that run's config (benchmarks/score_runs.py)."""
+"""Every results table in the docs is what its committed raw results give (benchmarks/tables.py), and the
+command recorded with a run's results trains that run's config (benchmarks/score_runs.py)."""
 
 from __future__ import annotations
 
 import itertools
 import shlex
 
+import pytest
+
 from infogan.config import config_differences, load_preset
 
 from .conftest import load_benchmark
+
+tables = load_benchmark("tables")
+
+
+@pytest.mark.parametrize("name", list(tables.TABLES))
+def test_the_docs_table_is_regenerated_from_its_raw_results(name):
+    table = tables.TABLES[name]
+    page = tables.in_page(name)
+    assert page is not None, f"{table.page} has no {tables.markers(name)[0]} block"
+    assert page == table.render(), (
+        f"{name} in {table.page} differs from docs/results/{table.sources}: "
+        "run `python benchmarks/tables.py --write` after committing new raw results"
+    )
 
 
 def test_the_recorded_command_trains_the_runs_config():

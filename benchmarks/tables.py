@@ -1,0 +1,335 @@
+"""The results tables of the docs, printed as markdown from the raw results committed in docs/results/ (one JSON
+line per run, written by benchmarks/score_runs.py). Each table sits in its page between the markers
+``<!-- table: NAME -->`` and ``<!-- /table: NAME -->``; a test regenerates every table and compares. A table that
+holds no measured figure (commands, options, keys) is marked ``<!-- text table -->`` on the line above it; a test
+finds every other table in README.md and docs/ and fails, so no figure enters the docs without its raw results. Usage:
+
+    python benchmarks/tables.py mnist-ablation           # print one table
+    python benchmarks/tables.py --write                  # rewrite every table in place in the docs
+    python benchmarks/tables.py --check                  # exit 1 if a page's table differs from its raw results
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "docs" / "results"
+
+Row = dict[str, Any]
+
+
+def read_rows(*names: str) -> list[Row]:
+    """The JSON lines of docs/results/NAME.jsonl, for each name in turn."""
+    rows = []
+    for name in names:
+        lines = (RESULTS / f"{name}.jsonl").read_text().splitlines()
+        rows += [json.loads(line) for line in lines if line.strip()]
+    return rows
+
+
+def figure(row: Row, path: str) -> float | None:
+    """A row's figure at a dotted path (``test.accuracy.c1``), or None when it has none."""
+    node: Any = row
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return float(node) if isinstance(node, int | float) and not isinstance(node, bool) else None
+
+
+def stats(values: Sequence[float]) -> dict[str, float]:
+    return {
+        "mean": statistics.fmean(values),
+        "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+        "min": min(values),
+        "median": statistics.median(values),
+    }
+
+
+def fmt(value: float | None, decimals: int) -> str:
+    return "-" if value is None else f"{value:.{decimals}f}"
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: its heading, the dotted path of its figure in a row, and decimals."""
+
+    heading: str
+    path: str
+    decimals: int = 4
+
+
+def markdown(headings: Sequence[str], cells: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)]
+    lines += ["| " + " | ".join(row) + " |" for row in cells]
+    return "\n".join(lines)
+
+
+def spread(rows: Sequence[Row], column: Column) -> str:
+    """'mean (std), min' of a column over rows, '-' when no row has it."""
+    values = [v for v in (figure(r, column.path) for r in rows) if v is not None]
+    if not values:
+        return "-"
+    s = stats(values)
+    d = column.decimals
+    return f"{s['mean']:.{d}f} ({s['std']:.{d}f}), min {s['min']:.{d}f}"
+
+
+# --- the MNIST protocol (docs/mnist.md) -----------------------------------------------------------------------
+ARMS = {
+    "mnist": "`mnist` (the paper + the consistency term)",
+    "consistency-only": "the consistency term alone (no information term for c1)",
+    "mnist-paper": "`mnist-paper` (the paper's objective)",
+    "mnist-official": "`mnist-official` (the official code's settings)",
+}
+ABLATION = [
+    Column("Q accuracy, val", "val.accuracy.c1"),
+    Column("Q accuracy, test", "test.accuracy.c1"),
+    Column("Q accuracy, all 70,000", "all.accuracy.c1"),
+    Column("generation fidelity", "test.fidelity.c1"),
+    Column("L_I c1", "val.mi_lower_bound.c1", 3),
+    Column("L_I c2", "val.mi_lower_bound.c2", 3),
+    Column("L_I c3", "val.mi_lower_bound.c3", 3),
+    Column("FID", "samples.fid", 2),
+    Column("recall", "samples.recall", 3),
+    Column("slant abs(rho)", "samples.slant.rho", 3),
+    Column("width abs(rho)", "samples.width.rho", 3),
+]
+ABLATION_SEEDS = (100, 101, 102)
+
+
+def ablation_rows() -> list[Row]:
+    rows = [r for r in fresh_rows() if r["seed"] in ABLATION_SEEDS]
+    return rows + read_rows("mnist-ablation")
+
+
+def mnist_ablation() -> str:
+    """Per arm, mean (std) and min over seeds 100-102 of each figure."""
+    rows = ablation_rows()
+    cells = []
+    for arm, label in ARMS.items():
+        members = [r for r in rows if r["arm"] == arm]
+        if members:
+            seeds = ", ".join(str(r["seed"]) for r in members)
+            cells.append([label, seeds, *(spread(members, c) for c in ABLATION)])
+    return markdown(["arm", "seeds", *(c.heading for c in ABLATION)], cells)
+
+
+def mnist_ablation_runs() -> str:
+    """Every run of the ablation, one row each."""
+    rows = ablation_rows()
+    columns = [*ABLATION, Column("training minutes", "train_minutes", 1)]
+    order = list(ARMS)
+    rows.sort(key=lambda r: (order.index(r["arm"]), r["seed"]))
+    cells = [[r["arm"], str(r["seed"]), *(fmt(figure(r, c.path), c.decimals) for c in columns)] for r in rows]
+    return markdown(["arm", "seed", *(c.heading for c in columns)], cells)
+
+
+FRESH = [
+    Column("Q accuracy, test", "test.accuracy.c1"),
+    Column("generation fidelity", "test.fidelity.c1"),
+    Column("L_I c1", "val.mi_lower_bound.c1", 3),
+    Column("L_I c2", "val.mi_lower_bound.c2", 3),
+    Column("L_I c3", "val.mi_lower_bound.c3", 3),
+    Column("FID", "samples.fid", 2),
+    Column("recall", "samples.recall", 3),
+    Column("Q accuracy, val", "val.accuracy.c1"),
+    Column("agreement", "agreement", 3),
+]
+
+
+def fresh_rows() -> list[Row]:
+    """The fresh seeds' rows, each with its label-free agreement with the others where it was measured."""
+    agreement = {r["run"]: r for r in read_rows("mnist-fresh-seeds-agreement")}
+    rows = [{**r, **agreement.get(r["run"], {})} for r in read_rows("mnist-fresh-seeds")]
+    return sorted(rows, key=lambda r: r["seed"])
+
+
+def mnist_fresh_seeds() -> str:
+    """Seeds 100-104 of the default `infogan train`, then mean, std, min and median of each figure."""
+    rows = fresh_rows()
+    cells = [
+        [
+            str(r["seed"]) + (" (pick)" if r.get("picked") else ""),
+            *(fmt(figure(r, c.path), c.decimals) for c in FRESH),
+        ]
+        for r in rows
+    ]
+    for stat in ("mean", "std", "min", "median"):
+        line = [stat]
+        for c in FRESH:
+            values = [v for v in (figure(r, c.path) for r in rows) if v is not None]
+            line.append(fmt(stats(values)[stat], c.decimals) if values else "-")
+        cells.append(line)
+    return markdown(["seed", *(c.heading for c in FRESH)], cells)
+
+
+def readme_headline() -> str:
+    """The README's headline: each arm's test accuracy and generation fidelity (mean and min over its seeds) beside
+    what the paper reports."""
+    fresh = fresh_rows()
+    ablation = read_rows("mnist-ablation")
+    columns = [
+        Column("Q accuracy, test", "test.accuracy.c1", 3),
+        Column("generation fidelity", "test.fidelity.c1", 3),
+        Column("FID", "samples.fid", 1),
+    ]
+    cells = []
+    for arm, label in ARMS.items():
+        members = fresh if arm == "mnist" else [r for r in ablation if r["arm"] == arm]
+        if members:
+            seeds = ", ".join(str(r["seed"]) for r in members)
+            cells.append([label, seeds, *(spread(members, c) for c in columns)])
+    cells.append(["the paper (Chen et al. 2016), as reported", "-", "0.95 (5% error)", "-", "-"])
+    return markdown(["setup", "seeds", *(c.heading for c in columns)], cells)
+
+
+SHARE = 0.1  # a digit "is in" a category that holds at least this share of its test digits
+
+
+def shared_categories(row: Row) -> str:
+    """The categories of c1 that hold a share of two digits or more on the test digits: '7 (127) + 9 (980)'."""
+    confusion = row["test"]["confusion"]["c1"]  # rows: digits, columns: categories
+    groups = []
+    for k in range(len(confusion[0])):
+        members = [(d, counts[k]) for d, counts in enumerate(confusion) if counts[k] >= SHARE * sum(counts)]
+        if len(members) > 1:
+            groups.append(" + ".join(f"{d} ({n})" for d, n in members))
+    return "; ".join(groups) or "none"
+
+
+def agreement_rank(row: Row, rows: Sequence[Row]) -> str:
+    ranked = sorted((r for r in rows if "agreement" in r), key=lambda r: -r["agreement"])
+    if row not in ranked:
+        return "-"
+    return f"{ranked.index(row) + 1} of {len(ranked)}"
+
+
+def mnist_failures() -> str:
+    """Every run below 0.98 on the test digits: the digits that share one of c1's categories (each digit listed
+    with its count of test digits in that category) and, for the fresh seeds, the rank `infogan sweep`'s
+    label-free pick gives it."""
+    fresh = fresh_rows()
+    cells = []
+    for r in [*fresh, *read_rows("mnist-ablation")]:
+        accuracy = figure(r, "test.accuracy.c1")
+        if accuracy is not None and accuracy < 0.98:
+            rank = agreement_rank(r, fresh) if r in fresh else "-"
+            cells.append([r["arm"], str(r["seed"]), fmt(accuracy, 4), shared_categories(r), rank])
+    headings = [
+        "arm",
+        "seed",
+        "Q accuracy, test",
+        "digits sharing a category (test digits in it)",
+        "sweep rank",
+    ]
+    return markdown(headings, cells)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of a page, and the raw results it is printed from."""
+
+    page: str
+    sources: tuple[str, ...]
+    render: Callable[[], str]
+
+
+TABLES: dict[str, Table] = {
+    "readme-headline": Table("README.md", ("mnist-fresh-seeds", "mnist-ablation"), readme_headline),
+    "mnist-fresh-seeds": Table(
+        "docs/mnist.md", ("mnist-fresh-seeds", "mnist-fresh-seeds-agreement"), mnist_fresh_seeds
+    ),
+    "mnist-failures": Table(
+        "docs/mnist.md",
+        ("mnist-fresh-seeds", "mnist-fresh-seeds-agreement", "mnist-ablation"),
+        mnist_failures,
+    ),
+    "mnist-ablation": Table("docs/mnist.md", ("mnist-fresh-seeds", "mnist-ablation"), mnist_ablation),
+    "mnist-ablation-runs": Table(
+        "docs/mnist.md", ("mnist-fresh-seeds", "mnist-ablation"), mnist_ablation_runs
+    ),
+}
+
+
+def markers(name: str) -> tuple[str, str]:
+    return f"<!-- table: {name} -->", f"<!-- /table: {name} -->"
+
+
+def in_page(name: str) -> str | None:
+    """The table as its page holds it, between its markers, or None if the page has no such block."""
+    text = (ROOT / TABLES[name].page).read_text()
+    start, end = markers(name)
+    if start not in text or end not in text:
+        return None
+    return text.split(start, 1)[1].split(end, 1)[0].strip("\n")
+
+
+PAGES = ("README.md", "docs/*.md")
+TEXT_TABLE = "<!-- text table -->"
+
+
+def loose_tables(page: Path) -> list[int]:
+    """Line numbers (from 1) where a table starts that is neither generated nor marked as holding no figures."""
+    lines = page.read_text().splitlines()
+    loose, generated = [], False
+    for i, line in enumerate(lines):
+        if line.startswith("<!-- table: "):
+            generated = True
+        elif line.startswith("<!-- /table: "):
+            generated = False
+        starts = line.startswith("|") and (i == 0 or not lines[i - 1].startswith("|"))
+        if starts and not generated and (i == 0 or lines[i - 1].strip() != TEXT_TABLE):
+            loose.append(i + 1)
+    return loose
+
+
+def pages() -> list[Path]:
+    return sorted(path for pattern in PAGES for path in ROOT.glob(pattern))
+
+
+def write(name: str) -> None:
+    page = ROOT / TABLES[name].page
+    text = page.read_text()
+    start, end = markers(name)
+    if start not in text:
+        raise SystemExit(f"{page} has no {start} marker")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    page.write_text(f"{head}{start}\n{TABLES[name].render()}\n{end}{tail}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help=f"tables to print: {', '.join(TABLES)} [default: all]")
+    parser.add_argument("--write", action="store_true", help="rewrite the tables in their pages")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a page differs from its raw results")
+    args = parser.parse_args()
+    names = args.names or list(TABLES)
+    unknown = [n for n in names if n not in TABLES]
+    if unknown:
+        parser.error(f"unknown table {', '.join(unknown)} (known: {', '.join(TABLES)})")
+    stale = []
+    for name in names:
+        if args.write:
+            write(name)
+        elif args.check:
+            if in_page(name) != TABLES[name].render():
+                stale.append(name)
+        else:
+            print(f"{markers(name)[0]}\n{TABLES[name].render()}\n{markers(name)[1]}\n")
+    if stale:
+        print(f"tables differing from their raw results: {', '.join(stale)}", file=sys.stderr)
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
