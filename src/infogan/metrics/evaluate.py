@@ -111,7 +111,7 @@ def evaluate_codes(
     samples are split over them (every rank gets L_I) and the real images are read on rank 0.
 
     Returns:
-        ``{"n_eval", "mi_samples", "codes": {name: {...}}}``; see the README for the keys.
+        ``{"n_eval", "mi_samples", "codes": {name: {...}}}``; see docs/usage.md for the keys.
     """
     generator = torch.Generator(model.device).manual_seed(cfg.seed)
     # Also with Q's batch norm on batch statistics, as in training: eval mode's running averages mix D's real and
