@@ -26,6 +26,24 @@ def test_the_docs_table_is_regenerated_from_its_raw_results(name):
     )
 
 
+@pytest.mark.parametrize("page", tables.pages(), ids=lambda p: p.name)
+def test_every_table_of_figures_is_generated(page):
+    loose = tables.loose_tables(page)
+    assert not loose, (
+        f"{page.relative_to(tables.ROOT)}, lines {loose}: a table that is neither printed by benchmarks/tables.py "
+        f"nor marked {tables.TEXT_TABLE!r} (holding no measured figure)"
+    )
+
+
+def test_a_hand_made_table_is_found(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text(
+        f"{tables.TEXT_TABLE}\n| a | b |\n|---|---|\n\n| x | y |\n|---|---|\n| 1 | 2 |\n"
+        "<!-- table: t -->\n| g | h |\n|---|---|\n<!-- /table: t -->\n"
+    )
+    assert tables.loose_tables(page) == [5]
+
+
 def test_the_recorded_command_trains_the_runs_config():
     score_runs = load_benchmark("score_runs")
     cfg = load_preset(
