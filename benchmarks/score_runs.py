@@ -6,12 +6,15 @@ fidelity per categorical code, L_I per code, FID, KID, precision, recall, what e
 codes on the test digits and on all of them (`--split test|all --metrics codes`: the sample-based figures do not
 depend on the split) and c1's validation accuracy at every saved checkpoint. With --agreement, instead, each run's
 label-free agreement with the others given (`infogan sweep`'s pick: mean adjusted mutual information of the runs'
-categories of 10,000 real training images), one line per run. Usage:
+categories of 10,000 real training images), one line per run; with --stability, the adjusted mutual information of
+each run's categories of those images between consecutive checkpoints. Usage:
 
     python benchmarks/score_runs.py --table mnist-ablation --arm mnist --train-commit a146910 \\
         runs/mnist/seed-100 runs/mnist/seed-101 >> docs/results/mnist-ablation.jsonl
     python benchmarks/score_runs.py --agreement --table mnist-fresh-seeds runs/mnist/seed-* \\
         >> docs/results/mnist-fresh-seeds-agreement.jsonl
+    python benchmarks/score_runs.py --stability --table mnist-stability runs/mnist/seed-* \\
+        >> docs/results/mnist-stability.jsonl
 """
 
 from __future__ import annotations
@@ -133,6 +136,20 @@ def head_commit() -> str:
     return done.stdout.strip() or "unknown"
 
 
+def stability(run: Path) -> dict[str, Any]:
+    """How far Q's categories of 10,000 real training images move between consecutive saved checkpoints: per
+    checkpoint after the first, [step, adjusted mutual information with the checkpoint before it]. A label-free
+    reading of when training has settled."""
+    images = selection_images(run)
+    steps = sorted(checkpoints_by_step(run / "checkpoints").items())
+    assignments = [categorical_assignments(folder, images) for _, folder in steps]
+    curve = [
+        [step, float(agreement_matrix([before, after])[0, 1])]
+        for (step, _), before, after in zip(steps[1:], assignments, assignments[1:], strict=False)
+    ]
+    return {"run": str(run), "stability": curve}
+
+
 def agreement(runs: list[Path]) -> list[dict[str, Any]]:
     """Each run's mean agreement with the others and whether `infogan sweep` would pick it."""
     images = selection_images(runs[0])
@@ -154,8 +171,17 @@ def main() -> None:
         action="store_true",
         help="print the runs' label-free agreement instead of scoring them",
     )
+    parser.add_argument(
+        "--stability",
+        action="store_true",
+        help="print how far each run's categories move between its checkpoints instead of scoring it",
+    )
     args = parser.parse_args()
     context = {"table": args.table, "score_commit": head_commit(), "cpu": cpu_name()}
+    if args.stability:
+        for run in args.runs:
+            print(json.dumps({**context, **stability(run)}), flush=True)
+        return
     if args.agreement:
         if len(args.runs) < 2:
             parser.error("--agreement needs two runs or more")
