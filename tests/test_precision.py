@@ -87,9 +87,12 @@ def test_loss_scaling_takes_the_unscaled_step():
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
 
 
-needs_cuda = pytest.mark.skipif(
-    not torch.cuda.is_available(), reason="needs a CUDA device (none on this machine)"
-)
+def needs_cuda(test):
+    """Marked `cuda` (benchmarks/gpu_check.py selects them) and skipped where there is no CUDA device."""
+    skip = pytest.mark.skipif(
+        not torch.cuda.is_available(), reason="needs a CUDA device (none on this machine)"
+    )
+    return pytest.mark.cuda(skip(test))
 
 
 @needs_cuda
