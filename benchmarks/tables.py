@@ -206,6 +206,17 @@ def shared_categories(row: Row) -> str:
     return "; ".join(groups) or "none"
 
 
+def split_digits(row: Row) -> str:
+    """The digits that c1 spreads over two categories or more on the test digits: '1 (501 + 621)'."""
+    confusion = row["test"]["confusion"]["c1"]
+    spread_out = []
+    for d, counts in enumerate(confusion):
+        parts = [n for n in counts if n >= SHARE * sum(counts)]
+        if len(parts) > 1:
+            spread_out.append(f"{d} ({' + '.join(str(n) for n in parts)})")
+    return "; ".join(spread_out) or "none"
+
+
 def agreement_rank(row: Row, rows: Sequence[Row]) -> str:
     ranked = sorted((r for r in rows if "agreement" in r), key=lambda r: -r["agreement"])
     if row not in ranked:
@@ -215,20 +226,22 @@ def agreement_rank(row: Row, rows: Sequence[Row]) -> str:
 
 def mnist_failures() -> str:
     """Every run below 0.98 on the test digits: the digits that share one of c1's categories (each digit listed
-    with its count of test digits in that category) and, for the fresh seeds, the rank `infogan sweep`'s
-    label-free pick gives it."""
+    with its count of test digits in that category), the digits c1 spreads over several categories and, for the
+    fresh seeds, the rank `infogan sweep`'s label-free pick gives it."""
     fresh = fresh_rows()
     cells = []
     for r in [*fresh, *read_rows("mnist-ablation")]:
         accuracy = figure(r, "test.accuracy.c1")
         if accuracy is not None and accuracy < 0.98:
             rank = agreement_rank(r, fresh) if r in fresh else "-"
-            cells.append([r["arm"], str(r["seed"]), fmt(accuracy, 4), shared_categories(r), rank])
+            row = [r["arm"], str(r["seed"]), fmt(accuracy, 4), shared_categories(r), split_digits(r), rank]
+            cells.append(row)
     headings = [
         "arm",
         "seed",
         "Q accuracy, test",
         "digits sharing a category (test digits in it)",
+        "digits spread over categories",
         "sweep rank",
     ]
     return markdown(headings, cells)
@@ -273,7 +286,7 @@ def in_page(name: str) -> str | None:
     return text.split(start, 1)[1].split(end, 1)[0].strip("\n")
 
 
-PAGES = ("README.md", "docs/*.md")
+PAGES = ("README.md", "docs/*.md", "benchmarks/README.md")
 TEXT_TABLE = "<!-- text table -->"
 
 
