@@ -23,9 +23,9 @@ from typing import Any
 import torch
 
 from infogan.data.dsprites import DSprites
-from infogan.data.ground_truth import GroundTruthData
 from infogan.data.shapes import Shapes
 from infogan.metrics.code_semantics import image_properties
+from infogan.metrics.ground_truth import GroundTruthData
 from metrics_crosscheck import METRICS, ours, spread  # beside this script
 
 PROPERTIES = ("centroid_x", "centroid_y", "mass", "height", "width", "rotation")

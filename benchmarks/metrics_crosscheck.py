@@ -33,10 +33,10 @@ import numpy as np
 import torch
 
 from disentanglement_baselines import ShapesFactors  # beside this script
-from infogan.data.ground_truth import GroundTruthData, Represent, sample_codes
 from infogan.data.shapes import SOURCE as SHAPES
 from infogan.metrics.dci import dci_from_codes
 from infogan.metrics.factor_vae import factor_vae_score
+from infogan.metrics.ground_truth import GroundTruthData, Represent, sample_codes
 from infogan.metrics.mig import mig_from_codes
 from infogan.metrics.sap import sap_from_codes
 

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from infogan.data.ground_truth import encode_factors, sample_fixed_factor
 from infogan.data.shapes import Shapes
 from infogan.metrics.dci import completeness, dci_from_codes, dci_scores, disentanglement
 from infogan.metrics.disentanglement import disentanglement_scores, scores_and_sample
 from infogan.metrics.factor_vae import factor_vae_from_votes, factor_vae_score, votes
+from infogan.metrics.ground_truth import encode_factors, sample_fixed_factor
 from infogan.metrics.mig import discretise, mig_from_codes, mig_score, normalised_mutual_info
 from infogan.metrics.sap import binned_accuracy, sap_from_codes, sap_score, score_matrix
 

@@ -23,12 +23,12 @@ import torch
 from scipy.stats import norm
 from torch import Tensor
 
-from infogan.data.ground_truth import Represent
 from infogan.errors import ConfigError
 from infogan.experiments.compare import setup_of
 from infogan.helpers import ProgressFn
 from infogan.latent import Latent
 from infogan.metrics.factor_vae import factor_vae_score
+from infogan.metrics.ground_truth import Represent
 from infogan.models import GenerativeModel
 
 

@@ -26,7 +26,7 @@ import torch
 from scipy.stats import entropy
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 
-from infogan.data.ground_truth import GroundTruthData, Represent, sample_codes
+from infogan.metrics.ground_truth import GroundTruthData, Represent, sample_codes
 
 Predictor = Literal["gbt", "forest"]
 

@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from infogan.data.ground_truth import GroundTruthData, Represent, sample_codes
 from infogan.metrics.dci import Predictor, dci_from_codes
 from infogan.metrics.factor_vae import factor_vae_from_votes, vote_codes
+from infogan.metrics.ground_truth import GroundTruthData, Represent, sample_codes
 from infogan.metrics.mig import mig_from_codes
 from infogan.metrics.sap import sap_from_codes
 

@@ -18,7 +18,6 @@ from infogan import data as datasets
 from infogan.config import DataConfig, EvalConfig
 from infogan.config import MetricGroup as MetricGroupName
 from infogan.data import DataSplit, ImageTensorDataset
-from infogan.data.ground_truth import GroundTruthData
 from infogan.errors import ConfigError
 from infogan.helpers import World
 from infogan.images import Images, LazyImages
@@ -34,6 +33,7 @@ from infogan.metrics.features import (
     inception_extractor,
 )
 from infogan.metrics.generation_fidelity import generation_fidelity
+from infogan.metrics.ground_truth import GroundTruthData
 from infogan.metrics.mig import normalised_mutual_info
 from infogan.metrics.mutual_info import mi_lower_bounds_both
 from infogan.metrics.quality import generate_images, generated_features, quality_from_features

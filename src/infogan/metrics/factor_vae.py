@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from infogan.data.ground_truth import (
+from infogan.metrics.ground_truth import (
     GroundTruthData,
     Represent,
     encode_factors,

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from sklearn.metrics import mutual_info_score
 
-from infogan.data.ground_truth import GroundTruthData, Represent, sample_codes
+from infogan.metrics.ground_truth import GroundTruthData, Represent, sample_codes
 
 
 def mig_score(

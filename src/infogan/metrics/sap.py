@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from sklearn.svm import LinearSVC
 
-from infogan.data.ground_truth import GroundTruthData, Represent, sample_codes
+from infogan.metrics.ground_truth import GroundTruthData, Represent, sample_codes
 
 Classifier = Literal["bins", "linear_svc", "correlation"]
 

@@ -1,8 +1,10 @@
-"""The interface of data with known generative factors, after disentanglement_lib's `GroundTruthData`
-(Locatello et al. 2019, arXiv:1811.12359), and the sampling every disentanglement metric shares.
+"""What the disentanglement metrics need of data with known generative factors, after disentanglement_lib's
+`GroundTruthData` (Locatello et al. 2019, arXiv:1811.12359), and the sampling every disentanglement metric shares.
 
 A representation is scored by rendering images from sampled factor rows, encoding them with `represent` and
 comparing codes with factors. Images reach `represent` in the dataset contract's range [-1, 1], (N, C, H, W).
+The datasets with known factors (data/shapes.py, data/dsprites.py) satisfy `GroundTruthData` by its shape: the
+metrics name no dataset and import nothing of the data layer.
 """
 
 from __future__ import annotations
@@ -13,8 +15,6 @@ from typing import Protocol
 import numpy as np
 import torch
 from torch import Tensor
-
-from infogan.data.base import to_model_range
 
 Represent = Callable[[Tensor], Tensor]
 """Maps images (N, C, H, W) in [-1, 1] to codes (N, D), e.g. Q's posterior means and argmax."""
@@ -55,7 +55,8 @@ def encode_factors(
     """
     chunks = []
     for start in range(0, factors.shape[0], batch_size):
-        codes = represent(to_model_range(data.render(factors[start : start + batch_size])))
+        images01 = data.render(factors[start : start + batch_size])
+        codes = represent(images01 * 2 - 1)  # the dataset contract's range
         if codes.ndim != 2:
             raise ValueError(f"represent must return codes (N, D), got shape {tuple(codes.shape)}")
         chunks.append(codes.detach().cpu().double().numpy())
