@@ -100,10 +100,10 @@ def test_the_preset_is_the_literature_setup():
 
 
 def test_a_made_when_indexed_reference_is_a_fixed_random_subset(monkeypatch):
-    from infogan.metrics import evaluate
-    from infogan.metrics.evaluate import reference_images
+    from infogan.evaluation import data
+    from infogan.evaluation.data import reference_images
 
-    monkeypatch.setattr(evaluate, "REFERENCE_IMAGES", 100)
+    monkeypatch.setattr(data, "REFERENCE_IMAGES", 100)
     REFERENCE_IMAGES = 100
     made = []
 

@@ -8,7 +8,8 @@ import torch
 
 from infogan.config import load_preset
 from infogan.data import ImageTensorDataset
-from infogan.metrics.evaluate import EvalData, evaluate_model
+from infogan.evaluation.data import EvalData
+from infogan.evaluation.evaluate import evaluate_model
 from infogan.metrics.generation_fidelity import generation_fidelity
 from infogan.models import build_model
 

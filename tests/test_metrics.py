@@ -6,8 +6,8 @@ import torch
 
 from infogan.config import EvalConfig
 from infogan.data import ImageTensorDataset
+from infogan.evaluation.codes import evaluate_codes
 from infogan.metrics.cluster_accuracy import categorical_predictions, category_usage, cluster_accuracy
-from infogan.metrics.evaluate import evaluate_codes
 from infogan.metrics.mutual_info import mi_lower_bounds
 
 from .test_models import tiny_model

@@ -117,23 +117,23 @@ def config_differences(saved: Any, here: Any, prefix: str = "") -> list[tuple[st
     return [] if saved == here else [(prefix.rstrip("."), saved, here)]
 
 
-# The metric groups `infogan eval` computes, by name; each name has one entry in metrics.evaluate.METRIC_GROUPS,
-# which says what it computes and when it applies (a test checks the two agree).
+# The metric groups `infogan eval` computes, by name, in the order they run. Each name has one row in
+# evaluation/groups.py's METRIC_GROUPS, which says what it computes and when it applies (a test checks the two
+# agree); the names live here, not there, because the config validates `eval.metrics` and sits below evaluation/.
 MetricGroup = Literal["codes", "quality", "semantics", "disentanglement"]
+METRIC_GROUP_NAMES: tuple[MetricGroup, ...] = get_args(MetricGroup)
 
 
 class EvalConfig(StrictModel):
     """How runs are evaluated (see docs/evaluation.md).
 
-    `metrics` names the groups `infogan eval` computes, each where it applies: codes (L_I, categorical accuracy,
-    generation fidelity),
-    quality (FID, KID, precision/recall), semantics (what each continuous code controls), disentanglement (MIG,
-    DCI, SAP, FactorVAE on data with known factors).
+    `metrics` names the groups `infogan eval` computes, each where it applies (evaluation/groups.py says what
+    each computes).
     """
 
     # Choices are made on "val"; "test" is scored once per reported table.
     split: DataSplit = "test"
-    metrics: list[MetricGroup] = Field(default_factory=lambda: list(get_args(MetricGroup)))
+    metrics: list[MetricGroup] = Field(default_factory=lambda: list(METRIC_GROUP_NAMES))
     mi_samples: int = Field(10_000, gt=0)
     # Generation fidelity of each categorical code: images generated per category (metrics/generation_fidelity.py).
     fidelity_samples: int = Field(1000, gt=0)

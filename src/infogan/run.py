@@ -195,11 +195,12 @@ class Run:
         progress: ProgressFn = lambda _: None,
         world: World = World(),
     ) -> dict[str, Any]:
-        """Evaluate with the run's eval config (see `infogan.metrics.evaluate.evaluate_model`), against the run's
+        """Evaluate with the run's eval config (see `infogan.evaluation.evaluate.evaluate_model`), against the run's
         dataset or `dataset` (which must have the same image shape). In a data-parallel run every rank calls it
         with its `world`: the generated samples are split over the ranks, rank 0 gets the result and the others
         an empty dict."""
-        from infogan.metrics.evaluate import data_to_evaluate_on, evaluate_model, evaluation_data
+        from infogan.evaluation.data import data_to_evaluate_on, evaluation_data
+        from infogan.evaluation.evaluate import evaluate_model
 
         data_cfg = data_to_evaluate_on(self.config.data, dataset, data_root)
         data = evaluation_data(data_cfg, self.config.eval.split, self.model.device, self.config.eval.metrics)

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 import typer
 
 from infogan.cli import app
 from infogan.cli.common import output_file, summary_lines
-from infogan.config import EvalConfig, MetricGroup, validate_as
+from infogan.config import METRIC_GROUP_NAMES, EvalConfig, validate_as
 from infogan.errors import ConfigError
 from infogan.helpers import progress_to_stderr, write_text_atomic
 
-# The metric groups' names, as the config allows them; metrics/evaluate.py's METRIC_GROUPS says what each computes.
-GROUPS: tuple[str, ...] = get_args(MetricGroup)
+# The metric groups' names, as the config allows them; evaluation/groups.py's METRIC_GROUPS says what each
+# computes (importing it here would load torch for `--help`).
+GROUPS: tuple[str, ...] = METRIC_GROUP_NAMES
 
 
 def _eval_overrides(cfg: EvalConfig, values: dict[str, Any]) -> EvalConfig:
