@@ -6,14 +6,13 @@ import torch
 from scipy.stats import spearmanr
 from torch import Tensor
 
+from infogan.evaluation.semantics import _sweep_properties, code_semantics
 from infogan.latent import Latent, LatentSpec
 from infogan.metrics.code_semantics import (
     PROPERTIES,
     _best_property,
     _centre_per_draw,
     _spearman_table,
-    _sweep_properties,
-    code_semantics,
     image_properties,
 )
 

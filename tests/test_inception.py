@@ -13,8 +13,7 @@ import pytest
 import torch
 
 from infogan.errors import ConfigError
-from infogan.metrics.features import inception_extractor
-from infogan.metrics.quality import sample_quality
+from infogan.evaluation.features import inception_extractor, sample_quality
 
 fidelity = pytest.importorskip(
     "torch_fidelity.feature_extractor_inceptionv3",

@@ -1,4 +1,6 @@
+import ast
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -88,3 +90,43 @@ def test_evaluate_codes_reports_usage_without_labels_and_accuracy_with_them():
     assert "usage" not in unlabelled["c2"]  # continuous codes have no categories
     labelled = evaluate_codes(model, ImageTensorDataset("l", x, pred), cfg)["codes"]["c1"]
     assert labelled["usage"] == unlabelled["c1"]["usage"] and labelled["accuracy"] == 1.0
+
+
+# What metrics/ may import of the package: the bottom modules (images, helpers, the latent spec, errors) and itself.
+# The models, the config, the data and the training layer reach the metrics through evaluation/, never from them.
+_METRICS_MAY_IMPORT = (
+    "infogan.metrics",
+    "infogan.images",
+    "infogan.helpers",
+    "infogan.latent",
+    "infogan.errors",
+)
+
+
+def _infogan_imports(path: Path) -> list[str]:
+    """The infogan modules a metrics file imports, anywhere in it (relative imports resolved)."""
+    names = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level:  # relative to infogan.metrics
+            base = "infogan.metrics".rsplit(".", node.level - 1)[0]
+            names.append(f"{base}.{node.module}" if node.module else base)
+        elif isinstance(node, ast.ImportFrom):
+            names.append(node.module or "")
+    return [name for name in names if name == "infogan" or name.startswith("infogan.")]
+
+
+def test_metrics_import_no_models_config_data_or_training():
+    import infogan.metrics
+
+    folder = Path(infogan.metrics.__file__).parent
+    files = sorted(folder.glob("*.py"))
+    assert len(files) > 10  # the scan found the package
+    wrong = [
+        f"{path.name}: {name}"
+        for path in files
+        for name in _infogan_imports(path)
+        if not any(name == allowed or name.startswith(f"{allowed}.") for allowed in _METRICS_MAY_IMPORT)
+    ]
+    assert not wrong, f"metrics/ must take arrays, tensors and callables, not import these: {wrong}"

@@ -10,10 +10,9 @@ import torch
 
 from infogan import data as datasets
 from infogan.config import DataConfig
-from infogan.metrics.features import FeatureClassifier, accuracy, classifier_extractor
+from infogan.evaluation.features import FeatureClassifier, accuracy, classifier_extractor, sample_quality
 from infogan.metrics.fid import fid_kid
 from infogan.metrics.precision_recall import precision_recall
-from infogan.metrics.quality import sample_quality
 
 
 def _gauss(n: int, dim: int, mean: float = 0.0, seed: int = 0) -> torch.Tensor:

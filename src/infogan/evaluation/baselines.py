@@ -10,10 +10,9 @@ import torch
 from infogan.config import EvalConfig
 from infogan.evaluation.data import EvalData
 from infogan.evaluation.disentanglement import code_factor_mi, evaluate_disentanglement
-from infogan.evaluation.quality import Reference, evaluate_quality
+from infogan.evaluation.quality import Reference, evaluate_quality, generate_images
 from infogan.evaluation.semantics import evaluate_semantics
 from infogan.helpers import ProgressFn
-from infogan.metrics.quality import generate_images
 from infogan.models import GenerativeModel, build_model
 
 

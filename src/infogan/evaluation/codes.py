@@ -4,8 +4,9 @@ generation fidelity of G(z, c = k)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 from torch import Tensor
@@ -13,16 +14,31 @@ from torch import Tensor
 from infogan.config import EvalConfig
 from infogan.data import ImageTensorDataset
 from infogan.evaluation.data import EvalData
+from infogan.evaluation.features import FeatureClassifier, classifier_extractor
 from infogan.helpers import ProgressFn, World
 from infogan.metrics.cluster_accuracy import categorical_predictions, category_usage, cluster_accuracy
-from infogan.metrics.features import FeatureClassifier, classifier_extractor
 from infogan.metrics.generation_fidelity import generation_fidelity
-from infogan.metrics.mutual_info import mi_lower_bounds_both
-from infogan.models.infogan import InfoGAN
+from infogan.metrics.mutual_info import GeneratorWithQ, mi_lower_bounds_both
+
+
+@runtime_checkable
+class ReadsCodes(GeneratorWithQ, Protocol):
+    """What the codes group needs of a model: besides L_I's generator and Q (`GeneratorWithQ`), Q's posterior for
+    real images and sampling with codes fixed. InfoGAN-style models have them (the model contract, DESIGN.md)."""
+
+    def infer_codes(self, x: Tensor) -> dict[str, dict[str, Tensor]]:
+        """Q's posterior parameters per code for images x (B, C, H, W) in [-1, 1]."""
+        ...
+
+    def sample(
+        self, n: int, *, codes: Mapping[str, float] | None = None, generator: torch.Generator | None = None
+    ) -> Tensor:
+        """n images (n, C, H, W) in [-1, 1] from the prior, with the named codes fixed."""
+        ...
 
 
 def evaluate_codes(
-    model: InfoGAN,
+    model: ReadsCodes,
     data: ImageTensorDataset | None,
     cfg: EvalConfig,
     progress: ProgressFn | None = None,
@@ -66,7 +82,7 @@ def evaluate_codes(
 
 
 def add_generation_fidelity(
-    model: InfoGAN,
+    model: ReadsCodes,
     data: EvalData,
     cfg: EvalConfig,
     codes: dict[str, dict[str, Any]],

@@ -4,6 +4,7 @@ images split over the ranks of a data-parallel run, and a conditional GAN's cond
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,15 +15,57 @@ from torch import Tensor
 from infogan.config import EvalConfig
 from infogan.errors import ConfigError
 from infogan.evaluation.data import EvalData, reference_images
-from infogan.helpers import ProgressFn, World
-from infogan.metrics.features import (
+from infogan.evaluation.features import (
     FeatureClassifier,
     FeatureExtractor,
     classifier_extractor,
     inception_extractor,
 )
-from infogan.metrics.quality import generated_features, quality_from_features
+from infogan.helpers import Eta, ProgressFn, World
+from infogan.metrics.quality import quality_from_features
+from infogan.metrics.sharding import gather_batches, owns
 from infogan.models import GenerativeModel
+
+
+@torch.no_grad()
+def generate_images(
+    model: GenerativeModel,
+    n: int,
+    *,
+    batch_size: int = 500,
+    generator: torch.Generator | None = None,
+    progress: ProgressFn | None = None,
+) -> Tensor:
+    """n images (n, C, H, W) in [-1, 1] from the prior, on the CPU, generated in batches."""
+    out = []
+    eta = Eta("eval: generating", n, progress or (lambda _: None), unit=" images")
+    for start in range(0, n, batch_size):
+        out.append(model.sample(min(batch_size, n - start), generator=generator).cpu())
+        eta(start + len(out[-1]))
+    return torch.cat(out)
+
+
+@torch.no_grad()
+def generated_features(
+    model: GenerativeModel,
+    n: int,
+    extract: Callable[[Tensor], Tensor],
+    *,
+    batch_size: int = 500,
+    generator: torch.Generator | None = None,
+    progress: ProgressFn | None = None,
+    world: World = World(),
+) -> Tensor | None:
+    """The features (n, F) of the n images `generate_images` would make with this generator, extracted batch by
+    batch; split over the ranks of `world` (metrics/sharding.py): rank 0 gets all n, the others None."""
+    mine = {}
+    eta = Eta("eval: generating", n, progress or (lambda _: None), unit=" images")
+    for batch, start in enumerate(range(0, n, batch_size)):
+        latent = model.latent.sample(min(batch_size, n - start), generator=generator, device=model.device)
+        if owns(world, batch):
+            mine[batch] = extract(model.generate(latent))
+        eta(min(start + batch_size, n))
+    return gather_batches(world, mine)
 
 
 def feature_extractor(data: EvalData, cfg: EvalConfig, progress: ProgressFn) -> FeatureExtractor | None:

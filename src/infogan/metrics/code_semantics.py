@@ -1,9 +1,10 @@
 """Which image property each continuous code controls (InfoGAN, arXiv:1606.03657, Sec. 5.1 and Fig. 2).
 
 The paper reads off its MNIST traversals that one continuous code rotates (slants) the digit and another changes its
-width. Here each continuous code is swept with every other input fixed, simple properties are measured on the
-generated images from their moments (slant, rotation, width, height, ink mass, stroke thickness, brightness,
-centroid), and the code is named after the property with the largest draw-centred Spearman correlation.
+width. Each continuous code is swept with every other input fixed (evaluation/semantics.py generates the sweeps),
+simple properties are measured on the generated images from their moments (slant, rotation, width, height, ink
+mass, stroke thickness, brightness, centroid), and the code is named after the property with the largest
+draw-centred Spearman correlation (`code_effect`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,6 @@ import numpy as np
 import torch
 from scipy.stats import spearmanr
 from torch import Tensor
-
-from infogan.latent import Latent
-from infogan.models.base import GenerativeModel
 
 PROPERTIES = (
     "slant",
@@ -169,48 +167,9 @@ def _centre_per_draw(values: np.ndarray) -> np.ndarray:
     return values - sums / np.maximum(finite.sum(axis=1, keepdims=True), 1)
 
 
-@torch.no_grad()
-def _sweep_properties(
-    model: GenerativeModel,
-    code: str,
-    values: Tensor,
-    *,
-    n_draws: int,
-    generator: torch.Generator | None,
-    batch_size: int,
-) -> dict[str, np.ndarray]:
-    """Properties of images whose `code` sweeps `values` (S,) while noise and the other codes are one draw per row.
-
-    Returns:
-        ``{name: (n_draws, S)}``; row d holds draw d, column s the code value values[s].
-    """
-    grid = model.latent.traversal(code, values, rows=n_draws, generator=generator, device=model.device)
-    chunks: list[dict[str, Tensor]] = []
-    for start in range(0, len(grid), batch_size):
-        part = Latent(*(t[start : start + batch_size] for t in (grid.z, grid.c_cat, grid.c_cont)))
-        chunks.append(image_properties(model.generate(part)))
-    steps = values.numel()
-    return {
-        name: torch.cat([c[name] for c in chunks]).view(n_draws, steps).cpu().double().numpy()
-        for name in PROPERTIES
-    }
-
-
-def code_semantics(
-    model: GenerativeModel,
-    *,
-    n_draws: int = 200,
-    steps: int = 11,
-    value_range: tuple[float, float] = (-1.0, 1.0),
-    generator: torch.Generator | None = None,
-    batch_size: int = 500,
-) -> dict[str, CodeEffect]:
-    """Name the image property each continuous code of `model` controls.
-
-    Each continuous code is swept over `steps` evenly spaced values in `value_range` for `n_draws` independent
-    draws of the noise and of the other codes, which stay fixed along each sweep. The default range is the
-    U(-1, 1) prior's support (+-1 std for a normal code): the codes' effect where the model was trained, not
-    the extrapolation past the prior that traversal figures show.
+def code_effect(code_values: np.ndarray, properties: dict[str, np.ndarray]) -> CodeEffect:
+    """The property a code controls, from sweeps of it: draws (D) of everything else, each swept over the same
+    code values (S).
 
     The correlation is pooled over all draws after subtracting each draw's mean property. A plain pooled
     Spearman counts the differences between draws (one digit is slanted, another upright, whatever the code)
@@ -219,7 +178,7 @@ def code_semantics(
     moves monotonically in every draw, by however different amounts; the pooled ranks score a property the code
     moves alike in every draw above one it moves a lot in some draws and hardly in others, and an empty image
     costs one pair rather than a point of an 11-point correlation. Because the code values repeat across
-    draws, a perfect effect scores about sqrt(1 - 1 / steps^2) (0.996 at 11 steps), not 1.
+    draws, a perfect effect scores about sqrt(1 - 1 / S^2) (0.996 at 11 steps), not 1.
 
     `property` is only the argmax: read the table for near-ties, which mean the code moves both properties
     alike (slant and rotation are near-synonyms; a digit that widens may also gain ink). The score says that a
@@ -227,29 +186,15 @@ def code_semantics(
     linear in its input, already scores |rho| ~ 0.7, so compare with a baseline (e.g. the paper's lambda = 0 GAN).
 
     Args:
-        model: any generative model with `latent` codes and `generate` (e.g. a trained `InfoGAN`).
-        n_draws: independent draws of everything but the swept code.
-        steps: code values per sweep (>= 2).
-        value_range: (low, high) of the sweep.
-        generator: a `torch.Generator` on the model's device for repeatable draws.
-        batch_size: images generated at once.
+        code_values: (S,) the swept values of the code.
+        properties: ``{name: (D, S)}``, e.g. `image_properties` of the swept images; row d holds draw d, column
+            s the code value code_values[s]; NaN where undefined.
 
     Returns:
-        ``{code name: {"property": str | None, "spearman": float, "table": {property: rho}}}`` for each
-        continuous code, in the spec's order (empty if the model has none); see `CodeEffect`.
+        ``{"property": str | None, "spearman": float, "table": {property: rho}}``; see `CodeEffect`.
     """
-    if steps < 2 or n_draws < 1:
-        raise ValueError(f"need steps >= 2 and n_draws >= 1, got steps={steps}, n_draws={n_draws}")
-    values = torch.linspace(value_range[0], value_range[1], steps)
-    code_values = values.double().numpy()
-    pooled_values = np.tile(code_values, n_draws)  # row-major, like the properties' (n_draws, steps)
-    result: dict[str, CodeEffect] = {}
-    for code in model.latent.continuous:
-        props = _sweep_properties(
-            model, code.name, values, n_draws=n_draws, generator=generator, batch_size=batch_size
-        )
-        centred = {name: _centre_per_draw(v).ravel() for name, v in props.items()}
-        table = _spearman_table(pooled_values, centred)
-        best, rho = _best_property(table)
-        result[code.name] = CodeEffect(property=best, spearman=rho, table=table)
-    return result
+    pooled_values = np.tile(code_values, next(iter(properties.values())).shape[0])  # row-major, like (D, S)
+    centred = {name: _centre_per_draw(v).ravel() for name, v in properties.items()}
+    table = _spearman_table(pooled_values, centred)
+    best, rho = _best_property(table)
+    return CodeEffect(property=best, spearman=rho, table=table)

@@ -1,8 +1,8 @@
 """Fréchet distance (FID, Heusel et al. 2017, arXiv:1706.08500) and kernel distance (KID, Bińkowski et al. 2018,
 arXiv:1801.01401) between real and generated images, computed by torchmetrics in a given feature space.
 
-Features are extracted once per image set (see features.py) and handed to torchmetrics through a pass-through
-extractor, so FID, KID and precision/recall all see exactly the same vectors.
+Features are extracted once per image set (see evaluation/features.py) and handed to torchmetrics through a
+pass-through extractor, so FID, KID and precision/recall all see exactly the same vectors.
 """
 
 from __future__ import annotations

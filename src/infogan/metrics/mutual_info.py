@@ -5,16 +5,37 @@ L_I(c) = H(c) + E_{c~P(c), x~G(z,c)}[log Q(c|x)], averaged over many generated s
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import torch
+from torch import Tensor
 
 from infogan.helpers import Eta, ProgressFn, World
+from infogan.latent import Latent, LatentSpec
 from infogan.metrics.sharding import owns, sum_over_ranks
-from infogan.models.infogan import InfoGAN
+
+
+class GeneratorWithQ(Protocol):
+    """What L_I needs of a model: its latent spec, a generator G and Q's per-code NLL of generated images. InfoGAN
+    and its variants have these (models/infogan.py); named by shape, so that this metric imports no model."""
+
+    latent: LatentSpec
+
+    @property
+    def device(self) -> torch.device: ...
+
+    def generate(self, latent: Latent) -> Tensor:
+        """Images (B, C, H, W) in [-1, 1] from a latent batch."""
+        ...
+
+    def q_nll(self, x: Tensor, latent: Latent, *, batch_stats: bool = False) -> dict[str, Tensor]:
+        """Q's mean negative log-likelihood per code of `latent`'s codes given images x."""
+        ...
 
 
 @torch.no_grad()
 def mi_lower_bounds(
-    model: InfoGAN,
+    model: GeneratorWithQ,
     n_samples: int,
     *,
     batch_size: int = 500,
@@ -33,7 +54,7 @@ def mi_lower_bounds(
 
 
 def mi_lower_bounds_both(
-    model: InfoGAN,
+    model: GeneratorWithQ,
     n_samples: int,
     *,
     batch_size: int = 500,
@@ -51,7 +72,7 @@ def mi_lower_bounds_both(
 
 @torch.no_grad()
 def _mi_lower_bounds(
-    model: InfoGAN,
+    model: GeneratorWithQ,
     n_samples: int,
     batch_size: int,
     generator: torch.Generator | None,

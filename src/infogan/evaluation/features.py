@@ -5,6 +5,9 @@ digits they are both a poor fit and unavailable offline. The default feature spa
 that the project trains on the dataset's own training split: deterministic from a seed, cached per dataset and image
 shape, with its held-out accuracy recorded beside the weights so every FID says what it was measured with.
 Standard Inception FID is available when the user has the weights on disk (`inception_extractor`).
+
+The networks are trained on, or loaded for, a dataset and cached on disk, so they belong to running an evaluation;
+the scores computed in their space are the pure functions of metrics/ (fid.py, precision_recall.py, quality.py).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from infogan.data import ImageTensorDataset
 from infogan.errors import ConfigError
 from infogan.helpers import Eta, ProgressFn
 from infogan.images import Images
+from infogan.metrics.quality import quality_from_features
 
 FEATURE_DIM = 128
 CACHE_VERSION = 1
@@ -256,3 +260,22 @@ def _read_weights(path: Path) -> dict[str, Tensor]:
     if not isinstance(state, dict) or not all(isinstance(v, Tensor) for v in state.values()):
         raise ConfigError(f"{path} is not a state dict of tensors")
     return state
+
+
+def sample_quality(
+    extract: FeatureExtractor, real: Tensor, fake: Tensor, *, k: int = 3, seed: int = 0
+) -> dict[str, Any]:
+    """FID, KID and precision/recall of `fake` against `real` in the feature space of `extract`.
+
+    Args:
+        extract: the feature network.
+        real: (N, C, H, W) real images in [-1, 1] (the reference set).
+        fake: (M, C, H, W) images to score. Precision/recall use the first min(N, M) of each set, since the method
+            assumes equally many real and generated samples.
+        k: neighbourhood size for precision/recall.
+
+    Returns:
+        ``{"fid", "kid", "kid_std", "precision", "recall", "features": {...}}`` where "features" records the
+        network and the sample counts each number was computed from.
+    """
+    return quality_from_features(extract(real), extract(fake), extract.info, k=k, seed=seed)
