@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 from infogan import data as datasets
 from infogan.config import RunConfig, load_config_file
 from infogan.errors import CheckpointError
-from infogan.helpers import ProgressFn, progress_to_stderr, write_text_atomic
+from infogan.helpers import ProgressFn, progress_to_stderr
 from infogan.run import Run
 from infogan.training.checkpoint import load_checkpoint, read_manifest
 from infogan.training.distributed import World, init_world
@@ -183,6 +182,8 @@ def _finish(run: Run, progress: ProgressFn, world: World, evaluate: bool) -> Non
     metrics = run.evaluate(progress=progress, world=world)
     if not world.is_main:
         return
-    write_text_atomic(run.dir.eval, json.dumps(metrics, indent=1))
+    from infogan.evaluation.record import EvalRecord
+
+    EvalRecord.model_validate(metrics).write(run.dir.eval)
     progress(f"evaluation written to {run.dir.eval}")
     run.write_traversals()  # after the evaluation: its categories are labelled with the digits they were matched to

@@ -198,9 +198,10 @@ class Run:
         """Evaluate with the run's eval config (see `infogan.evaluation.evaluate.evaluate_model`), against the run's
         dataset or `dataset` (which must have the same image shape). In a data-parallel run every rank calls it
         with its `world`: the generated samples are split over the ranks, rank 0 gets the result and the others
-        an empty dict."""
+        an empty dict. The result is what eval.json holds (`infogan.evaluation.record.EvalRecord` checks it)."""
         from infogan.evaluation.data import data_to_evaluate_on, evaluation_data
         from infogan.evaluation.evaluate import evaluate_model
+        from infogan.evaluation.record import EvalRecord
 
         data_cfg = data_to_evaluate_on(self.config.data, dataset, data_root)
         data = evaluation_data(data_cfg, self.config.eval.split, self.model.device, self.config.eval.metrics)
@@ -210,10 +211,13 @@ class Run:
         if not world.is_main:
             return {}
         averaged = {} if self.averaged_steps is None else {"averaged_steps": self.averaged_steps}
-        return {
-            "step": self.step,
-            **averaged,
-            "dataset": data_cfg.name,
-            "split": self.config.eval.split,
-            **result,
-        }
+        record = EvalRecord.model_validate(
+            {
+                "step": self.step,
+                **averaged,
+                "dataset": data_cfg.name,
+                "split": self.config.eval.split,
+                **result,
+            }
+        )
+        return record.to_dict()

@@ -12,7 +12,7 @@ from infogan.cli import app
 from infogan.cli.common import output_file, summary_lines
 from infogan.config import METRIC_GROUP_NAMES, EvalConfig, validate_as
 from infogan.errors import ConfigError
-from infogan.helpers import progress_to_stderr, write_text_atomic
+from infogan.helpers import progress_to_stderr
 
 # The metric groups' names, as the config allows them; evaluation/groups.py's METRIC_GROUPS says what each
 # computes (importing it here would load torch for `--help`).
@@ -105,6 +105,7 @@ def evaluate(
     """Evaluate a run: L_I and accuracy per code, FID/KID/precision/recall, what each continuous code controls,
     and disentanglement scores on data with known factors. Progress goes to stderr."""
     from infogan.api import load_run
+    from infogan.evaluation.record import EvalRecord
     from infogan.training.checkpoint import read_manifest
 
     if output is not None:
@@ -131,13 +132,14 @@ def evaluate(
     result = loaded.evaluate(
         dataset=dataset, data_root=data_root, baselines=baselines, progress=progress_to_stderr
     )
+    record = EvalRecord.model_validate(result)
     if output is not None:
-        write_text_atomic(output, json.dumps(result, indent=1))
+        record.write(output)
     # Saved as the run's eval.json only when it is the run's own evaluation, the one training ends with: its
     # newest checkpoint, dataset and eval settings; a partial or different one never replaces it.
     changed = [key for key, value in loaded.config.eval if value != getattr(own_config, key)]
     if read_manifest(run) is None and dataset is None and not changed:
-        write_text_atomic(loaded.dir.eval, json.dumps(result, indent=1))
+        record.write(loaded.dir.eval)
         loaded.write_traversals()  # their categories now labelled with the digits they were matched to
         progress_to_stderr(f"evaluation written to {loaded.dir.eval}; traversal figures redrawn")
     elif output is None:

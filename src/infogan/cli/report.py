@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -42,7 +41,9 @@ def report(
 
         loaded = load_run(run, device=device)
         typer.echo(f"evaluating {run_dir.path} at {loaded.where}", err=True)
-        write_text_atomic(run_dir.eval, json.dumps(loaded.evaluate(progress=progress_to_stderr), indent=1))
+        from infogan.evaluation.record import EvalRecord
+
+        EvalRecord.model_validate(loaded.evaluate(progress=progress_to_stderr)).write(run_dir.eval)
     text = build_report(run_dir.path)
     write_text_atomic(output, text)
     typer.echo(f"wrote the report of {run_dir.path} to {output} ({len(text) / 1e6:.1f} MB)", err=True)

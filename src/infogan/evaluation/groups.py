@@ -1,6 +1,6 @@
 """The metric groups `infogan eval --metrics` names, one row each in `METRIC_GROUPS`: what the group computes, when
 it applies, and the function that computes it. A group's function reads the `Evaluation` in progress and returns
-the keys it adds to eval.json.
+the keys it adds to eval.json (evaluation/record.py types them; keys it does not declare are kept).
 
 Adding a group is its function and its row here, plus its name in `config.MetricGroup`: the config validates
 `eval.metrics` and sits below this package, so the names it accepts live there (a test checks the two agree).
