@@ -18,6 +18,7 @@ from typing import Any
 from scipy.stats import spearmanr
 
 from infogan.api import load_run
+from infogan.evaluation.record import EvalRecord, quality_figures
 from infogan.helpers import read_log
 from infogan.training.checkpoint import checkpoints_by_step
 
@@ -35,10 +36,11 @@ def evaluate(checkpoint: Path, fid_samples: int) -> dict[str, float]:
             "eval": run.config.eval.model_copy(update={"metrics": ["quality"], "fid_samples": fid_samples})
         }
     )
-    result = run.evaluate()
-    if "fid" not in result:
-        raise SystemExit(f"{checkpoint}: no sample quality ({'; '.join(result.get('notes', []))})")
-    return {key: result[key] for key in ("fid", "kid", "precision", "recall")}
+    result = EvalRecord.model_validate(run.evaluate())
+    figures = quality_figures(result)
+    if "fid" not in figures:
+        raise SystemExit(f"{checkpoint}: no sample quality ({'; '.join(result.notes)})")
+    return {key: figures[key] for key in ("fid", "kid", "precision", "recall")}
 
 
 def plot(

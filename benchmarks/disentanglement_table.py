@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from infogan.config import load_preset
+from infogan.evaluation.record import Disentanglement, EvalRecord
 from infogan.training.checkpoint import checkpoints_by_step
 
 METRICS = ("factorvae", "dci_disentanglement", "sap", "sap_correlation", "mig")
@@ -100,8 +101,8 @@ def scores(target: Path, out: Path, args: argparse.Namespace) -> dict[str, Any]:
     """The disentanglement scores of a run or checkpoint, computed once into `out`, and again when a run has been
     trained on since (`out` then holds an earlier step's scores)."""
     newest = max(checkpoints_by_step(target / "checkpoints"), default=None)
-    result = json.loads(out.read_text()) if out.is_file() else None
-    if result is None or (newest is not None and result["step"] != newest):
+    result = EvalRecord.load(out) if out.is_file() else None
+    if result is None or (newest is not None and result.step != newest):
         command = ["eval", str(target), "--metrics", "disentanglement", "--json", "-o", str(out)]
         if args.data_root:
             command += ["--data-root", args.data_root]
@@ -110,8 +111,9 @@ def scores(target: Path, out: Path, args: argparse.Namespace) -> dict[str, Any]:
             sys.exit(
                 f"error: scoring {target} failed (exit {done.returncode}); see {out.with_suffix('.log')}"
             )
-        result = json.loads(out.read_text())
-    return {"step": result["step"], **{m: result["disentanglement"][m] for m in METRICS}}
+        result = EvalRecord.load(out)
+    scores = (result.disentanglement or Disentanglement()).scores()
+    return {"step": result.step, **{m: scores[m] for m in METRICS}}
 
 
 def checkpoints(run: Path, every: int = 1) -> dict[int, Path]:

@@ -18,6 +18,7 @@ import yaml
 
 from infogan.config import config_differences, load_preset
 from infogan.errors import ConfigError
+from infogan.evaluation.record import EvalRecord, quality_figures
 from infogan.helpers import read_log
 
 
@@ -34,15 +35,15 @@ def setup_label(config: dict[str, Any]) -> str:
 
 def row(run: Path) -> dict[str, Any]:
     config = yaml.safe_load((run / "config.yaml").read_text())
-    evaluation = json.loads((run / "eval.json").read_text())
+    evaluation = EvalRecord.load(run / "eval.json")
     lines = read_log(run / "metrics.jsonl")
     out: dict[str, Any] = {
         "run": run.name,
         "preset": config["preset"],
         "setup": setup_label(config),
         "model": config["model"]["name"],
-        "dataset": evaluation["dataset"],
-        "steps": evaluation["step"],
+        "dataset": evaluation.dataset,
+        "steps": evaluation.step,
         "seed": config["train"]["seed"],
         "train_minutes": round(lines[-1]["elapsed_s"] / 60, 1) if lines else None,
         # real training images per second over the training time (each WGAN critic step takes a batch of its
@@ -51,21 +52,20 @@ def row(run: Path) -> dict[str, Any]:
     }
     if lines and "wasserstein" in lines[-1]:
         out["wasserstein"] = lines[-1]["wasserstein"]
-    for key in ("fid", "kid", "precision", "recall", "conditional_accuracy"):
-        if key in evaluation:
-            out[key] = evaluation[key]
-    held_out = evaluation.get(
-        "held_out", evaluation.get("heldout")
-    )  # the key's spelling before it was held_out
+    figures = quality_figures(evaluation)
+    out.update({key: figures[key] for key in ("fid", "kid", "precision", "recall") if key in figures})
+    if evaluation.conditional_accuracy is not None:
+        out["conditional_accuracy"] = evaluation.conditional_accuracy
+    held_out = evaluation.held_out_figures()
     if held_out:
         out["test_elbo"] = held_out["elbo"]
         if "active_units" in held_out:
             out["active_units"] = held_out["active_units"]
-    for name, code in evaluation.get("codes", {}).items():
-        if "accuracy" in code:
-            out[f"{name}_accuracy"] = code["accuracy"]
-        if code["type"] == "categorical":
-            out[f"{name}_mi"] = code["mi_lower_bound"]
+    for name, code in evaluation.codes.items():
+        if code.accuracy is not None:
+            out[f"{name}_accuracy"] = code.accuracy
+        if code.type == "categorical":
+            out[f"{name}_mi"] = code.mi_lower_bound
     return out
 
 

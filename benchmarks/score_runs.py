@@ -31,6 +31,7 @@ import yaml
 
 from infogan.api import load_run
 from infogan.config import RunConfig, config_differences, load_config_file, load_preset
+from infogan.evaluation.record import EvalRecord, quality_figures
 from infogan.experiments.compare import slant_and_width
 from infogan.experiments.sweep import agreement_matrix, categorical_assignments, medoid, selection_images
 from infogan.helpers import cpu_name, read_log
@@ -58,43 +59,44 @@ def train_command(cfg: RunConfig) -> str:
     return " ".join(parts)
 
 
-def code_figures(evaluation: dict[str, Any]) -> dict[str, Any]:
+def code_figures(evaluation: EvalRecord) -> dict[str, Any]:
     """Per code: accuracy, generation fidelity (and per category), L_I, usage entropy; c1's confusion matrix."""
-    out: dict[str, Any] = {"n_eval": evaluation["n_eval"]}
-    for key in (
-        "accuracy",
-        "fidelity",
-        "fidelity_per_category",
-        "mi_lower_bound",
-        "usage_entropy",
-        "mapping",
-    ):
-        values = {name: c[key] for name, c in evaluation["codes"].items() if key in c}
-        if values:
-            out[key] = values
-    for name, entry in evaluation["codes"].items():
-        if "confusion" in entry:
-            out.setdefault("confusion", {})[name] = entry["confusion"]
+    codes = evaluation.codes
+    per_code: dict[str, dict[str, Any]] = {
+        "accuracy": {name: c.accuracy for name, c in codes.items()},
+        "fidelity": {name: c.fidelity for name, c in codes.items()},
+        "fidelity_per_category": {name: c.fidelity_per_category for name, c in codes.items()},
+        "mi_lower_bound": {name: c.mi_lower_bound for name, c in codes.items()},
+        "usage_entropy": {name: c.usage_entropy for name, c in codes.items()},
+        "mapping": {name: c.mapping for name, c in codes.items()},
+        "confusion": {name: c.confusion for name, c in codes.items()},
+    }
+    out: dict[str, Any] = {"n_eval": evaluation.n_eval}
+    for key, values in per_code.items():
+        measured = {name: value for name, value in values.items() if value is not None}
+        if measured:
+            out[key] = measured
     return out
 
 
-def sample_figures(evaluation: dict[str, Any]) -> dict[str, Any]:
+def sample_figures(evaluation: EvalRecord) -> dict[str, Any]:
     """FID, KID, precision, recall, and what each continuous code controls (best |rho| of slant and width)."""
-    out: dict[str, Any] = {k: evaluation[k] for k in ("fid", "kid", "precision", "recall") if k in evaluation}
-    semantics = evaluation.get("code_semantics", {})
+    figures = quality_figures(evaluation)
+    out: dict[str, Any] = {k: figures[k] for k in ("fid", "kid", "precision", "recall") if k in figures}
+    semantics = evaluation.code_semantics
     if semantics:
-        out["controls"] = {name: [e["property"], e["spearman"]] for name, e in semantics.items()}
-        out.update(slant_and_width(semantics))
+        out["controls"] = {name: [e.property, e.spearman] for name, e in semantics.items()}
+        out.update(slant_and_width({name: e.table for name, e in semantics.items()}))
     return out
 
 
-def evaluate(run: Path, split: str, metrics: list[str], data_root: str | None) -> dict[str, Any]:
+def evaluate(run: Path, split: str, metrics: list[str], data_root: str | None) -> EvalRecord:
     loaded = load_run(run)
     loaded.config.eval = loaded.config.eval.model_copy(update={"split": split, "metrics": metrics})
-    return loaded.evaluate(data_root=data_root)
+    return EvalRecord.model_validate(loaded.evaluate(data_root=data_root))
 
 
-def validation_curve(run: Path, data_root: str | None) -> list[list[float]]:
+def validation_curve(run: Path, data_root: str | None) -> list[list[float | None]]:
     """[step, c1's validation accuracy, c1's generation fidelity] at every saved training checkpoint."""
     curve = []
     for step, folder in sorted(checkpoints_by_step(run / "checkpoints").items()):
@@ -102,8 +104,8 @@ def validation_curve(run: Path, data_root: str | None) -> list[list[float]]:
         # the curve reads accuracy and fidelity; L_I is the final evaluation's
         update = {"split": "val", "metrics": ["codes"], "mi_samples": 500}
         loaded.config.eval = loaded.config.eval.model_copy(update=update)
-        c1 = loaded.evaluate(data_root=data_root)["codes"]["c1"]
-        curve.append([step, c1["accuracy"], c1.get("fidelity")])
+        c1 = EvalRecord.model_validate(loaded.evaluate(data_root=data_root)).codes["c1"]
+        curve.append([step, c1.accuracy, c1.fidelity])
     return curve
 
 
@@ -119,7 +121,7 @@ def score(run: Path, data_root: str | None) -> dict[str, Any]:
         "preset": cfg.preset,
         "command": train_command(cfg),
         "threads": cfg.train.threads,
-        "step": val["step"],
+        "step": val.step,
         "train_minutes": round(log[-1]["elapsed_s"] / 60, 1) if log else None,
         "samples": sample_figures(val),
         "val": code_figures(val),

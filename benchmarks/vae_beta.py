@@ -22,6 +22,7 @@ import torch
 from infogan import data as datasets
 from infogan.api import load_run
 from infogan.errors import InfoganError
+from infogan.evaluation.record import EvalRecord
 from infogan.images import Images
 from infogan.models.vae import VAE
 
@@ -34,31 +35,31 @@ def active_dimensions(model: VAE, images: Images, batch_size: int = 1000) -> lis
 
 
 def row(run: Path) -> dict[str, Any]:
-    evaluation = json.loads((run / "eval.json").read_text())
+    evaluation = EvalRecord.load(run / "eval.json")
     loaded = load_run(run)
     cfg, model = loaded.config, loaded.model
     if not isinstance(model, VAE):
         raise SystemExit(f"{run} is not a VAE run ({model.cfg.name})")
     active = active_dimensions(model, datasets.build(cfg.data, cfg.eval.split).images)
-    semantics = evaluation.get("code_semantics", {})
+    semantics = evaluation.code_semantics
     live = {name: entry for i, (name, entry) in enumerate(semantics.items()) if active[i]}
     best = {}
     for prop in PROPERTIES:
-        ranked = sorted(live.items(), key=lambda item: -abs(item[1]["table"].get(prop) or 0.0))
+        ranked = sorted(live.items(), key=lambda item: -abs(item[1].table.get(prop) or 0.0))
         if ranked:
-            best[prop] = {"code": ranked[0][0], "rho": round(ranked[0][1]["table"][prop], 3)}
-    held_out = evaluation["held_out"]
+            best[prop] = {"code": ranked[0][0], "rho": round(ranked[0][1].table[prop], 3)}
+    held_out = evaluation.held_out_figures()
     return {
         "run": str(run),
         "beta": model.cfg.beta,
-        "steps": evaluation["step"],
+        "steps": evaluation.step,
         "elbo": round(held_out["elbo"], 2),
         "kl": round(held_out["kl"], 2),
         "active_units": sum(active),
-        "fid": round(evaluation["fid"], 1) if "fid" in evaluation else None,
-        "recall": evaluation.get("recall"),
+        "fid": round(evaluation.fid, 1) if evaluation.fid is not None else None,
+        "recall": evaluation.recall,
         "best_code": best,
-        "main_effect_of": dict(Counter(entry["property"] for entry in live.values())),
+        "main_effect_of": dict(Counter(entry.property for entry in live.values())),
     }
 
 

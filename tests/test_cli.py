@@ -576,6 +576,7 @@ def test_reconstruct_needs_a_model_with_an_encoder(trained, tmp_path):
 
 def test_the_summary_prints_baselines_and_no_false_ceilings_negative_zeros_or_empty_lines():
     from infogan.cli.common import summary_lines
+    from infogan.evaluation.record import EvalRecord
 
     result = {
         "step": 3,
@@ -596,7 +597,7 @@ def test_the_summary_prints_baselines_and_no_false_ceilings_negative_zeros_or_em
         "notes": ["disentanglement: digits has no known factors (use the shapes or dsprites dataset)"],
         "timings": {},
     }
-    lines = summary_lines(result)
+    lines = summary_lines(EvalRecord.model_validate(result))
     assert "  c1 (categorical, K=2)  L_I 0.6000 nats (ceiling H(c) 0.6931)" in lines
     assert "  c2 (continuous, uniform)  L_I 0.7151 nats" in lines  # a continuous code's entropy is no ceiling
     assert "usage entropy 0.0000 of 0.6931" in lines[2]
@@ -606,6 +607,7 @@ def test_the_summary_prints_baselines_and_no_false_ceilings_negative_zeros_or_em
 
 def test_the_summary_names_the_two_factors_each_code_reads_most():
     from infogan.cli.common import summary_lines
+    from infogan.evaluation.record import EvalRecord
 
     result = {
         "step": 3,
@@ -614,7 +616,7 @@ def test_the_summary_names_the_two_factors_each_code_reads_most():
         "disentanglement": {"mig": 0.05},
         "code_factor_mi": {"c1": {"shape": 0.01, "scale": 0.3, "x": 0.25}, "c2": {"shape": 0.0, "x": 0.4}},
     }
-    lines = summary_lines(result)
+    lines = summary_lines(EvalRecord.model_validate(result))
     assert "  c1 reads scale 0.300, then x 0.250 (share of the factor's entropy)" in lines
     assert "  c2 reads x 0.400, then shape 0.000 (share of the factor's entropy)" in lines
 

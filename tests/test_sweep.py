@@ -34,18 +34,13 @@ def test_the_medoid_is_a_run_of_the_division_most_runs_share():
 
 
 def test_slant_and_width_takes_two_different_codes():
-    table = {
-        "c2": {"table": {"slant": -0.9, "width": 0.85}},
-        "c3": {"table": {"slant": 0.2, "width": 0.6}},
-    }
+    table = {"c2": {"slant": -0.9, "width": 0.85}, "c3": {"slant": 0.2, "width": 0.6}}
     # c2 reads best as both; the pair must use two codes, and (c2 slant, c3 width) beats (c3 slant, c2 width)
     assert slant_and_width(table) == {
         "slant": {"code": "c2", "rho": 0.9},
         "width": {"code": "c3", "rho": 0.6},
     }
-    table["c3"]["table"]["width"] = (
-        math.nan
-    )  # an undefined correlation counts as 0: now c3 slant, c2 width wins
+    table["c3"]["width"] = math.nan  # an undefined correlation counts as 0: now c3 slant, c2 width wins
     assert slant_and_width(table) == {
         "slant": {"code": "c3", "rho": 0.2},
         "width": {"code": "c2", "rho": 0.85},

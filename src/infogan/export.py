@@ -19,6 +19,7 @@ from torch import Tensor, nn
 from infogan import __version__
 from infogan.api import Run
 from infogan.errors import ConfigError
+from infogan.evaluation.record import EvalRecord
 from infogan.helpers import write_text_atomic
 from infogan.latent import Latent
 
@@ -128,10 +129,7 @@ def describe(run: Run, fmt: Format, files: dict[str, str]) -> dict[str, Any]:
                 "codes": [{"name": c.name, "prior": _PRIORS[c.kind]} for c in spec.continuous],
             }
         )
-    evaluation = json.loads(run.dir.eval.read_text()) if run.dir.eval.is_file() else {}
-    mapping = {
-        name: entry["mapping"] for name, entry in evaluation.get("codes", {}).items() if "mapping" in entry
-    }
+    mapping = EvalRecord.load(run.dir.eval).matched_labels() if run.dir.eval.is_file() else {}
     out: dict[str, Any] = {
         "format": fmt,
         "files": files,

@@ -3,7 +3,6 @@ one checkpoint, and what can be done with them — sample, generate, encode, tra
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -13,7 +12,8 @@ from torch import Tensor
 
 from infogan import data as datasets
 from infogan.config import RunConfig
-from infogan.errors import ConfigError
+from infogan.errors import ConfigError, InfoganError
+from infogan.evaluation.record import EvalRecord
 from infogan.helpers import ProgressFn
 from infogan.latent import Latent
 from infogan.models import GenerativeModel
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from infogan.viz.traversal import Traversal
 
 # The evaluation (scipy, scikit-learn) and figure modules are imported where they are used, so that loading a run
-# to sample from it does not pay for them.
+# to sample from it does not pay for them; eval.json's record is pydantic only.
 
 
 @dataclass(repr=False)
@@ -155,16 +155,12 @@ class Run:
         """For each categorical code, the label each category was matched to on real images (eval.json's
         `mapping`), when the run's eval.json evaluated these weights; {} otherwise."""
         try:
-            evaluation = json.loads(self.dir.eval.read_text())
-        except (OSError, ValueError):
+            evaluation = EvalRecord.load(self.dir.eval)
+        except InfoganError:  # not evaluated yet, or a torn file: traversals go without labels
             return {}
-        if evaluation.get("step") != self.step or evaluation.get("averaged_steps") != self.averaged_steps:
+        if evaluation.step != self.step or evaluation.averaged_steps != self.averaged_steps:
             return {}
-        return {
-            name: entry["mapping"]
-            for name, entry in evaluation.get("codes", {}).items()
-            if isinstance(entry, dict) and isinstance(entry.get("mapping"), list)
-        }
+        return evaluation.matched_labels()
 
     def write_traversals(self) -> None:
         """The traversal figure of each code, as RUN/traversal-<code>.png (categories labelled with their matched
@@ -201,7 +197,6 @@ class Run:
         an empty dict. The result is what eval.json holds (`infogan.evaluation.record.EvalRecord` checks it)."""
         from infogan.evaluation.data import data_to_evaluate_on, evaluation_data
         from infogan.evaluation.evaluate import evaluate_model
-        from infogan.evaluation.record import EvalRecord
 
         data_cfg = data_to_evaluate_on(self.config.data, dataset, data_root)
         data = evaluation_data(data_cfg, self.config.eval.split, self.model.device, self.config.eval.metrics)

@@ -154,5 +154,5 @@ def evaluate(
     if as_json:
         typer.echo(json.dumps(result))
         return
-    for line in summary_lines(result):
+    for line in summary_lines(record):
         typer.echo(line)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -177,8 +176,10 @@ def train(
     if not world.is_main:
         return  # rank 0 reports for every rank of a data-parallel run
     if run.finished and run.dir.eval.is_file():
-        evaluation = json.loads(run.dir.eval.read_text())
-        if evaluation.get("step") == run.step:  # not an eval.json left from before a resume with --no-eval
+        from infogan.evaluation.record import EvalRecord
+
+        evaluation = EvalRecord.load(run.dir.eval)
+        if evaluation.step == run.step:  # not an eval.json left from before a resume with --no-eval
             for line in summary_lines(evaluation):
                 progress_to_stderr(line)
     if run.finished:

@@ -203,6 +203,12 @@ class EvalRecord(Section):
         write_text_atomic(path, json.dumps(self.to_dict(), indent=1))
 
 
+def quality_figures(section: SampleQuality | EvalRecord) -> dict[str, float]:
+    """The sample-quality figures (`QUALITY_FIGURES`) a record or a baseline holds, in that order."""
+    values = {name: getattr(section, name) for name in QUALITY_FIGURES}
+    return {name: value for name, value in values.items() if value is not None}
+
+
 def _problems(exc: ValidationError, shown: int = 3) -> str:
     """pydantic's report as one line: where and what, for the first `shown` problems."""
     problems = [f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in exc.errors()[:shown]]

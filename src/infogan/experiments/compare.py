@@ -8,12 +8,13 @@ import hashlib
 import json
 import math
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from infogan.evaluation.record import Disentanglement, EvalRecord, quality_figures
 from infogan.helpers import read_log
 
 # Config keys that do not define a setup: runs that differ only in these are seeds of one setup.
@@ -40,64 +41,55 @@ _NOT_THE_SETUP = (
 def run_row(run_dir: Path) -> dict[str, Any]:
     """One run's key figures: accuracy and L_I per code, sample quality, what each continuous code controls (the
     property with the largest |rho|, and the best |rho| of slant and of width), updates and training time."""
-    evaluation = json.loads((run_dir / "eval.json").read_text())
+    evaluation = EvalRecord.load(run_dir / "eval.json")
     config = (
         yaml.safe_load((run_dir / "config.yaml").read_text()) if (run_dir / "config.yaml").is_file() else {}
     )
-    codes = evaluation.get("codes", {})
+    codes = evaluation.codes
     row: dict[str, Any] = {
         "run": run_dir.name,
         "preset": config.get("preset"),
         "seed": config.get("train", {}).get("seed"),
-        "step": evaluation.get("step"),
-        "accuracy": {name: c["accuracy"] for name, c in codes.items() if "accuracy" in c},
-        "fidelity": {name: c["fidelity"] for name, c in codes.items() if "fidelity" in c},
-        "mi": {name: c["mi_lower_bound"] for name, c in codes.items()},
+        "step": evaluation.step,
+        "accuracy": {name: c.accuracy for name, c in codes.items() if c.accuracy is not None},
+        "fidelity": {name: c.fidelity for name, c in codes.items() if c.fidelity is not None},
+        "mi": {name: c.mi_lower_bound for name, c in codes.items()},
     }
-    row.update({k: evaluation[k] for k in ("fid", "kid", "precision", "recall") if k in evaluation})
+    figures = quality_figures(evaluation)
+    row.update({k: figures[k] for k in ("fid", "kid", "precision", "recall") if k in figures})
     row.update(own_figures(evaluation))
-    semantics = evaluation.get("code_semantics", {})
+    semantics = evaluation.code_semantics
     if semantics:
         row["controls"] = {
-            name: {"property": e["property"], "spearman": e["spearman"]} for name, e in semantics.items()
+            name: {"property": e.property, "spearman": e.spearman} for name, e in semantics.items()
         }
-        row.update(slant_and_width(semantics))
+        row.update(slant_and_width({name: e.table for name, e in semantics.items()}))
     minutes = _training_minutes(run_dir)
     if minutes is not None:
         row["train_minutes"] = minutes
     return row
 
 
-# The figures of a model's own kind that an eval.json may hold, by column: (its section, its key there). A VAE's
-# held-out ELBO and active units, a conditional GAN's conditional accuracy, and the disentanglement scores of a run
-# on data with known factors.
-_OWN_FIGURES = {
-    "elbo": ("held_out", "elbo"),
-    "active_units": ("held_out", "active_units"),
-    "conditional_accuracy": (None, "conditional_accuracy"),
-    "mig": ("disentanglement", "mig"),
-    "dci": ("disentanglement", "dci_disentanglement"),
-    "sap": ("disentanglement", "sap"),
-    "factorvae": ("disentanglement", "factorvae"),
-}
-
-
-def held_out(evaluation: dict[str, Any]) -> dict[str, Any]:
-    """An eval.json's held-out figures (a VAE's ELBO, its terms, its active units), or {}; also from files written
-    before the section's key became "held_out" (it was "heldout")."""
-    return evaluation.get("held_out", evaluation.get("heldout", {}))
-
-
-def own_figures(evaluation: dict[str, Any]) -> dict[str, float]:
-    """The figures of `_OWN_FIGURES` that `evaluation` (an eval.json) holds."""
-    sections = {**evaluation, "held_out": held_out(evaluation)}
-    out = {}
-    for column, (section, key) in _OWN_FIGURES.items():
-        source = evaluation if section is None else sections.get(section, {})
-        value = source.get(key) if isinstance(source, dict) else None
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            out[column] = float(value)
-    return out
+def own_figures(evaluation: EvalRecord) -> dict[str, float]:
+    """The figures of a model's own kind that an eval.json holds, by column: a VAE's held-out ELBO and active
+    units, a conditional GAN's conditional accuracy, and the disentanglement scores of a run on data with known
+    factors."""
+    held_out = evaluation.held_out_figures()
+    scores = evaluation.disentanglement or Disentanglement()
+    figures = {
+        "elbo": held_out.get("elbo"),
+        "active_units": held_out.get("active_units"),
+        "conditional_accuracy": evaluation.conditional_accuracy,
+        "mig": scores.mig,
+        "dci": scores.dci_disentanglement,
+        "sap": scores.sap,
+        "factorvae": scores.factorvae,
+    }
+    return {
+        column: float(value)
+        for column, value in figures.items()
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    }
 
 
 def _training_minutes(run_dir: Path) -> float | None:
@@ -106,17 +98,21 @@ def _training_minutes(run_dir: Path) -> float | None:
     return round(elapsed / 60, 1) if isinstance(elapsed, int | float) else None
 
 
-def slant_and_width(semantics: dict[str, Any]) -> dict[str, Any]:
+def slant_and_width(tables: Mapping[str, Mapping[str, float]]) -> dict[str, Any]:
     """The pair of different continuous codes (a, b) maximising min(|rho(a, slant)|, |rho(b, width)|): how well
     one code reads as slant and another as width, the paper's Fig. 2 (c, d) finding. Empty with fewer than two
-    continuous codes."""
-    names = list(semantics)
+    continuous codes.
+
+    Args:
+        tables: each continuous code's rho per image property (eval.json's code_semantics, each code's table).
+    """
+    names = list(tables)
     pairs = [(a, b) for a in names for b in names if a != b]
     if not pairs:
         return {}
 
     def rho(code: str, prop: str) -> float:
-        value = semantics[code]["table"].get(prop)
+        value = tables[code].get(prop)
         return abs(value) if value is not None and math.isfinite(value) else 0.0
 
     a, b = max(pairs, key=lambda p: min(rho(p[0], "slant"), rho(p[1], "width")))

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from infogan.api import train
 from infogan.config import RunConfig, apply_overrides
 from infogan.errors import ConfigError
+from infogan.evaluation.record import EvalRecord
 from infogan.helpers import ProgressFn, write_text_atomic
 
 ARMS = {
@@ -55,15 +56,14 @@ def run_mi_experiment(
         unstarted = " (not started yet: starting it)" if resume and not resuming else ""
         progress(f"mi-experiment: arm '{arm}' -> {arm_dir}{unstarted}")
         run = train(apply_overrides(cfg, overrides), arm_dir, resume=resuming, progress=progress)
-        evaluation = json.loads(run.dir.eval.read_text()) if run.dir.eval.is_file() else {}
+        codes = EvalRecord.load(run.dir.eval).codes if run.dir.eval.is_file() else {}
         rows = run.dir.logged()
         result["dataset"] = run.config.data.name
-        codes = evaluation.get("codes", {})
         result["arms"][arm] = {
             "run_dir": str(arm_dir),
             # The end-of-run evaluation estimates L_I both ways (eval-mode batch norm and batch statistics).
-            "mi_lower_bound": {k: v["mi_lower_bound"] for k, v in codes.items()},
-            "mi_lower_bound_batch_stats": {k: v["mi_lower_bound_batch_stats"] for k, v in codes.items()},
+            "mi_lower_bound": {k: v.mi_lower_bound for k, v in codes.items()},
+            "mi_lower_bound_batch_stats": {k: v.mi_lower_bound_batch_stats for k, v in codes.items()},
             "last_logged": {c.name: rows[-1][f"mi_{c.name}"] for c in run.model.latent.codes} if rows else {},
             "curve": {c.name: [[r["step"], r[f"mi_{c.name}"]] for r in rows] for c in run.model.latent.codes},
         }

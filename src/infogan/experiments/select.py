@@ -24,6 +24,7 @@ from scipy.stats import norm
 from torch import Tensor
 
 from infogan.errors import ConfigError
+from infogan.evaluation.record import EvalRecord
 from infogan.experiments.compare import setup_of
 from infogan.helpers import ProgressFn
 from infogan.latent import Latent
@@ -242,12 +243,9 @@ def _represent(model: GenerativeModel) -> Represent:
 
 def _accuracy(eval_json: Path) -> float | None:
     """c1's accuracy from a run's eval.json, if it was measured (labels score the pick, they never make it)."""
-    import json
-
     if not eval_json.is_file():
         return None
-    codes = json.loads(eval_json.read_text()).get("codes", {})
-    for code in codes.values():
-        if "accuracy" in code:
-            return float(code["accuracy"])
-    return None
+    measured = [
+        code.accuracy for code in EvalRecord.load(eval_json).codes.values() if code.accuracy is not None
+    ]
+    return float(measured[0]) if measured else None

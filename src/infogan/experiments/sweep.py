@@ -25,7 +25,8 @@ import numpy as np
 import torch
 from sklearn.metrics import adjusted_mutual_info_score
 
-from infogan.errors import ConfigError
+from infogan.errors import ConfigError, InfoganError
+from infogan.evaluation.record import EvalRecord
 from infogan.experiments.compare import aggregate, run_row, runs_table
 from infogan.helpers import ProgressFn, format_duration, read_log, write_text_atomic
 
@@ -277,13 +278,13 @@ def finished(run_dir: Path, steps: int) -> bool:
     import yaml
 
     try:
-        evaluated = json.loads((run_dir / "eval.json").read_text()).get("step")
+        evaluated = EvalRecord.load(run_dir / "eval.json").step
         if evaluated == steps:
             return True
         minutes = (yaml.safe_load((run_dir / "config.yaml").read_text())["train"] or {}).get("minutes")
         rows = read_log(run_dir / "metrics.jsonl")
         last = rows[-1] if rows else {}
-    except (OSError, ValueError, KeyError, TypeError):
+    except (InfoganError, OSError, ValueError, KeyError, TypeError):  # not evaluated, or a file is torn
         return False
     return minutes is not None and last.get("step") == evaluated and last.get("elapsed_s", 0) >= 60 * minutes
 

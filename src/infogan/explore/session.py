@@ -7,7 +7,6 @@ No web here: `explore.server` turns requests into these calls. Everything runs u
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,8 @@ import torch
 from torch import Tensor
 
 from infogan.api import Run
-from infogan.errors import ConfigError
+from infogan.errors import ConfigError, InfoganError
+from infogan.evaluation.record import EvalRecord, quality_figures
 from infogan.latent import Latent
 from infogan.viz.traversal import category_label
 
@@ -78,29 +78,26 @@ class Session:
     def facts(self) -> dict[str, Any]:
         """What eval.json measured: per code L_I against H(c), accuracy and generation fidelity, the property a
         continuous code controls with its rho; the label each category maps to; FID and recall."""
-        path = self.run.dir.eval
         try:
-            evaluation = json.loads(path.read_text()) if path.is_file() else {}
-        except (OSError, ValueError):
-            evaluation = {}
+            evaluation = EvalRecord.load(self.run.dir.eval)
+        except InfoganError:  # not evaluated, or a torn file: the page shows the dials without figures
+            return {"codes": {}, "mapping": {}, "summary": {}}
         codes: dict[str, dict[str, Any]] = {}
-        mapping: dict[str, list[int]] = {}
-        for name, entry in evaluation.get("codes", {}).items():
-            codes[name] = {
-                k: entry[k]
-                for k in ("mi_lower_bound", "entropy", "accuracy", "fidelity")
-                if isinstance(entry.get(k), int | float)
+        for name, entry in evaluation.codes.items():
+            figures = {
+                "mi_lower_bound": entry.mi_lower_bound,
+                "entropy": entry.entropy,
+                "accuracy": entry.accuracy,
+                "fidelity": entry.fidelity,
             }
-            if isinstance(entry.get("mapping"), list):
-                mapping[name] = entry["mapping"]
-        for name, entry in evaluation.get("code_semantics", {}).items():
-            codes.setdefault(name, {}).update(controls=entry.get("property"), rho=entry.get("spearman"))
-        summary = {
-            k: evaluation[k] for k in ("fid", "precision", "recall") if isinstance(evaluation.get(k), float)
-        }
-        if evaluation:
-            summary["evaluated at"] = evaluation.get("step")
-        return {"codes": codes, "mapping": mapping, "summary": summary}
+            codes[name] = {k: v for k, v in figures.items() if v is not None}
+        for name, effect in evaluation.code_semantics.items():
+            codes.setdefault(name, {}).update(controls=effect.property, rho=effect.spearman)
+        quality = quality_figures(evaluation)
+        summary: dict[str, Any] = {k: quality[k] for k in ("fid", "precision", "recall") if k in quality}
+        if evaluation.to_dict():
+            summary["evaluated at"] = evaluation.step
+        return {"codes": codes, "mapping": evaluation.matched_labels(), "summary": summary}
 
     @property
     def can_infer(self) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from infogan.evaluation.record import QUALITY_FIGURES, EvalRecord, quality_figures
 from infogan.helpers import format_duration
 from infogan.viz.html import figure, flatten, fmt, page, png_img, table
 from infogan.viz.plots import (
@@ -27,7 +28,8 @@ from infogan.viz.plots import (
 )
 from infogan.viz.run_record import RunRecord, code_entries, code_label, lookup, metric_series, read_run
 
-_QUALITY_KEYS = ("fid", "kid", "kid_std", "precision", "recall", "features")
+# eval.json's keys the sample-quality section shows (the rest of the file gets generic sections).
+_QUALITY_KEYS = (*QUALITY_FIGURES, "features")
 _SECTION_TITLES = {
     "code_semantics": "What each continuous code controls",
     "disentanglement": "Disentanglement",
@@ -82,7 +84,7 @@ Section = tuple[str, str]
 
 def _header(record: RunRecord) -> str:
     cfg = record.config
-    ev = record.evaluation or {}
+    ev = record.evaluation
     steps = lookup(cfg, "train", "steps")
     reached = (
         "n/a"
@@ -100,10 +102,8 @@ def _header(record: RunRecord) -> str:
     ]
     if record.metrics and isinstance(record.metrics[-1].get("elapsed_s"), int | float):
         rows.append(("training time", format_duration(record.metrics[-1]["elapsed_s"])))
-    if ev:
-        rows.append(
-            ("evaluated", f"step {fmt(ev.get('step'))} on {ev.get('split')} split of {ev.get('dataset')}")
-        )
+    if ev is not None and ev.to_dict():
+        rows.append(("evaluated", f"step {fmt(ev.step)} on {ev.split} split of {ev.dataset}"))
     return table(None, rows)
 
 
@@ -125,7 +125,7 @@ def _training(record: RunRecord) -> Section | None:
 
 def _code_curves(record: RunRecord, entries: Mapping[str, Mapping[str, Any]]) -> list[CodeCurve]:
     series = metric_series(record.metrics)
-    eval_step = lookup(record.evaluation, "step")
+    eval_step = record.evaluation.step if record.evaluation is not None else None
     curves = []
     for name, entry in entries.items():
         final, ceiling = entry.get("mi_lower_bound"), entry.get("entropy")
@@ -194,7 +194,7 @@ def _codes_table(entries: Mapping[str, Mapping[str, Any]]) -> str:
 
 def _confusions(record: RunRecord, entries: Mapping[str, Mapping[str, Any]]) -> str:
     body = ""
-    n_eval = fmt(lookup(record.evaluation, "n_eval"))
+    n_eval = fmt(record.evaluation.n_eval if record.evaluation is not None else None)
     for name, e in entries.items():
         if not isinstance(e.get("confusion"), list) or not e["confusion"]:
             continue
@@ -276,11 +276,11 @@ def _evaluation(record: RunRecord) -> Section:
         )
         return "Evaluation", body
     handled = {"codes", "code_semantics", "disentanglement", "timings", *_QUALITY_KEYS}
-    summary = {k: v for k, v in ev.items() if k not in handled and not isinstance(v, Mapping)}
+    summary = {k: v for k, v in ev.to_dict().items() if k not in handled and not isinstance(v, Mapping)}
     body = _kv_table(summary) if summary else ""
-    if isinstance(ev.get("step"), int) and record.step is not None and ev["step"] < record.step:
+    if ev.step is not None and record.step is not None and ev.step < record.step:
         body += (
-            f'<p class="note">eval.json is from step {ev["step"]:,}; the run has reached step {record.step:,}. '
+            f'<p class="note">eval.json is from step {ev.step:,}; the run has reached step {record.step:,}. '
             "Evaluate it again for current numbers.</p>\n"
         )
     return "Evaluation", body
@@ -296,16 +296,14 @@ _QUALITY_MEANING = {
 }
 
 
-def _quality(evaluation: Mapping[str, Any]) -> Section | None:
-    scores = {k: evaluation[k] for k in _QUALITY_KEYS if k != "features" and k in evaluation}
-    features = evaluation.get("features")
-    if not scores and not isinstance(features, Mapping):
+def _quality(evaluation: EvalRecord) -> Section | None:
+    scores = quality_figures(evaluation)
+    features = evaluation.features
+    if not scores and features is None:
         return None
-    floor = lookup(evaluation, "baselines", "held_out") or {}
-    rows = [
-        [name, value, floor.get(name) if isinstance(floor, Mapping) else None, _QUALITY_MEANING.get(name, "")]
-        for name, value in scores.items()
-    ]
+    real = evaluation.baselines.held_out if evaluation.baselines is not None else None
+    floor = quality_figures(real) if real is not None else {}
+    rows = [[name, value, floor.get(name), _QUALITY_MEANING.get(name, "")] for name, value in scores.items()]
     hint = (
         "held-out real images scored the same way (<code>--baselines</code>): the best a generator could do"
         if floor
@@ -317,19 +315,21 @@ def _quality(evaluation: Mapping[str, Any]) -> Section | None:
         if scores
         else ""
     )
-    if isinstance(features, Mapping):
-        body += "<h3>Feature network</h3>\n" + _kv_table(features)
+    if features is not None:
+        body += "<h3>Feature network</h3>\n" + _kv_table(features.to_dict())
     return "Sample quality", body
 
 
 def _eval_sections(record: RunRecord) -> list[Section]:
     """The evaluation's own sections; an unknown key holding a mapping gets a section of its own."""
-    ev = record.evaluation or {}
     sections = [_evaluation(record)]
-    quality = _quality(ev)
+    if record.evaluation is None:
+        return sections
+    quality = _quality(record.evaluation)
     if quality:
         sections.append(quality)
-    for key, value in sorted(ev.items(), key=lambda item: item[0] == "timings"):  # timings last
+    every = record.evaluation.to_dict()  # declared or not: a newer group's keys get a section too
+    for key, value in sorted(every.items(), key=lambda item: item[0] == "timings"):  # timings last
         if isinstance(value, Mapping) and value and key not in ("codes", *_QUALITY_KEYS):
             title = _SECTION_TITLES.get(key, key.replace("_", " ").capitalize())
             if key == "timings":

@@ -1,12 +1,12 @@
 """What a run directory holds, read for a report: config, training log, eval.json, sample grids and traversals.
 
 Every piece may be missing or written by another version of the project; reading never fails on content, only on a
-path that is not a run directory.
+path that is not a run directory. eval.json is read through its one model (evaluation/record.py), which keeps keys
+it does not declare; a file it cannot read is reported as unreadable.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +16,10 @@ from typing import Any
 import yaml
 
 from infogan.errors import CheckpointError, ConfigError
+
+# eval.json's model is the evaluation layer's; the report's reading of a run (runs/ and reporting/ in DESIGN.md's
+# layout, not viz/) sits above it.
+from infogan.evaluation.record import EvalRecord
 from infogan.latent import LatentSpec
 
 # The run directory's layout and the checkpoint manifest are the training layer's format; a report reads that
@@ -34,7 +38,7 @@ class RunRecord:
         config_text: config.yaml as written.
         config: config.yaml parsed as plain YAML ({} if it does not parse).
         metrics: the rows of metrics.jsonl that parse, in order.
-        evaluation: eval.json, or None.
+        evaluation: eval.json, or None when it is missing or unreadable.
         eval_problem: why eval.json is missing or unreadable, or None.
         samples: the PNG grids in samples/, oldest first.
         traversals: code -> traversal-<code>.png.
@@ -45,7 +49,7 @@ class RunRecord:
     config_text: str
     config: dict[str, Any]
     metrics: list[dict[str, Any]]
-    evaluation: dict[str, Any] | None
+    evaluation: EvalRecord | None
     eval_problem: str | None
     samples: list[Path]
     traversals: dict[str, Path]
@@ -73,14 +77,13 @@ def find_run(path: Path) -> RunDir:
     return run
 
 
-def _read_eval(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+def _read_eval(path: Path) -> tuple[EvalRecord | None, str | None]:
     if not path.is_file():
         return None, "missing"
     try:
-        data = json.loads(path.read_text())
-    except ValueError as exc:
+        return EvalRecord.load(path), None
+    except CheckpointError as exc:  # a report shows what it can: the problem goes on the page
         return None, f"unreadable ({exc})"
-    return (data, None) if isinstance(data, dict) else (None, "not a JSON object")
 
 
 def read_run(path: Path) -> RunRecord:
@@ -143,7 +146,8 @@ def _latent_spec(config: Mapping[str, Any]) -> LatentSpec | None:
 
 def code_entries(record: RunRecord) -> dict[str, dict[str, Any]]:
     """Code name -> ``{"type", "k" or "prior", "entropy", ...}``: the config's latent spec, then eval.json's entry
-    for the code on top (so a run that was never evaluated still lists its codes and their H(c))."""
+    for the code on top (so a run that was never evaluated still lists its codes and their H(c)), with every key
+    the entry holds, declared or not, for a report that shows them all."""
     entries: dict[str, dict[str, Any]] = {}
     spec = _latent_spec(record.config)
     for code in spec.codes if spec else ():
@@ -153,10 +157,8 @@ def code_entries(record: RunRecord) -> dict[str, dict[str, Any]]:
             else {"type": "continuous", "prior": code.kind}
         )
         entries[code.name] = {**kind, "entropy": code.entropy}
-    evaluated = lookup(record.evaluation, "codes")
-    for name, entry in evaluated.items() if isinstance(evaluated, Mapping) else ():
-        if isinstance(entry, Mapping):
-            entries.setdefault(name, {}).update(entry)
+    for name, entry in record.evaluation.codes.items() if record.evaluation is not None else ():
+        entries.setdefault(name, {}).update(entry.to_dict())
     return entries
 
 
