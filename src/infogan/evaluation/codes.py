@@ -5,7 +5,6 @@ generation fidelity of G(z, c = k)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import torch
@@ -14,7 +13,8 @@ from torch import Tensor
 from infogan.config import EvalConfig
 from infogan.data import ImageTensorDataset
 from infogan.evaluation.data import EvalData
-from infogan.evaluation.features import FeatureClassifier, classifier_extractor
+from infogan.evaluation.features import FeatureClassifier
+from infogan.evaluation.quality import dataset_classifier
 from infogan.helpers import ProgressFn, World
 from infogan.metrics.cluster_accuracy import categorical_predictions, category_usage, cluster_accuracy
 from infogan.metrics.generation_fidelity import generation_fidelity
@@ -95,19 +95,12 @@ def add_generation_fidelity(
         A note when the data has no labels to match categories to (nothing is added), else None.
     """
     matched = {name: entry["mapping"] for name, entry in codes.items() if "mapping" in entry}
-    if not matched or data.reference is None or data.num_classes is None or data.reference.labels is None:
+    extractor = dataset_classifier(data, cfg, progress) if matched else None
+    if extractor is None:
         return f"codes: no generation fidelity: {data.held_out.name} has no labels to match categories to"
-    extractor = classifier_extractor(
-        data.reference,
-        data.held_out,
-        data.num_classes,
-        cache_dir=Path(cfg.feature_cache),
-        steps=cfg.feature_steps,
-        seed=cfg.feature_seed,
-        progress=progress,
-    )
     classifier = extractor.net
     assert isinstance(classifier, FeatureClassifier)
+    assert data.reference is not None  # dataset_classifier needs it
     device = data.reference.images.device
     progress(f"eval: generation fidelity ({cfg.fidelity_samples} generated images per category)")
     generator = torch.Generator(model.device).manual_seed(cfg.seed)

@@ -76,7 +76,13 @@ def feature_extractor(data: EvalData, cfg: EvalConfig, progress: ProgressFn) -> 
         if cfg.inception_weights is None:
             raise ConfigError("Inception features need the weights file: give --fid-weights PATH")
         return inception_extractor(Path(cfg.inception_weights), data.reference.images.device)
-    if data.num_classes is None or data.reference.labels is None:
+    return dataset_classifier(data, cfg, progress)
+
+
+def dataset_classifier(data: EvalData, cfg: EvalConfig, progress: ProgressFn) -> FeatureExtractor | None:
+    """The project's classifier of the dataset (evaluation/features.py): cached, trained on the reference split
+    when it is not; None where the data has no reference split or no labels to train it on."""
+    if data.reference is None or data.num_classes is None or data.reference.labels is None:
         return None
     return classifier_extractor(
         data.reference,

@@ -146,6 +146,7 @@ class EvalRecord(Section):
     n_eval: int | None = None
     mi_samples: int | None = None
     codes: dict[str, CodeEntry] = Field(default_factory=dict)
+    # SampleQuality's fields, here rather than inherited: eval.json has them between the groups' keys
     fid: float | None = None
     kid: float | None = None
     kid_std: float | None = None
