@@ -247,6 +247,40 @@ def mnist_failures() -> str:
     return markdown(headings, cells)
 
 
+# --- where a training step goes (benchmarks/step_profile.py) ----------------------------------------------------
+STEP_PARTS = (
+    "G forward",
+    "D trunk, real",
+    "D trunk, fakes",
+    "D trunk, deformed copy",
+    "D trunk, G's step",
+    "deformation",
+    "backward, D/Q",
+    "backward, G",
+    "optimiser, D/Q",
+    "optimiser, G",
+    "other (heads, losses, latents)",
+)
+
+
+def step_profile() -> str:
+    """One row per profiled preset and machine: ms per step, images/s and each part's share of the step (%)."""
+    rows = read_rows("step-profile")
+    headings = ["preset", "precision", "CPU, threads", "ms/step", "images/s", *STEP_PARTS]
+    cells = [
+        [
+            f"`{r['preset']}`",
+            r["precision"],
+            f"{r['cpu']}, {r['threads']}",
+            f"{r['ms_per_step']:.0f}",
+            f"{r['images_per_s']:.0f}",
+            *(fmt(100 * r["share"][p], 1) if p in r["share"] else "-" for p in STEP_PARTS),
+        ]
+        for r in rows
+    ]
+    return markdown(headings, cells)
+
+
 @dataclass(frozen=True)
 class Table:
     """A table of a page, and the raw results it is printed from."""
@@ -257,6 +291,7 @@ class Table:
 
 
 TABLES: dict[str, Table] = {
+    "step-profile": Table("benchmarks/README.md", ("step-profile",), step_profile),
     "readme-headline": Table("README.md", ("mnist-fresh-seeds", "mnist-ablation"), readme_headline),
     "mnist-fresh-seeds": Table(
         "docs/mnist.md", ("mnist-fresh-seeds", "mnist-fresh-seeds-agreement"), mnist_fresh_seeds
