@@ -192,6 +192,40 @@ def readme_headline() -> str:
     return markdown(["setup", "seeds", *(c.heading for c in columns)], cells)
 
 
+BUDGET_STEPS = (1000, 1500, 2000, 2500, 3000, 4000, 5000)
+SETTLED = (
+    0.95  # the label-free stopping rule: c1's categories agree this much (AMI) with the checkpoint before
+)
+
+
+def settled_at(stability: Sequence[Sequence[float]]) -> int | None:
+    """The first checkpoint whose categories of real images agree with the previous checkpoint's by SETTLED."""
+    return next((int(step) for step, ami in stability if ami >= SETTLED), None)
+
+
+def mnist_budget() -> str:
+    """Per run: c1's validation accuracy at checkpoints along training, and where the label-free rule (categories
+    settled between checkpoints) would stop it, with the validation accuracy there."""
+    stability = {r["run"]: r["stability"] for r in read_rows("mnist-stability")}
+    rows = [r for r in [*fresh_rows(), *read_rows("mnist-ablation")] if r.get("curve_val")]
+    cells = []
+    for r in rows:
+        curve = {int(step): accuracy for step, accuracy, _ in r["curve_val"]}
+        stop = settled_at(stability.get(r["run"], []))
+        at_stop = fmt(curve.get(stop), 4) if stop is not None else "-"
+        cells.append(
+            [
+                r["arm"],
+                str(r["seed"]),
+                *(fmt(curve.get(step), 4) for step in BUDGET_STEPS),
+                f"{stop:,}" if stop is not None else "never",
+                at_stop,
+            ]
+        )
+    headings = ["arm", "seed", *(f"{s:,}" for s in BUDGET_STEPS), "settled at", "accuracy there"]
+    return markdown(headings, cells)
+
+
 SHARE = 0.1  # a digit "is in" a category that holds at least this share of its test digits
 
 
@@ -292,6 +326,9 @@ class Table:
 
 TABLES: dict[str, Table] = {
     "step-profile": Table("benchmarks/README.md", ("step-profile",), step_profile),
+    "mnist-budget": Table(
+        "docs/mnist.md", ("mnist-fresh-seeds", "mnist-ablation", "mnist-stability"), mnist_budget
+    ),
     "readme-headline": Table("README.md", ("mnist-fresh-seeds", "mnist-ablation"), readme_headline),
     "mnist-fresh-seeds": Table(
         "docs/mnist.md", ("mnist-fresh-seeds", "mnist-fresh-seeds-agreement"), mnist_fresh_seeds
