@@ -74,12 +74,14 @@ def markdown(headings: Sequence[str], cells: Sequence[Sequence[str]]) -> str:
 
 
 def spread(rows: Sequence[Row], column: Column) -> str:
-    """'mean (std), min' of a column over rows, '-' when no row has it."""
+    """'mean (std), min' of a column over rows (a single row's figure alone), '-' when no row has it."""
     values = [v for v in (figure(r, column.path) for r in rows) if v is not None]
     if not values:
         return "-"
     s = stats(values)
     d = column.decimals
+    if len(values) == 1:  # one seed: its figure, with no spread to show
+        return f"{s['mean']:.{d}f}"
     return f"{s['mean']:.{d}f} ({s['std']:.{d}f}), min {s['min']:.{d}f}"
 
 
