@@ -4,8 +4,7 @@ generation fidelity of G(z, c = k)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -18,35 +17,21 @@ from infogan.evaluation.quality import dataset_classifier
 from infogan.helpers import ProgressFn, World
 from infogan.metrics.cluster_accuracy import categorical_predictions, category_usage, cluster_accuracy
 from infogan.metrics.generation_fidelity import generation_fidelity
-from infogan.metrics.mutual_info import GeneratorWithQ, mi_lower_bounds_both
-
-
-@runtime_checkable
-class ReadsCodes(GeneratorWithQ, Protocol):
-    """What the codes group needs of a model: besides L_I's generator and Q (`GeneratorWithQ`), Q's posterior for
-    real images and sampling with codes fixed. InfoGAN-style models have them (the model contract, DESIGN.md)."""
-
-    def infer_codes(self, x: Tensor) -> dict[str, dict[str, Tensor]]:
-        """Q's posterior parameters per code for images x (B, C, H, W) in [-1, 1]."""
-        ...
-
-    def sample(
-        self, n: int, *, codes: Mapping[str, float] | None = None, generator: torch.Generator | None = None
-    ) -> Tensor:
-        """n images (n, C, H, W) in [-1, 1] from the prior, with the named codes fixed."""
-        ...
+from infogan.metrics.mutual_info import mi_lower_bounds_both
+from infogan.models import GenerativeModel
 
 
 def evaluate_codes(
-    model: ReadsCodes,
+    model: GenerativeModel,
     data: ImageTensorDataset | None,
     cfg: EvalConfig,
     progress: ProgressFn | None = None,
     world: World = World(),
 ) -> dict[str, Any]:
-    """L_I for each code of `model`; for categorical codes, how Q spreads the real images of `data` over the
-    categories and, where `data` is labelled, Hungarian-matched accuracy. With a `world` of several ranks, L_I's
-    samples are split over them (every rank gets L_I) and the real images are read on rank 0.
+    """L_I for each code of `model` (a model that `has_mi_lower_bound`); for categorical codes, how Q spreads the
+    real images of `data` over the categories and, where `data` is labelled, Hungarian-matched accuracy. With a
+    `world` of several ranks, L_I's samples are split over them (every rank gets L_I) and the real images are read
+    on rank 0.
 
     Returns:
         ``{"n_eval", "mi_samples", "codes": {name: {...}}}``; see docs/evaluation.md for the keys.
@@ -82,7 +67,7 @@ def evaluate_codes(
 
 
 def add_generation_fidelity(
-    model: ReadsCodes,
+    model: GenerativeModel,
     data: EvalData,
     cfg: EvalConfig,
     codes: dict[str, dict[str, Any]],

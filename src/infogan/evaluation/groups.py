@@ -15,7 +15,7 @@ from typing import Any
 
 from infogan.config import EvalConfig
 from infogan.config import MetricGroup as MetricGroupName
-from infogan.evaluation.codes import ReadsCodes, add_generation_fidelity, evaluate_codes
+from infogan.evaluation.codes import add_generation_fidelity, evaluate_codes
 from infogan.evaluation.data import EvalData
 from infogan.evaluation.disentanglement import code_factor_mi, evaluate_disentanglement
 from infogan.evaluation.features import FeatureClassifier
@@ -77,7 +77,6 @@ class MetricGroup:
 
 def _codes(ev: Evaluation) -> dict[str, Any]:
     model, data, cfg = ev.model, ev.data, ev.cfg
-    assert isinstance(model, ReadsCodes)
     labelled = data.held_out.labels is not None and bool(model.latent.categorical)
     accuracy = f", accuracy on {len(data.held_out)} labelled images" if labelled else ""
     ev.progress(f"eval: L_I from {cfg.mi_samples} generated samples{accuracy}")
@@ -152,9 +151,7 @@ METRIC_GROUPS: dict[MetricGroupName, MetricGroup] = {
     "codes": MetricGroup(
         "L_I per code against H(c); categorical accuracy on labelled held-out images and generation fidelity",
         lambda model, data: (
-            None
-            if isinstance(model, ReadsCodes)
-            else "L_I and categorical accuracy apply to InfoGAN models only"
+            None if model.has_mi_lower_bound else "L_I and categorical accuracy apply to InfoGAN models only"
         ),
         _codes,
         sharded=True,

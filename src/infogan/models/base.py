@@ -133,9 +133,17 @@ class GenerativeModel(nn.Module, ABC):
     Subclasses set `Config`, build their nets in `__init__(cfg, image_shape)`, and implement
     `configure_optimizers`, `train_step` and `generate`. Randomness in training comes from `self.rng`, a
     `torch.Generator` on the model's device, seeded with `seed()` and saved in checkpoints.
+
+    Code outside `models/` learns what a model can do from the capability members below, never from its class or
+    name: `encodes_images` (`infer_codes`, `represent`), `can_reconstruct` (`reconstruct`), `has_mi_lower_bound`
+    (`q_nll`), `has_held_out_metrics` (`held_out_metrics`), `is_conditional` (`conditional_code`) and
+    `can_recalibrate` (`calibration_step`). Each defaults to "no"; a subclass that implements one of the methods
+    also answers yes to its capability (`can_recalibrate` follows from `calibration_step` by itself).
     """
 
     Config: ClassVar[type[ModelConfig]]
+    # The generator's input, set in every model's __init__: a GAN or WGAN has noise only (no codes), a conditional
+    # GAN noise and its label code, InfoGAN noise and codes, a VAE codes only (no noise).
     latent: LatentSpec
     # The code that carries the class label in a conditional model (e.g. "c1"); None for unconditional models.
     conditional_code: ClassVar[str | None] = None
@@ -206,26 +214,78 @@ class GenerativeModel(nn.Module, ABC):
     def generate(self, latent: Latent) -> Tensor:
         """Images (B, C, H, W) in [-1, 1] for the given latents (no grad, eval mode)."""
 
+    # --- capabilities (the honest "no" here; a subclass that can says so) -------------------------------------
+    @property
+    def is_conditional(self) -> bool:
+        """Whether the model draws images of a requested class: `sample(n, codes={conditional_code: k})` (a
+        conditional GAN). InfoGAN's categorical codes are not labels: it is not conditional."""
+        return self.conditional_code is not None
+
+    @property
+    def encodes_images(self) -> bool:
+        """Whether the model reads images back into its latent codes (InfoGAN's Q, a VAE's encoder): then
+        `infer_codes` and `represent` work; otherwise they raise NotImplementedError."""
+        return False
+
+    def infer_codes(self, x: Tensor) -> dict[str, dict[str, Tensor]]:
+        """The posterior parameters of every latent code for images x (B, C, H, W) in [-1, 1], in eval mode, as
+        `LatentSpec.posterior` lays them out (models with `encodes_images`).
+
+        Returns:
+            ``{name: {"logits": (B, K)}}`` for categorical codes, ``{name: {"mean", "log_std": (B,)}}`` for
+            continuous ones: InfoGAN's Q posterior, a VAE's q(z|x) per latent dimension.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} does not read images back (encodes_images is False)"
+        )
+
     def represent(self, x: Tensor) -> Tensor | None:
         """The model's representation of images x (B, C, H, W) in [-1, 1] as (B, D) codes, for disentanglement
         metrics (InfoGAN: Q's posterior; VAE: the encoder means), or None for models without an encoder."""
         return None
 
+    @property
+    def can_reconstruct(self) -> bool:
+        """Whether the model's encoder reads an image's whole latent (every input of the generator, no noise left
+        out), so that `reconstruct` can decode it again: a VAE's encoder, not InfoGAN's Q, which reads the codes
+        but not the noise."""
+        return False
+
     def reconstruct(self, x: Tensor) -> Tensor | None:
         """Images x (B, C, H, W) in [-1, 1] encoded and decoded again, or None for models without an encoder."""
         return None
+
+    @property
+    def has_mi_lower_bound(self) -> bool:
+        """Whether L_I, the lower bound on I(c; G(z, c)) of each code, can be estimated: the model has codes and a
+        Q that reads them off its own images (`q_nll`). Such a model also `encodes_images`."""
+        return False
+
+    def q_nll(self, x: Tensor, latent: Latent, *, batch_stats: bool = False) -> dict[str, Tensor]:
+        """Q's mean negative log-likelihood of each code of `latent` given images x generated from it, the
+        Monte-Carlo pieces of L_I (models with `has_mi_lower_bound`). With `batch_stats`, Q's batch norm uses
+        this batch's statistics, as in training, instead of its running ones."""
+        raise NotImplementedError(
+            f"{type(self).__name__} has no L_I to estimate (has_mi_lower_bound is False)"
+        )
 
     def calibration_step(self, real: Tensor) -> None:
         """The forward passes of one training step on the real batch `real` (B, C, H, W), in train mode, without
         gradients or updates, drawing from `self.rng`: what batch norm sees in training, for recomputing its
         statistics after weights are averaged (`infogan.training.averaging`). A model that does not define it keeps
         the statistics it has."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} has no calibration_step (can_recalibrate is False)")
 
     @property
     def can_recalibrate(self) -> bool:
         """Whether the model defines `calibration_step`."""
         return type(self).calibration_step is not GenerativeModel.calibration_step
+
+    @property
+    def has_held_out_metrics(self) -> bool:
+        """Whether the model scores held-out real images by figures of its own (`held_out_metrics`, eval.json's
+        "held_out"), e.g. a VAE's test ELBO."""
+        return False
 
     def held_out_metrics(self, data: Images, batch_size: int = 500) -> dict[str, float]:
         """Model-specific metrics on held-out real images (N, C, H, W) in [-1, 1], e.g. a VAE's test ELBO."""

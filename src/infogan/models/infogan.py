@@ -184,6 +184,14 @@ class InfoGAN(AdversarialModel):
     def real_batches_per_step(self) -> int:
         return self.cfg.n_critic
 
+    @property
+    def encodes_images(self) -> bool:
+        return True  # Q reads the codes of real and generated images alike
+
+    @property
+    def has_mi_lower_bound(self) -> bool:
+        return True
+
     def train_step(self, batch: Batch, step: int) -> dict[str, Tensor]:
         opt_g = self.optimizers["g"]
         # n_critic D/Q updates, each on its own real batch and fresh latents; the last one's fakes (one G pass)

@@ -79,6 +79,18 @@ class VAE(GenerativeModel):
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"vae": adam(self.parameters(), lr=self.cfg.lr)}
 
+    @property
+    def encodes_images(self) -> bool:
+        return True
+
+    @property
+    def can_reconstruct(self) -> bool:
+        return True  # the encoder reads every latent dimension: there is no noise it leaves out
+
+    @property
+    def has_held_out_metrics(self) -> bool:
+        return True
+
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Posterior parameters for images x (B, C, H, W) in [-1, 1]: mu and logvar, each (B, latent_dim)."""
         mu, logvar = self.encoder(x).chunk(2, dim=1)
@@ -117,6 +129,19 @@ class VAE(GenerativeModel):
     def generate(self, latent: Latent) -> Tensor:
         with eval_mode(self.decoder):
             return self._to_image(self.decoder(self.latent.to_input(latent)))
+
+    @torch.no_grad()
+    def infer_codes(self, x: Tensor) -> dict[str, dict[str, Tensor]]:
+        """The encoder's q(z|x) for images x (B, C, H, W) in [-1, 1], in eval mode, one entry per latent dimension.
+
+        Returns:
+            ``{name: {"mean": (B,), "log_std": (B,)}}`` for c1..cd: the posterior mean and log sigma = logvar / 2.
+        """
+        with eval_mode(self.encoder):
+            mu, logvar = self.encode(x)
+        return {
+            c.name: {"mean": mu[:, i], "log_std": logvar[:, i] / 2} for i, c in enumerate(self.latent.codes)
+        }
 
     @torch.no_grad()
     def represent(self, x: Tensor) -> Tensor:
