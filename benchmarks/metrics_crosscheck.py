@@ -138,11 +138,10 @@ def model_representation(run: str) -> tuple[Represent, GroundTruthData]:
     model = loaded.model
 
     def represent(x: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
-            codes = model.represent(x.to(model.device))
-        if codes is None:
+        if not model.encodes_images:
             raise SystemExit(f"error: {run} has no Q network or encoder to read images with")
-        return codes
+        with torch.no_grad():
+            return model.represent(x.to(model.device))
 
     return represent, SHAPES.ground_truth(loaded.config.data.image_size)
 

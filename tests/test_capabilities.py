@@ -63,8 +63,9 @@ def test_encodes_images_means_infer_codes_and_represent_work(name):
     model = tiny_model(name)
     x = images(model)
     if not model.encodes_images:
-        with pytest.raises(NotImplementedError, match="encodes_images is False"):
-            model.infer_codes(x)
+        for method in (model.infer_codes, model.represent):
+            with pytest.raises(NotImplementedError, match="encodes_images is False"):
+                method(x)
         return
     post = model.infer_codes(x)
     assert list(post) == [c.name for c in [*model.latent.categorical, *model.latent.continuous]]
@@ -76,7 +77,7 @@ def test_encodes_images_means_infer_codes_and_represent_work(name):
             assert all(v.shape == (5,) for v in post[code.name].values())
     assert all(torch.isfinite(v).all() and not v.requires_grad for p in post.values() for v in p.values())
     rep = model.represent(x)
-    assert rep is not None and rep.ndim == 2 and rep.shape[0] == 5 and torch.isfinite(rep).all()
+    assert rep.ndim == 2 and rep.shape[0] == 5 and torch.isfinite(rep).all()
 
 
 @pytest.mark.parametrize("name", list(MODELS))
@@ -84,12 +85,14 @@ def test_can_reconstruct_means_reconstruct_returns_images(name):
     model = tiny_model(name)
     x = images(model)
     if not model.can_reconstruct:
+        with pytest.raises(NotImplementedError, match="can_reconstruct is False"):
+            model.reconstruct(x)
         return
     assert model.encodes_images  # reconstructing reads the whole latent back first
     # the encoder reads every input of the generator: one mean per latent dimension, no noise
-    assert model.latent.noise == 0 and model.latent.codes == model.latent.continuous
+    assert model.latent.noise == 0 and model.represent(x).shape == (5, model.latent.dim)
     out = model.reconstruct(x)
-    assert out is not None and out.shape == x.shape and out.min() >= -1 and out.max() <= 1
+    assert out.shape == x.shape and out.min() >= -1 and out.max() <= 1
 
 
 @pytest.mark.parametrize("name", list(MODELS))
@@ -113,6 +116,8 @@ def test_has_held_out_metrics_means_held_out_metrics_are_numbers(name):
     model = tiny_model(name)
     x = images(model, 7)
     if not model.has_held_out_metrics:
+        with pytest.raises(NotImplementedError, match="has_held_out_metrics is False"):
+            model.held_out_metrics(x)
         return
     figures = model.held_out_metrics(x, batch_size=4)
     assert figures and all(isinstance(v, int | float) for v in figures.values())

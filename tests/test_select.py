@@ -32,6 +32,8 @@ class CodeWriter:
     """A stand-in model whose images carry its codes in the first pixels and whose representation reads them
     back through `mixing` (the identity reads them exactly; noise reads nothing)."""
 
+    encodes_images = True  # as the model contract says of a model with `represent`
+
     def __init__(self, mixing: Tensor | None) -> None:
         self.latent = LatentSpec.parse(2, ["cat:3", "uniform:2"])
         self.device = torch.device("cpu")

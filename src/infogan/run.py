@@ -84,16 +84,12 @@ class Run:
         """What the model reads off images (B, C, H, W) in [-1, 1]: for InfoGAN, each categorical code's
         probabilities (B, K) and each continuous code's mean (B,); for a VAE, each latent's mean (B,)."""
         x = self._checked_images(images).to(self.model.device)
-        infer = getattr(self.model, "infer_codes", None)
-        if infer is not None:
-            return {
-                name: post["logits"].softmax(dim=1) if "logits" in post else post["mean"]
-                for name, post in infer(x).items()
-            }
-        means = self.model.represent(x)
-        if means is None:
+        if not self.model.encodes_images:
             raise ConfigError(f"a {self.config.model.name} has no Q network or encoder to read images with")
-        return {code.name: means[:, i] for i, code in enumerate(self.model.latent.codes)}
+        return {
+            name: post["logits"].softmax(dim=1) if "logits" in post else post["mean"]
+            for name, post in self.model.infer_codes(x).items()
+        }
 
     def _checked_images(self, images: Tensor) -> Tensor:
         """`images` if they are what the model reads, a float tensor (B, C, H, W) of its image shape in [-1, 1];
@@ -175,12 +171,11 @@ class Run:
         (n, C, H, W) in [-1, 1]; for models with an encoder (the VAE)."""
         data = datasets.build(self.config.data, self.config.eval.split)
         x = data.images[:n].to(self.model.device)
-        recon = self.model.reconstruct(x)
-        if recon is None:
+        if not self.model.can_reconstruct:
             raise ConfigError(
                 f"this {self.config.model.name} run has no encoder to reconstruct with; reconstruct applies to vae runs"
             )
-        return x, recon
+        return x, self.model.reconstruct(x)
 
     def evaluate(
         self,

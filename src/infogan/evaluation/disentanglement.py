@@ -11,7 +11,6 @@ from torch import Tensor
 
 from infogan.config import EvalConfig
 from infogan.helpers import ProgressFn
-from infogan.latent import LatentSpec
 from infogan.metrics.disentanglement import scores_and_sample
 from infogan.metrics.ground_truth import GroundTruthData
 from infogan.metrics.mig import normalised_mutual_info
@@ -21,13 +20,11 @@ from infogan.models import GenerativeModel
 def evaluate_disentanglement(
     model: GenerativeModel, ground_truth: GroundTruthData, cfg: EvalConfig, progress: ProgressFn
 ) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
-    """The scores of `model.represent` as eval.json records them, and the encoded sample MIG was computed from:
+    """The scores of `model.represent` (a model that `encodes_images`) as eval.json records them, and the encoded sample MIG was computed from:
     codes (N, D) and factors (N, K)."""
 
     def represent(x: Tensor) -> Tensor:
-        codes = model.represent(x.to(model.device))
-        assert codes is not None
-        return codes
+        return model.represent(x.to(model.device))
 
     scores, codes, factors = scores_and_sample(
         represent,
@@ -49,12 +46,7 @@ def code_factor_mi(
     """{code dimension: {factor: I(z_d; v_k) / H(v_k)}} on MIG's sample (`codes`, `factors`), dimensions named
     after the model's codes (a categorical code's classes as name[j]) where it has them, else z0, z1, ..."""
     matrix = normalised_mutual_info(codes, factors)
-    latent = getattr(model, "latent", None)
-    names = (
-        [f"{c.name}[{j}]" if c.is_categorical else c.name for c in latent.codes for j in range(c.k)]
-        if isinstance(latent, LatentSpec)
-        else []
-    )
+    names = [f"{c.name}[{j}]" if c.is_categorical else c.name for c in model.latent.codes for j in range(c.k)]
     if len(names) != matrix.shape[0]:
         names = [f"z{d}" for d in range(matrix.shape[0])]
     return {

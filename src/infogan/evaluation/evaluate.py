@@ -30,7 +30,8 @@ def evaluate_model(
     on rank 0. Rank 0 gets the result, the other ranks an empty dict.
 
     Args:
-        model: a trained model (InfoGAN for the code metrics and disentanglement).
+        model: a trained model; what it can do (`has_mi_lower_bound`, `encodes_images`, ...) decides which
+            groups apply.
         data: the real data to compare with.
         cfg: which groups, sample counts and seeds.
         baselines: also score the held-out real images (the floor of the quality metrics) and an untrained
@@ -58,11 +59,10 @@ def evaluate_model(
             out.update(group.run(ev))
     if not world.is_main:
         return {}
-    held_out = ev.timer.run("held_out", lambda: model.held_out_metrics(data.held_out.images, cfg.batch_size))
-    if held_out:
-        out["held_out"] = held_out
-    else:  # the model has no held-out metrics of its own
-        del ev.timer.seconds["held_out"]
+    if model.has_held_out_metrics:
+        out["held_out"] = ev.timer.run(
+            "held_out", lambda: model.held_out_metrics(data.held_out.images, cfg.batch_size)
+        )
     if baselines:
         out["baselines"] = ev.timer.run(
             "baselines", lambda: evaluate_baselines(model, data, cfg, out, ev.reference, progress)

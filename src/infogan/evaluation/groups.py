@@ -113,7 +113,7 @@ def _quality(ev: Evaluation) -> dict[str, Any]:
         )
     if not ev.world.is_main:
         return {}
-    if model.conditional_code is not None and isinstance(reference.extract.net, FeatureClassifier):
+    if model.is_conditional and isinstance(reference.extract.net, FeatureClassifier):
         classifier = reference.extract.net
         out["conditional_accuracy"] = ev.timer.run(
             "conditional", lambda: conditional_accuracy(model, classifier, data, cfg)
@@ -141,7 +141,7 @@ def _disentanglement(ev: Evaluation) -> dict[str, Any]:
 def _no_encoder(model: GenerativeModel, data: EvalData) -> str | None:
     if data.ground_truth is None:
         return f"{data.held_out.name} has no known factors (use the shapes or dsprites dataset)"
-    if model.represent(data.held_out.images[:2]) is None:
+    if not model.encodes_images:
         return "this model has no encoder or Q network to read codes from"
     return None
 

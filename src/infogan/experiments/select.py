@@ -231,12 +231,11 @@ def select_runs(
 
 def _represent(model: GenerativeModel) -> Represent:
     def represent(x: Tensor) -> Tensor:
-        codes = model.represent(x.to(model.device))
-        if codes is None:
+        if not model.encodes_images:
             raise ConfigError(
                 f"ModelCentrality needs a model that reads codes from images; {model.cfg.name} has none"
             )
-        return codes
+        return model.represent(x.to(model.device))
 
     return represent
 

@@ -16,8 +16,9 @@ from infogan.metrics.sharding import owns, sum_over_ranks
 
 
 class GeneratorWithQ(Protocol):
-    """What L_I needs of a model: its latent spec, a generator G and Q's per-code NLL of generated images. InfoGAN
-    and its variants have these (models/infogan.py); named by shape, so that this metric imports no model."""
+    """What L_I needs of a model: its latent spec, a generator G and Q's per-code NLL of generated images. The
+    model contract declares them (`GenerativeModel.q_nll` works where `has_mi_lower_bound`); named by shape, so
+    that this metric imports no model."""
 
     latent: LatentSpec
 

@@ -137,8 +137,9 @@ class GenerativeModel(nn.Module, ABC):
     Code outside `models/` learns what a model can do from the capability members below, never from its class or
     name: `encodes_images` (`infer_codes`, `represent`), `can_reconstruct` (`reconstruct`), `has_mi_lower_bound`
     (`q_nll`), `has_held_out_metrics` (`held_out_metrics`), `is_conditional` (`conditional_code`) and
-    `can_recalibrate` (`calibration_step`). Each defaults to "no"; a subclass that implements one of the methods
-    also answers yes to its capability (`can_recalibrate` follows from `calibration_step` by itself).
+    `can_recalibrate` (`calibration_step`). Each defaults to "no"; a method whose capability is False raises
+    NotImplementedError: a subclass that implements one also answers yes to its capability (`can_recalibrate`
+    follows from `calibration_step` by itself).
     """
 
     Config: ClassVar[type[ModelConfig]]
@@ -239,10 +240,12 @@ class GenerativeModel(nn.Module, ABC):
             f"{type(self).__name__} does not read images back (encodes_images is False)"
         )
 
-    def represent(self, x: Tensor) -> Tensor | None:
+    def represent(self, x: Tensor) -> Tensor:
         """The model's representation of images x (B, C, H, W) in [-1, 1] as (B, D) codes, for disentanglement
-        metrics (InfoGAN: Q's posterior; VAE: the encoder means), or None for models without an encoder."""
-        return None
+        metrics (models with `encodes_images`; InfoGAN: Q's posterior; VAE: the encoder means)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} does not read images back (encodes_images is False)"
+        )
 
     @property
     def can_reconstruct(self) -> bool:
@@ -251,9 +254,11 @@ class GenerativeModel(nn.Module, ABC):
         but not the noise."""
         return False
 
-    def reconstruct(self, x: Tensor) -> Tensor | None:
-        """Images x (B, C, H, W) in [-1, 1] encoded and decoded again, or None for models without an encoder."""
-        return None
+    def reconstruct(self, x: Tensor) -> Tensor:
+        """Images x (B, C, H, W) in [-1, 1] encoded and decoded again (models with `can_reconstruct`)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} cannot reconstruct images (can_reconstruct is False)"
+        )
 
     @property
     def has_mi_lower_bound(self) -> bool:
@@ -288,8 +293,11 @@ class GenerativeModel(nn.Module, ABC):
         return False
 
     def held_out_metrics(self, data: Images, batch_size: int = 500) -> dict[str, float]:
-        """Model-specific metrics on held-out real images (N, C, H, W) in [-1, 1], e.g. a VAE's test ELBO."""
-        return {}
+        """Model-specific metrics on held-out real images (N, C, H, W) in [-1, 1] (models with
+        `has_held_out_metrics`)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} has no held-out metrics of its own (has_held_out_metrics is False)"
+        )
 
     def sample(
         self, n: int, *, codes: Mapping[str, float] | None = None, generator: torch.Generator | None = None

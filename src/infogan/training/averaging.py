@@ -23,7 +23,6 @@ from infogan.helpers import Eta, ProgressFn
 from infogan.latent import Code
 from infogan.metrics.mutual_info import mi_lower_bounds
 from infogan.models import GenerativeModel
-from infogan.models.infogan import InfoGAN
 from infogan.training.checkpoint import checkpoints_by_step, load_checkpoint, read_manifest, save_checkpoint
 from infogan.training.run_dir import RunDir, locate
 from infogan.training.setup import build_for_run, resolve_device
@@ -112,10 +111,11 @@ def recompute_norm_statistics(
 
 
 def information_check(
-    newest: InfoGAN, averaged: InfoGAN, step: int, n_samples: int, cfg: EvalConfig
+    newest: GenerativeModel, averaged: GenerativeModel, step: int, n_samples: int, cfg: EvalConfig
 ) -> list[str]:
-    """L_I per code for the newest checkpoint averaged (at `step`) and for the average, on the same `n_samples`
-    draws as `infogan eval` makes (its seed and batch size), as one line, then `mi_drop_warnings`' lines."""
+    """L_I per code (models that `has_mi_lower_bound`) for the newest checkpoint averaged (at `step`) and for the
+    average, on the same `n_samples` draws as `infogan eval` makes (its seed and batch size), as one line, then
+    `mi_drop_warnings`' lines."""
     before, after = (
         mi_lower_bounds(
             m, n_samples, batch_size=cfg.batch_size, generator=torch.Generator(m.device).manual_seed(cfg.seed)
@@ -225,10 +225,9 @@ def average_run(
     )
     progress(f"wrote {folder}")
     model.eval()
-    if isinstance(model, InfoGAN) and check_samples > 0:
+    if model.has_mi_lower_bound and check_samples > 0:
         last_model = build_for_run(cfg, model.device)
         load_checkpoint(found[steps[-1]], last_model, with_state=False)
-        assert isinstance(last_model, InfoGAN)
         for line in information_check(last_model, model, steps[-1], check_samples, cfg.eval):
             progress(line)
     return run, cfg, model, steps
