@@ -58,20 +58,19 @@ class Generator(nn.Module):
 
 
 class Encoder(nn.Module):
-    """The codes an image carries, as the model reads them: for InfoGAN, each categorical code's probabilities
-    (B, K) and the means of the continuous codes (B, n_cont); for a VAE, the encoder's means (B, latent_dim)."""
+    """The codes an image carries, as a model that `encodes_images` reads them: for InfoGAN, each categorical
+    code's probabilities (B, K) and the means of the continuous codes (B, n_cont); for an encoder that reads the
+    whole latent (`can_reconstruct`: a VAE's), its means (B, latent_dim)."""
 
     def __init__(self, run: Run) -> None:
         super().__init__()
         self.model = run.model
-        self.is_vae = run.config.model.name == "vae"
+        self.whole_latent = run.model.can_reconstruct
 
     def forward(self, images: Tensor) -> tuple[Tensor, ...]:
-        if self.is_vae:
-            means = self.model.represent(images)
-            assert means is not None
-            return (means,)
-        post = getattr(self.model, "infer_codes")(images)  # noqa: B009  (InfoGAN's, checked by export_run)
+        if self.whole_latent:
+            return (self.model.represent(images),)
+        post = self.model.infer_codes(images)
         spec = self.model.latent
         outputs = [post[c.name]["logits"].softmax(dim=1) for c in spec.categorical]
         if spec.continuous:
@@ -82,7 +81,7 @@ class Encoder(nn.Module):
 def encoder_outputs(run: Run) -> list[dict[str, Any]]:
     """What each output of `Encoder` is."""
     spec = run.model.latent
-    if run.config.model.name == "vae":
+    if run.model.can_reconstruct:  # the encoder reads every latent: one output, a mean per latent
         return [
             {"name": "means", "shape": [None, len(spec.codes)], "what": "the encoder's mean of each latent"}
         ]
@@ -164,7 +163,7 @@ def export_run(run: Run, fmt: Format, folder: Path) -> dict[str, Any]:
     )
     files = {"generator": f"generator{SUFFIX[fmt]}"}
     _write(generator, example, generator.parts, ["images"], folder / files["generator"], fmt)
-    if hasattr(run.model, "infer_codes") or run.config.model.name == "vae":
+    if run.model.encodes_images:
         encoder = Encoder(run).eval()
         images = torch.zeros(2, *run.model.image_shape, device=run.model.device)
         names = [o["name"] for o in encoder_outputs(run)]

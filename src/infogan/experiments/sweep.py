@@ -143,12 +143,11 @@ def categorical_assignments(run_dir: Path, images: torch.Tensor) -> dict[str, np
     from infogan.api import load_run
 
     model = load_run(run_dir).model
-    infer = getattr(model, "infer_codes", None)
-    if infer is None:
+    if not (model.encodes_images and model.latent.categorical):
         return {}
     parts: dict[str, list[torch.Tensor]] = {}
     for chunk in images.split(500):
-        for name, post in infer(chunk).items():
+        for name, post in model.infer_codes(chunk).items():
             if "logits" in post:
                 parts.setdefault(name, []).append(post["logits"].argmax(1))
     return {name: torch.cat(p).numpy() for name, p in parts.items()}

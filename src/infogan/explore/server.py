@@ -200,7 +200,7 @@ def create_app(sessions: list[Session], allowed_hosts: list[str]) -> FastAPI:
         data = await file.read(MAX_UPLOAD_BYTES + 1)
         if len(data) > MAX_UPLOAD_BYTES:
             raise HTTPException(413, f"the image is larger than {MAX_UPLOAD_BYTES:,} bytes")
-        x = decode_image(data, tuple(s.model.image_shape))
+        x = decode_image(data, s.model.image_shape)
         result = s.infer(x, seed)
         return {
             "codes": result["codes"],

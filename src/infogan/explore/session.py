@@ -19,6 +19,7 @@ from infogan.api import Run
 from infogan.errors import ConfigError, InfoganError
 from infogan.evaluation.record import EvalRecord, quality_figures
 from infogan.latent import Latent
+from infogan.models import GenerativeModel
 from infogan.viz.traversal import category_label
 
 # Sliders beyond these are not shown: a VAE with 20 latent dimensions gets sliders over its first dimensions.
@@ -38,7 +39,7 @@ class Session:
     run: Run
 
     @property
-    def model(self) -> Any:
+    def model(self) -> GenerativeModel:
         return self.run.model
 
     # --- what the page shows -------------------------------------------------------------------------------------
@@ -101,7 +102,7 @@ class Session:
 
     @property
     def can_infer(self) -> bool:
-        return hasattr(self.model, "infer_codes") or self.run.config.model.name == "vae"
+        return self.model.encodes_images
 
     # --- generation ----------------------------------------------------------------------------------------------
     def latent(self, seed: int, codes: dict[str, float], n: int = 1) -> Latent:
@@ -177,27 +178,21 @@ class Session:
         mapping = self.facts()["mapping"]
         read: dict[str, Any] = {}
         values: dict[str, float] = {}
-        if hasattr(self.model, "infer_codes"):
-            for name, post in self.model.infer_codes(batch).items():
-                if "logits" in post:
-                    p = post["logits"].softmax(1)[0]
-                    category = int(p.argmax())
-                    labels = mapping.get(name)
-                    read[name] = {
-                        "probabilities": [round(float(v), 4) for v in p],
-                        "category": category,
-                        "label": labels[category] if labels and labels[category] >= 0 else None,
-                    }
-                    values[name] = category
-                else:
-                    value = float(post["mean"][0])
-                    read[name] = {"value": value}
-                    values[name] = value
-        else:  # the VAE: its encoder's means, one per latent dimension
-            means = self.model.represent(batch)[0]
-            for code, value in zip(self.model.latent.codes, means.tolist(), strict=True):
-                read[code.name] = {"value": value}
-                values[code.name] = value
+        for name, post in self.model.infer_codes(batch).items():
+            if "logits" in post:
+                p = post["logits"].softmax(1)[0]
+                category = int(p.argmax())
+                labels = mapping.get(name)
+                read[name] = {
+                    "probabilities": [round(float(v), 4) for v in p],
+                    "category": category,
+                    "label": labels[category] if labels and labels[category] >= 0 else None,
+                }
+                values[name] = category
+            else:  # a continuous code, or one latent dimension of a VAE: the posterior mean
+                value = float(post["mean"][0])
+                read[name] = {"value": value}
+                values[name] = value
         clipped = {k: max(-CODE_LIMIT, min(CODE_LIMIT, v)) for k, v in values.items() if math.isfinite(v)}
         rendering = self.model.generate(self.latent(seed, clipped))[0].cpu()
         return {"codes": read, "values": clipped, "rendering": rendering}
