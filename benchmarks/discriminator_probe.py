@@ -34,11 +34,7 @@ from infogan.models import GenerativeModel, build_model
 def discriminator(model: GenerativeModel, run: Path) -> tuple[nn.Module, nn.Module]:
     """The model's D as its trunk and its real/fake logit head."""
     trunk, head = getattr(model, "trunk", None), getattr(model, "d_head", None)
-    if (
-        model.conditional_code is not None
-        or not isinstance(trunk, nn.Module)
-        or not isinstance(head, nn.Module)
-    ):
+    if model.is_conditional or not isinstance(trunk, nn.Module) or not isinstance(head, nn.Module):
         raise SystemExit(
             f"{run}: needs an unconditional GAN with a trunk and a logit head, not {model.cfg.name}"
         )

@@ -27,7 +27,6 @@ from infogan.experiments.compare import aggregate, run_row
 from infogan.experiments.sweep import agreement_matrix, categorical_assignments, medoid, selection_images
 from infogan.helpers import cpu_name, read_log
 from infogan.metrics.cluster_accuracy import categorical_predictions, cluster_accuracy
-from infogan.models.infogan import InfoGAN
 from infogan.training.checkpoint import checkpoints_by_step
 
 
@@ -49,7 +48,7 @@ def accuracy_curve(run: Path, code: str = "c1") -> list[tuple[int, float]]:
     curve = []
     for step, folder in sorted(checkpoints_by_step(run / "checkpoints").items()):
         model = load_run(folder).model
-        assert isinstance(model, InfoGAN), f"{run} is a {type(model).__name__}; the curve reads InfoGAN's Q"
+        assert model.encodes_images, f"{run} is a {type(model).__name__}; the curve reads the codes of images"
         pred = categorical_predictions(model.infer_codes, held_out.images, code)
         k = model.latent.code(code).k
         curve.append((step, cluster_accuracy(pred, held_out.labels, k).accuracy))
