@@ -28,6 +28,17 @@ def data_root_option(help: str = "Folder holding the dataset's files.") -> Any:
     return typer.Option(None, "--data-root", envvar=DATA_ROOT_ENV, show_envvar=True, help=help)
 
 
+def scale_option() -> Any:
+    """The --scale option of the commands that write image grids."""
+    return typer.Option(
+        None,
+        "--scale",
+        min=1,
+        max=16,
+        help="Enlarge each image this many times [default: small images to at least 64 pixels a side].",
+    )
+
+
 MAX_SEED = (
     2**32 - 1
 )  # the seeds every library here accepts (numpy's limit); larger ones are almost always typos

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from infogan.cli import app
-from infogan.cli.common import IMAGE_SUFFIXES, output_file
+from infogan.cli.common import IMAGE_SUFFIXES, output_file, scale_option
 
 
 @app.command(short_help="Held-out images beside a VAE's reconstructions of them.")
@@ -18,13 +18,7 @@ def reconstruct(
     n: int = typer.Option(32, "-n", min=1, help="Number of held-out images."),
     output: Path = typer.Option(Path("reconstructions.png"), "--output", "-o", help="PNG file to write."),
     nrow: int = typer.Option(8, "--nrow", min=1, help="Images per row."),
-    scale: int | None = typer.Option(
-        None,
-        "--scale",
-        min=1,
-        max=16,
-        help="Enlarge each image this many times [default: small images to at least 64 pixels a side].",
-    ),
+    scale: int | None = scale_option(),
     labels: bool = typer.Option(False, "--labels", help="Label the rows (real, reconstructed) and the grid."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
 ) -> None:

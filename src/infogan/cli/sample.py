@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from infogan.cli import app
-from infogan.cli.common import IMAGE_SUFFIXES, MAX_SEED, output_file, parse_codes
+from infogan.cli.common import IMAGE_SUFFIXES, MAX_SEED, output_file, parse_codes, scale_option
 from infogan.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -35,13 +35,7 @@ def sample(
     ),
     nrow: int | None = typer.Option(None, "--nrow", min=1, help="Images per row [default: sqrt(n)]."),
     seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Random seed of the latent draws."),
-    scale: int | None = typer.Option(
-        None,
-        "--scale",
-        min=1,
-        max=16,
-        help="Enlarge each image this many times [default: small images to at least 64 pixels a side].",
-    ),
+    scale: int | None = scale_option(),
     labels: bool = typer.Option(
         False, "--labels", help="Write a caption (run, step, seed, fixed codes) above."
     ),
