@@ -19,7 +19,7 @@ from scipy.stats import spearmanr
 
 from infogan.api import load_run
 from infogan.evaluation.record import EvalRecord, quality_figures
-from infogan.helpers import read_log
+from infogan.files import read_log
 from infogan.training.checkpoint import checkpoints_by_step
 
 

@@ -26,8 +26,8 @@ from infogan import data
 from infogan.api import Run, load_run
 from infogan.data.base import Split
 from infogan.errors import InfoganError
-from infogan.helpers import cpu_name
 from infogan.losses.adversarial import d_bce_loss
+from infogan.machine import cpu_name
 from infogan.models import GenerativeModel, build_model
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 
 from infogan.explore.server import request_keys
-from infogan.helpers import cpu_name
+from infogan.machine import cpu_name
 
 
 def start_server(run: Path) -> tuple[subprocess.Popen[str], str]:

@@ -19,7 +19,7 @@ import yaml
 from infogan.config import config_differences, load_preset
 from infogan.errors import ConfigError
 from infogan.evaluation.record import EvalRecord, quality_figures
-from infogan.helpers import read_log
+from infogan.files import read_log
 
 
 def setup_label(config: dict[str, Any]) -> str:

@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from infogan.helpers import read_log
+from infogan.files import read_log
 
 # variant -> (preset, extra --set overrides)
 VARIANTS: dict[str, tuple[str, list[str]]] = {

@@ -166,7 +166,7 @@ def torchrun(setup: Setup, out: Path) -> dict[str, Any]:
 
 def device_name(setup: Setup) -> str:
     if setup.device == "cpu":
-        from infogan.helpers import cpu_name
+        from infogan.machine import cpu_name
 
         return cpu_name()
     import torch

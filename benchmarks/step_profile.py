@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from infogan.helpers import cpu_name
+from infogan.machine import cpu_name
 from infogan.models import infogan as infogan_module
 from train_variants import build
 

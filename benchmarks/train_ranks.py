@@ -21,7 +21,8 @@ from pathlib import Path
 
 import torch
 
-from infogan.helpers import cpu_name, read_log
+from infogan.files import read_log
+from infogan.machine import cpu_name
 
 
 def images_per_s(run_dir: Path) -> float:

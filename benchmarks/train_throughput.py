@@ -18,7 +18,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from infogan.config import load_preset
 from infogan.data.base import ImageTensorDataset
-from infogan.helpers import cpu_name
+from infogan.machine import cpu_name
 from infogan.models import build_model
 from infogan.training.loop import BatchSchedule, nonfinite_in_step
 

@@ -24,7 +24,7 @@ import torch
 from infogan.config import load_preset
 from infogan.data import image_shape
 from infogan.data.base import ImageTensorDataset
-from infogan.helpers import cpu_name
+from infogan.machine import cpu_name
 from infogan.models import GenerativeModel, build_model
 from infogan.training.loop import BatchSchedule
 from infogan.training.precision import Precision

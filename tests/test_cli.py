@@ -691,12 +691,12 @@ def test_save_grid_labels_each_row():
 
 
 def test_long_loops_report_the_time_left_at_most_every_few_seconds(monkeypatch):
-    from infogan import helpers
+    from infogan import progress
 
     clock = iter([0.0, 1.0, 6.0, 7.0, 12.5])  # start, then one reading per call
-    monkeypatch.setattr(helpers.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock))
     lines: list[str] = []
-    eta = helpers.Eta("eval: L_I", 10_000, lines.append, unit=" samples")
+    eta = progress.Eta("eval: L_I", 10_000, lines.append, unit=" samples")
     for done in (1_000, 5_000, 6_000, 10_000):
         eta(done)
     # nothing in the first 5 s; at 6 s, 5,000 of 10,000 done: as long again to go; then again 6.5 s later

@@ -219,8 +219,8 @@ def test_sigterm_to_the_launcher_checkpoints_and_resume_continues_exactly(tmp_pa
 
 
 def test_each_evaluation_batch_belongs_to_exactly_one_rank():
-    from infogan.helpers import World
     from infogan.metrics.sharding import owns
+    from infogan.world import World
 
     for size in (1, 2, 3):
         owners = [[r for r in range(size) if owns(World(rank=r, size=size), b)] for b in range(10)]

@@ -92,12 +92,14 @@ def test_evaluate_codes_reports_usage_without_labels_and_accuracy_with_them():
     assert labelled["usage"] == unlabelled["c1"]["usage"] and labelled["accuracy"] == 1.0
 
 
-# What metrics/ may import of the package: the bottom modules (images, helpers, the latent spec, errors) and itself.
+# What metrics/ may import of the package: the bottom modules (images, progress lines, the ranks' world, the latent
+# spec, errors) and itself.
 # The models, the config, the data and the training layer reach the metrics through evaluation/, never from them.
 _METRICS_MAY_IMPORT = (
     "infogan.metrics",
     "infogan.images",
-    "infogan.helpers",
+    "infogan.progress",
+    "infogan.world",
     "infogan.latent",
     "infogan.errors",
 )

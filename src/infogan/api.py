@@ -8,7 +8,7 @@ from pathlib import Path
 from infogan import data as datasets
 from infogan.config import RunConfig, load_config_file
 from infogan.errors import CheckpointError
-from infogan.helpers import ProgressFn, progress_to_stderr
+from infogan.progress import ProgressFn, progress_to_stderr
 from infogan.run import Run
 from infogan.training.checkpoint import load_checkpoint, read_manifest
 from infogan.training.distributed import World, init_world

@@ -21,6 +21,11 @@ from infogan.schema import ModelConfig, StrictModel
 DataSplit = Literal["train", "val", "test", "all"]
 
 
+# The environment variable naming a data root: searched after --data-root, and read as --data-root when that is
+# not given, so that a machine's data folder is set once.
+DATA_ROOT_ENV = "INFOGAN_DATA_ROOT"
+
+
 class DataConfig(StrictModel):
     """Which dataset, where its files are, and the image shape the model sees."""
 

@@ -20,7 +20,7 @@ from infogan import __version__
 from infogan.api import Run
 from infogan.errors import ConfigError
 from infogan.evaluation.record import EvalRecord
-from infogan.helpers import write_text_atomic
+from infogan.files import write_text_atomic
 from infogan.latent import Latent
 
 Format = Literal["onnx", "torchscript"]

@@ -14,9 +14,9 @@ from infogan import data as datasets
 from infogan.config import RunConfig
 from infogan.errors import ConfigError, InfoganError
 from infogan.evaluation.record import EvalRecord
-from infogan.helpers import ProgressFn
 from infogan.latent import Latent
 from infogan.models import GenerativeModel
+from infogan.progress import ProgressFn
 from infogan.training.distributed import World
 from infogan.training.run_dir import RunDir
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 
+from infogan.config import DATA_ROOT_ENV
 from infogan.errors import ConfigError
 from infogan.evaluation.record import (
     Baselines,
@@ -19,7 +20,6 @@ from infogan.evaluation.record import (
     UntrainedBaseline,
     quality_figures,
 )
-from infogan.helpers import DATA_ROOT_ENV
 
 
 def data_root_option(help: str = "Folder holding the dataset's files.") -> Any:

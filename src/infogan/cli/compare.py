@@ -11,7 +11,7 @@ import typer
 from infogan.cli import app
 from infogan.cli.common import output_file
 from infogan.errors import CheckpointError
-from infogan.helpers import write_text_atomic
+from infogan.files import write_text_atomic
 
 
 @app.command(short_help="Compare evaluated runs in one table (and an HTML page).")

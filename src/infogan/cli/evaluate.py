@@ -12,7 +12,7 @@ from infogan.cli import app
 from infogan.cli.common import output_file, summary_lines
 from infogan.config import METRIC_GROUP_NAMES, EvalConfig, validate_as
 from infogan.errors import ConfigError
-from infogan.helpers import progress_to_stderr
+from infogan.progress import progress_to_stderr
 
 # The metric groups' names, as the config allows them; evaluation/groups.py's METRIC_GROUPS says what each
 # computes (importing it here would load torch for `--help`).

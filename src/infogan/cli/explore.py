@@ -11,7 +11,7 @@ import typer
 
 from infogan.cli import app
 from infogan.errors import ConfigError
-from infogan.helpers import progress_to_stderr
+from infogan.progress import progress_to_stderr
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 

@@ -9,7 +9,7 @@ import typer
 from infogan.cli import app
 from infogan.cli.common import data_root_option
 from infogan.config import apply_overrides, load_preset
-from infogan.helpers import progress_to_stderr
+from infogan.progress import progress_to_stderr
 
 
 @app.command(

@@ -9,7 +9,8 @@ import typer
 from infogan.cli import app
 from infogan.cli.common import output_file
 from infogan.errors import ConfigError
-from infogan.helpers import progress_to_stderr, write_text_atomic
+from infogan.files import write_text_atomic
+from infogan.progress import progress_to_stderr
 
 
 @app.command(short_help="Write one self-contained HTML page about a run.")

@@ -9,7 +9,7 @@ import typer
 
 from infogan.cli import app
 from infogan.cli.common import MAX_SEED
-from infogan.helpers import progress_to_stderr
+from infogan.progress import progress_to_stderr
 
 
 @app.command(short_help="Pick one of several runs without labels (ModelCentrality).")

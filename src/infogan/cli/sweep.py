@@ -9,7 +9,7 @@ import typer
 
 from infogan.cli import app
 from infogan.cli.common import data_root_option
-from infogan.helpers import progress_to_stderr
+from infogan.progress import progress_to_stderr
 
 
 @app.command(short_help="Train several seeds of one setup, tabulate them, pick one.")

@@ -15,7 +15,7 @@ from infogan.cli import app
 from infogan.cli.common import data_root_option, summary_lines
 from infogan.config import apply_overrides, load_preset
 from infogan.errors import ConfigError
-from infogan.helpers import progress_to_stderr
+from infogan.progress import progress_to_stderr
 
 # `--resume` alone means "latest" (see infogan.cli.main); `--resume auto` resumes only when there is a run.
 RESUME_WHEN = ("latest", "auto")

@@ -14,8 +14,8 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from infogan.config import DATA_ROOT_ENV
 from infogan.errors import DataUnavailableError
-from infogan.helpers import DATA_ROOT_ENV
 from infogan.images import Images
 
 # The files a source stores; `data.build` also assembles "val" and "all" (config.DataSplit) from them.

@@ -12,8 +12,8 @@ from infogan.evaluation.data import EvalData
 from infogan.evaluation.disentanglement import code_factor_mi, evaluate_disentanglement
 from infogan.evaluation.quality import Reference, evaluate_quality, generate_images
 from infogan.evaluation.semantics import evaluate_semantics
-from infogan.helpers import ProgressFn
 from infogan.models import GenerativeModel, build_model
+from infogan.progress import ProgressFn
 
 
 def evaluate_baselines(

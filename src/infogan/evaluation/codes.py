@@ -14,11 +14,12 @@ from infogan.data import ImageTensorDataset
 from infogan.evaluation.data import EvalData
 from infogan.evaluation.features import FeatureClassifier
 from infogan.evaluation.quality import dataset_classifier
-from infogan.helpers import ProgressFn, World
 from infogan.metrics.cluster_accuracy import categorical_predictions, category_usage, cluster_accuracy
 from infogan.metrics.generation_fidelity import generation_fidelity
 from infogan.metrics.mutual_info import mi_lower_bounds_both
 from infogan.models import GenerativeModel
+from infogan.progress import ProgressFn
+from infogan.world import World
 
 
 def evaluate_codes(

@@ -10,11 +10,11 @@ import numpy as np
 from torch import Tensor
 
 from infogan.config import EvalConfig
-from infogan.helpers import ProgressFn
 from infogan.metrics.disentanglement import scores_and_sample
 from infogan.metrics.ground_truth import GroundTruthData
 from infogan.metrics.mig import normalised_mutual_info
 from infogan.models import GenerativeModel
+from infogan.progress import ProgressFn
 
 
 def evaluate_disentanglement(

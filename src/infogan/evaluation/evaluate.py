@@ -10,8 +10,9 @@ from infogan.errors import ConfigError
 from infogan.evaluation.baselines import evaluate_baselines
 from infogan.evaluation.data import EvalData
 from infogan.evaluation.groups import METRIC_GROUPS, Evaluation, Timer
-from infogan.helpers import ProgressFn, World
 from infogan.models import GenerativeModel
+from infogan.progress import ProgressFn
+from infogan.world import World
 
 
 def evaluate_model(

@@ -28,9 +28,9 @@ from torch import Tensor, nn
 
 from infogan.data import ImageTensorDataset
 from infogan.errors import ConfigError
-from infogan.helpers import Eta, ProgressFn
 from infogan.images import Images
 from infogan.metrics.quality import quality_from_features
+from infogan.progress import Eta, ProgressFn
 
 FEATURE_DIM = 128
 CACHE_VERSION = 1

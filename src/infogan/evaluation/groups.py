@@ -21,8 +21,9 @@ from infogan.evaluation.disentanglement import code_factor_mi, evaluate_disentan
 from infogan.evaluation.features import FeatureClassifier
 from infogan.evaluation.quality import Reference, conditional_accuracy, evaluate_quality, reference_features
 from infogan.evaluation.semantics import evaluate_semantics
-from infogan.helpers import ProgressFn, World
 from infogan.models import GenerativeModel
+from infogan.progress import ProgressFn
+from infogan.world import World
 
 # Fewer generated images than this get a note that the sample-quality figures are unreliable.
 FEW_SAMPLES = 1000

@@ -21,10 +21,11 @@ from infogan.evaluation.features import (
     classifier_extractor,
     inception_extractor,
 )
-from infogan.helpers import Eta, ProgressFn, World
 from infogan.metrics.quality import quality_from_features
 from infogan.metrics.sharding import gather_batches, owns
 from infogan.models import GenerativeModel
+from infogan.progress import Eta, ProgressFn
+from infogan.world import World
 
 
 @torch.no_grad()

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from infogan.errors import CheckpointError
-from infogan.helpers import write_text_atomic
+from infogan.files import write_text_atomic
 
 # eval.json's sample-quality figures, in the order the evaluation writes them (metrics/quality.py).
 QUALITY_FIGURES = ("fid", "kid", "kid_std", "precision", "recall")

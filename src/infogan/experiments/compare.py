@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from infogan.evaluation.record import Disentanglement, EvalRecord, quality_figures
-from infogan.helpers import read_log
+from infogan.files import read_log
 
 # Config keys that do not define a setup: runs that differ only in these are seeds of one setup.
 _NOT_THE_SETUP = (

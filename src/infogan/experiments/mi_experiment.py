@@ -19,7 +19,8 @@ from infogan.api import train
 from infogan.config import RunConfig, apply_overrides
 from infogan.errors import ConfigError
 from infogan.evaluation.record import EvalRecord
-from infogan.helpers import ProgressFn, write_text_atomic
+from infogan.files import write_text_atomic
+from infogan.progress import ProgressFn
 
 ARMS = {
     "infogan": [],

@@ -10,9 +10,10 @@ from typing import Protocol
 import torch
 from torch import Tensor
 
-from infogan.helpers import Eta, ProgressFn, World
 from infogan.latent import Latent, LatentSpec
 from infogan.metrics.sharding import owns, sum_over_ranks
+from infogan.progress import Eta, ProgressFn
+from infogan.world import World
 
 
 class GeneratorWithQ(Protocol):

@@ -14,7 +14,7 @@ import torch
 import torch.distributed as dist
 from torch import Tensor
 
-from infogan.helpers import World
+from infogan.world import World
 
 
 def owns(world: World, batch: int) -> bool:

@@ -19,10 +19,10 @@ from torch import Tensor, nn
 from infogan import data as datasets
 from infogan.config import EvalConfig, RunConfig, load_config_file
 from infogan.errors import CheckpointError, ConfigError
-from infogan.helpers import Eta, ProgressFn
 from infogan.latent import Code
 from infogan.metrics.mutual_info import mi_lower_bounds
 from infogan.models import GenerativeModel
+from infogan.progress import Eta, ProgressFn
 from infogan.training.checkpoint import checkpoints_by_step, load_checkpoint, read_manifest, save_checkpoint
 from infogan.training.run_dir import RunDir, locate
 from infogan.training.setup import build_for_run, resolve_device

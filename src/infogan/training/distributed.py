@@ -30,7 +30,7 @@ import torch.distributed as dist
 from torch import Tensor
 
 from infogan.errors import ConfigError
-from infogan.helpers import World
+from infogan.world import World
 
 
 def world_from_env(environ: Mapping[str, str]) -> World:

@@ -7,7 +7,8 @@ import math
 from collections.abc import Mapping
 from pathlib import Path
 
-from infogan.helpers import format_duration, write_text_atomic
+from infogan.files import write_text_atomic
+from infogan.progress import format_duration
 
 
 class MetricsLog:

@@ -19,8 +19,8 @@ from torch import Tensor
 from infogan.config import TrainConfig
 from infogan.data import ImageTensorDataset
 from infogan.errors import ConfigError, InfoganError
-from infogan.helpers import ProgressFn
 from infogan.models import GenerativeModel
+from infogan.progress import ProgressFn
 from infogan.training.checkpoint import (
     branch_from_checkpoint,
     load_checkpoint,

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import torch
 
 from infogan.errors import ConfigError
-from infogan.helpers import cpu_flags
+from infogan.machine import cpu_flags
 
 PrecisionName = Literal["fp32", "bf16", "fp16"]
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}

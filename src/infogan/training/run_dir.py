@@ -14,8 +14,9 @@ from typing import Any
 
 from infogan.config import RESUMABLE_KEYS, ROUNDING_KEYS, RunConfig, config_differences, load_config_file
 from infogan.errors import CheckpointError, ConfigError
-from infogan.helpers import ProgressFn, read_log
+from infogan.files import read_log
 from infogan.models import GenerativeModel
+from infogan.progress import ProgressFn
 from infogan.training.checkpoint import checkpoints_by_step, list_checkpoints, load_checkpoint, read_manifest
 
 

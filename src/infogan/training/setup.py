@@ -10,8 +10,9 @@ import torch
 from infogan import data as datasets
 from infogan.config import RunConfig, dump_config
 from infogan.errors import ConfigError
-from infogan.helpers import ProgressFn, write_text_atomic
+from infogan.files import write_text_atomic
 from infogan.models import GenerativeModel, build_model
+from infogan.progress import ProgressFn
 from infogan.training.collapse import CollapseCheck
 from infogan.training.distributed import World, rank_device, rank_seed
 from infogan.training.loop import Callback, Trainer

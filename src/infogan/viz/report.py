@@ -16,7 +16,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from infogan.evaluation.record import QUALITY_FIGURES, EvalRecord, quality_figures
-from infogan.helpers import format_duration
+from infogan.progress import format_duration
 from infogan.viz.html import figure, flatten, fmt, page, png_img, table
 from infogan.viz.plots import (
     CodeCurve,
