@@ -13,8 +13,8 @@ from typing import Any, Literal, TypeVar, get_args
 import yaml
 from pydantic import Field, SerializeAsAny, ValidationError, field_validator, model_validator
 
+from infogan.config_base import ModelConfig, StrictModel
 from infogan.errors import ConfigError
-from infogan.schema import ModelConfig, StrictModel
 
 # The images a run can be scored on: a dataset's training and test files, the validation images (a fixed part of the
 # training file, for datasets that define one: data/base.py, `ImageSource.validation_size`) and both files together.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from infogan.config_base import ModelConfig
 from infogan.models.base import Batch, GenerativeModel, LatentConfig
 from infogan.models.cgan import CGAN, CGANConfig
 from infogan.models.gan import GAN, GANConfig
@@ -9,7 +10,6 @@ from infogan.models.infogan import InfoGAN, InfoGANConfig
 from infogan.models.infogan_cr import InfoGANCR, InfoGANCRConfig
 from infogan.models.vae import VAE, VAEConfig
 from infogan.models.wgan import WGAN, WGANConfig
-from infogan.schema import ModelConfig
 
 MODELS: dict[str, type[GenerativeModel]] = {
     "infogan": InfoGAN,

@@ -11,11 +11,11 @@ import torch
 from pydantic import Field, field_validator
 from torch import Tensor, nn
 
+from infogan.config_base import ModelConfig, StrictModel
 from infogan.errors import ConfigError
 from infogan.images import Images
 from infogan.latent import Latent, LatentSpec
 from infogan.nets.augment import Augmentation, diff_augment
-from infogan.schema import ModelConfig, StrictModel
 
 Batch = Mapping[str, Tensor]
 

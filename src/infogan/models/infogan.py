@@ -23,6 +23,7 @@ import torch
 from pydantic import Field, field_validator, model_validator
 from torch import Tensor, nn
 
+from infogan.config_base import StrictModel
 from infogan.latent import Latent
 from infogan.losses.adversarial import ADVERSARIAL, AdversarialLoss
 from infogan.losses.info import info_loss, mi_lower_bound, paired_assignment_mi
@@ -42,7 +43,6 @@ from infogan.nets.backbones import build_backbone
 from infogan.nets.dcgan import Norm
 from infogan.nets.heads import LogitHead, QHead
 from infogan.nets.init import official_init
-from infogan.schema import StrictModel
 
 
 class ConsistencyConfig(StrictModel):

@@ -17,6 +17,7 @@ import torch
 from pydantic import Field
 from torch import Tensor, nn
 
+from infogan.config_base import ModelConfig
 from infogan.images import Images
 from infogan.latent import Latent, LatentSpec
 from infogan.losses.vae import (
@@ -28,7 +29,6 @@ from infogan.losses.vae import (
 from infogan.models.base import Batch, GenerativeModel, adam, eval_mode
 from infogan.nets.dcgan import DCGANGenerator, DCGANTrunk
 from infogan.nets.mlp import mlp
-from infogan.schema import ModelConfig
 
 # Lower bound on the Gaussian decoder's learned log-sigma: a numerical guard, so that a near-perfect reconstruction
 # cannot drive the NLL towards -inf (sigma-VAE, Rybkin et al. 2021, clamps the same way).
