@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from infogan.errors import CheckpointError
+from infogan.runs.record import metric_series, read_run
 from infogan.viz.plots import Series, figure_png, runs_figure
-from infogan.viz.run_record import metric_series, read_run
 
 
 def summary(run: Path, series: dict[str, Series], keys: list[str]) -> dict[str, Any]:

@@ -23,11 +23,11 @@ import numpy as np
 from infogan import data as datasets
 from infogan.api import load_run
 from infogan.config import load_config_file
-from infogan.experiments.compare import aggregate, run_row
 from infogan.experiments.sweep import agreement_matrix, categorical_assignments, medoid, selection_images
 from infogan.files import read_log
 from infogan.machine import cpu_name
 from infogan.metrics.cluster_accuracy import categorical_predictions, cluster_accuracy
+from infogan.reporting.compare import aggregate, run_row
 from infogan.training.checkpoint import checkpoints_by_step
 
 

@@ -32,10 +32,10 @@ import yaml
 from infogan.api import load_run
 from infogan.config import RunConfig, config_differences, load_config_file, load_preset
 from infogan.evaluation.record import EvalRecord, quality_figures
-from infogan.experiments.compare import slant_and_width
 from infogan.experiments.sweep import agreement_matrix, categorical_assignments, medoid, selection_images
 from infogan.files import read_log
 from infogan.machine import cpu_name
+from infogan.reporting.compare import slant_and_width
 from infogan.training.checkpoint import checkpoints_by_step
 
 # Keys a run fills in itself or that only say where and how often it wrote: not part of its command.

@@ -17,7 +17,7 @@ from infogan.errors import ConfigError
 from infogan.latent import Code
 from infogan.metrics.mutual_info import mi_lower_bounds
 from infogan.models import MODELS
-from infogan.training.averaging import MI_DROP_WARNING, mi_drop_warnings, recompute_norm_statistics
+from infogan.runs.averaging import MI_DROP_WARNING, mi_drop_warnings, recompute_norm_statistics
 from infogan.training.checkpoint import list_checkpoints
 
 from .conftest import TINY, invoke

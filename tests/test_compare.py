@@ -76,7 +76,7 @@ def test_a_run_without_an_evaluation_is_left_out_with_a_note(runs, tmp_path):
 
 
 def test_minutes_and_fid_are_not_shown_to_four_decimals():
-    from infogan.experiments.compare import runs_table
+    from infogan.reporting.compare import runs_table
 
     row = {"run": "a", "accuracy": {"c1": 0.87412}, "fid": 4.61278, "train_minutes": 24.7}
     header, line = runs_table([row], label=lambda r: r["run"])
@@ -88,7 +88,7 @@ def test_minutes_and_fid_are_not_shown_to_four_decimals():
 
 
 def test_a_torn_last_log_line_does_not_hide_the_training_time(tmp_path):
-    from infogan.experiments.compare import run_row
+    from infogan.reporting.compare import run_row
 
     (tmp_path / "eval.json").write_text(json.dumps({"step": 20, "codes": {}}))
     rows = [{"step": 10, "elapsed_s": 600.0}, {"step": 20, "elapsed_s": 1482.0}]
@@ -98,7 +98,7 @@ def test_a_torn_last_log_line_does_not_hide_the_training_time(tmp_path):
 
 
 def test_branched_seeds_are_one_setup(tmp_path):
-    from infogan.experiments.compare import setup_of
+    from infogan.reporting.compare import setup_of
 
     for seed in (0, 1):
         config = {
@@ -115,7 +115,7 @@ def test_branched_seeds_are_one_setup(tmp_path):
 
 
 def test_each_model_s_own_figures_have_columns(tmp_path):
-    from infogan.experiments.compare import compare, runs_table
+    from infogan.reporting.compare import compare, runs_table
 
     disentanglement = {
         "mig": 0.1,

@@ -12,8 +12,8 @@ from PIL import Image
 
 from infogan.api import train
 from infogan.config import load_preset
-from infogan.viz.html import CSP
-from infogan.viz.report import build_report
+from infogan.reporting.html import CSP
+from infogan.reporting.report import build_report
 
 from .conftest import TINY, invoke
 

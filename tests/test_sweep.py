@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from infogan.experiments.compare import aggregate, slant_and_width
 from infogan.experiments.sweep import agreement_matrix, medoid, parallel_plan, plan
+from infogan.reporting.compare import aggregate, slant_and_width
 
 from .conftest import TINY, invoke, load_benchmark, run_cli
 

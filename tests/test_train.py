@@ -9,9 +9,9 @@ import torch
 
 from infogan.api import load_run, train
 from infogan.errors import CheckpointError, ConfigError
+from infogan.runs.directory import RunDir
 from infogan.training.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
 from infogan.training.loop import BatchSchedule
-from infogan.training.run_dir import RunDir
 
 from .test_models import batch, tiny_model
 

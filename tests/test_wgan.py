@@ -13,8 +13,8 @@ from infogan.config import load_preset
 from infogan.errors import ConfigError
 from infogan.models import build_model
 from infogan.models.wgan import WGAN
+from infogan.runs.directory import RunDir
 from infogan.training.checkpoint import list_checkpoints
-from infogan.training.run_dir import RunDir
 
 PRESETS = ["wgan", "wgan-gp"]
 B = 4  # images per critic step in the unit tests

@@ -9,10 +9,7 @@ from infogan import data as datasets
 from infogan.config import RunConfig, load_config_file
 from infogan.errors import CheckpointError
 from infogan.progress import ProgressFn, progress_to_stderr
-from infogan.run import Run
-from infogan.training.checkpoint import load_checkpoint, read_manifest
-from infogan.training.distributed import World, init_world
-from infogan.training.run_dir import (
+from infogan.runs.directory import (
     RunDir,
     branch_point,
     check_run_dir,
@@ -20,6 +17,9 @@ from infogan.training.run_dir import (
     locate,
     resume_point,
 )
+from infogan.runs.loaded import Run
+from infogan.training.checkpoint import load_checkpoint, read_manifest
+from infogan.training.distributed import World, init_world
 from infogan.training.setup import build_for_run, check_buildable, prepare_trainer, resolve_device
 
 __all__ = ["Run", "average", "load", "load_run", "train"]
@@ -59,7 +59,7 @@ def average(
     check_samples: int = 5_000,
     progress: ProgressFn = progress_to_stderr,
 ) -> Run:
-    """Average a run's checkpoints (see `infogan.training.averaging`) into the checkpoint folder
+    """Average a run's checkpoints (see `infogan.runs.averaging`) into the checkpoint folder
     ``checkpoints/average-<A>-<B>`` of the run, A and B being the first and last steps averaged, and load it.
 
     Args:
@@ -82,7 +82,7 @@ def average(
             batch.
         CheckpointError: fewer than two complete checkpoints in the range, or one of them fails its checks.
     """
-    from infogan.training.averaging import average_run
+    from infogan.runs.averaging import average_run
 
     run, cfg, model, steps = average_run(
         Path(path),

@@ -29,8 +29,8 @@ def compare(
     """One table of the runs' key figures (accuracy and L_I per code, FID, precision, recall, slant and width
     codes, what each continuous code controls, steps, training minutes), then mean, std, min and median over the
     runs of each setup (runs whose configs differ only in seed and bookkeeping)."""
-    from infogan.experiments.compare import compare as compare_runs
-    from infogan.experiments.compare import runs_table
+    from infogan.reporting.compare import compare as compare_runs
+    from infogan.reporting.compare import runs_table
 
     if output is not None:
         output = output_file(output, (".html", ".htm"))
@@ -60,7 +60,7 @@ def compare(
             for line in runs_table(members, label=_with_step, summary=summaries.get(setup)):
                 typer.echo(line)
     if output is not None:
-        from infogan.viz.compare_page import render_compare
+        from infogan.reporting.compare_page import render_compare
 
         write_text_atomic(output, render_compare(result))
         typer.echo(f"wrote the comparison to {output}", err=True)

@@ -25,8 +25,8 @@ def report(
     device: str = typer.Option("cpu", "--device", help="Device for --evaluate: cpu, cuda, cuda:N or auto."),
 ) -> None:
     """Write an HTML report: config, training curves, L_I per code against H(c), samples, traversals, metrics."""
-    from infogan.viz.report import build_report
-    from infogan.viz.run_record import find_run
+    from infogan.reporting.report import build_report
+    from infogan.runs.record import find_run
 
     run_dir = find_run(run)  # a path that is not a run directory fails here, before any evaluation
     if run_dir.path != run:

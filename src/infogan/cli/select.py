@@ -28,7 +28,7 @@ def select(
     with the others (Lin et al. 2020). Works for any dataset and any model with codes and an encoder (InfoGAN,
     the VAE). Accuracy from a run's eval.json, where present, is shown to score the pick, never to make it."""
     from infogan.experiments.select import Protocol, select_runs
-    from infogan.training.run_dir import locate
+    from infogan.runs.directory import locate
 
     for run in runs:
         locate(run)  # the same one line as every other command for a missing or mistyped run

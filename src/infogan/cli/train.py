@@ -138,7 +138,7 @@ def train(
     if (
         resuming
     ):  # the run's own config, with the values this command gives; api.train refuses changes it cannot take
-        from infogan.training.run_dir import RunDir, saved_config
+        from infogan.runs.directory import RunDir, saved_config
 
         assert run_dir is not None
         saved = saved_config(RunDir(run_dir))

@@ -25,12 +25,12 @@ from torch import Tensor
 
 from infogan.errors import ConfigError
 from infogan.evaluation.record import EvalRecord
-from infogan.experiments.compare import setup_of
 from infogan.latent import Latent
 from infogan.metrics.factor_vae import factor_vae_score
 from infogan.metrics.ground_truth import Represent
 from infogan.models import GenerativeModel
 from infogan.progress import ProgressFn
+from infogan.reporting.compare import setup_of
 
 
 class GeneratorFactors:

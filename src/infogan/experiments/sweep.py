@@ -27,9 +27,9 @@ from sklearn.metrics import adjusted_mutual_info_score
 
 from infogan.errors import ConfigError, InfoganError
 from infogan.evaluation.record import EvalRecord
-from infogan.experiments.compare import aggregate, run_row, runs_table
 from infogan.files import read_log, write_text_atomic
 from infogan.progress import ProgressFn, format_duration
+from infogan.reporting.compare import aggregate, run_row, runs_table
 
 # Real training images whose categories the runs are compared on (a fixed random subset of the training split).
 SELECTION_IMAGES = 10_000

@@ -21,6 +21,7 @@ from infogan.data import ImageTensorDataset
 from infogan.errors import ConfigError, InfoganError
 from infogan.models import GenerativeModel
 from infogan.progress import ProgressFn
+from infogan.runs.directory import RunDir
 from infogan.training.checkpoint import (
     branch_from_checkpoint,
     load_checkpoint,
@@ -37,7 +38,6 @@ from infogan.training.distributed import (
 )
 from infogan.training.logging import MetricsLog, progress_line
 from infogan.training.precision import Precision
-from infogan.training.run_dir import RunDir
 
 
 class TrainingDivergedError(InfoganError):

@@ -13,10 +13,10 @@ from infogan.errors import ConfigError
 from infogan.files import write_text_atomic
 from infogan.models import GenerativeModel, build_model
 from infogan.progress import ProgressFn
+from infogan.runs.directory import RunDir
 from infogan.training.collapse import CollapseCheck
 from infogan.training.distributed import World, rank_device, rank_seed
 from infogan.training.loop import Callback, Trainer
-from infogan.training.run_dir import RunDir
 
 
 def resolve_device(name: str) -> torch.device:

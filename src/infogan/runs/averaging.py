@@ -23,8 +23,8 @@ from infogan.latent import Code
 from infogan.metrics.mutual_info import mi_lower_bounds
 from infogan.models import GenerativeModel
 from infogan.progress import Eta, ProgressFn
+from infogan.runs.directory import RunDir, locate
 from infogan.training.checkpoint import checkpoints_by_step, load_checkpoint, read_manifest, save_checkpoint
-from infogan.training.run_dir import RunDir, locate
 from infogan.training.setup import build_for_run, resolve_device
 
 # How far averaging may lower a categorical code's L_I before `infogan average` warns. Near the ceiling H(c) the

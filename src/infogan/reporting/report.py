@@ -17,7 +17,8 @@ from matplotlib.figure import Figure
 
 from infogan.evaluation.record import QUALITY_FIGURES, EvalRecord, quality_figures
 from infogan.progress import format_duration
-from infogan.viz.html import figure, flatten, fmt, page, png_img, table
+from infogan.reporting.html import figure, flatten, fmt, page, png_img, table
+from infogan.runs.record import RunRecord, code_entries, code_label, lookup, metric_series, read_run
 from infogan.viz.plots import (
     CodeCurve,
     confusion_figure,
@@ -26,7 +27,6 @@ from infogan.viz.plots import (
     mi_figure,
     scalars_figure,
 )
-from infogan.viz.run_record import RunRecord, code_entries, code_label, lookup, metric_series, read_run
 
 # eval.json's keys the sample-quality section shows (the rest of the file gets generic sections).
 _QUALITY_KEYS = (*QUALITY_FIGURES, "features")

@@ -17,8 +17,8 @@ from infogan.evaluation.record import EvalRecord
 from infogan.latent import Latent
 from infogan.models import GenerativeModel
 from infogan.progress import ProgressFn
+from infogan.runs.directory import RunDir
 from infogan.training.distributed import World
-from infogan.training.run_dir import RunDir
 
 if TYPE_CHECKING:
     from infogan.viz.traversal import Traversal

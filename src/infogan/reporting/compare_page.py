@@ -7,9 +7,9 @@ import html
 from pathlib import Path
 from typing import Any
 
-from infogan.experiments.compare import numeric_leaves, shown_columns
-from infogan.viz.html import figure, page, png_img, table
-from infogan.viz.run_record import natural_key
+from infogan.reporting.compare import numeric_leaves, shown_columns
+from infogan.reporting.html import figure, page, png_img, table
+from infogan.runs.record import natural_key
 
 
 def newest_samples(run_dir: Path) -> Path | None:
