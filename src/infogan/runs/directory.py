@@ -18,6 +18,7 @@ from infogan.files import read_log
 from infogan.models import GenerativeModel
 from infogan.progress import ProgressFn
 from infogan.training.checkpoint import checkpoints_by_step, list_checkpoints, load_checkpoint, read_manifest
+from infogan.training.setup import resolve_device
 
 
 @dataclass(frozen=True)
@@ -191,8 +192,6 @@ def resume_point(run: RunDir, cfg: RunConfig, progress: ProgressFn) -> Path | No
 def _device_kind(name: Any) -> Any:
     """The device a `train.device` value trains on: `auto` resolved as training resolves it."""
     if name == "auto":
-        from infogan.training.setup import resolve_device  # imported here: setup imports this module
-
         return resolve_device(name).type
     return name
 

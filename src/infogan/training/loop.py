@@ -21,7 +21,6 @@ from infogan.data import ImageTensorDataset
 from infogan.errors import ConfigError, InfoganError
 from infogan.models import GenerativeModel
 from infogan.progress import ProgressFn
-from infogan.runs.directory import RunDir
 from infogan.training.checkpoint import (
     branch_from_checkpoint,
     load_checkpoint,
@@ -108,6 +107,29 @@ def nonfinite_in_step(
     )
 
 
+class RunFolder(Protocol):
+    """Where a run is written, as much of it as training needs: the run directory `path` (the metrics log and
+    TensorBoard events), its `config` file, and its `checkpoints` and `samples` folders. The library passes an
+    `infogan.runs.directory.RunDir`, whose module owns the layout; training sits below it and takes the folder
+    as given."""
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def config(self) -> Path: ...
+
+    @property
+    def checkpoints(self) -> Path: ...
+
+    @property
+    def samples(self) -> Path: ...
+
+    def latest_checkpoint(self) -> Path | None:
+        """The newest complete checkpoint folder, or None."""
+        ...
+
+
 class Callback(Protocol):
     """Something the loop does besides training, on its events (minGPT's callback pattern). A subclass inherits
     a no-op for each hook it does not define; a class outside the training layer (viz's sample grids) defines all
@@ -147,7 +169,7 @@ class Trainer:
         model: a model on its device, already seeded.
         data: the training split, on the same device.
         cfg: budget and schedule.
-        run: the run directory.
+        run: where the run is written (a `RunFolder`).
         progress: receives one line per log step.
         should_stop: polled after every step; when it returns True the loop checkpoints and returns early.
         callbacks: called on the loop's events, in order.
@@ -160,7 +182,7 @@ class Trainer:
         model: GenerativeModel,
         data: ImageTensorDataset,
         cfg: TrainConfig,
-        run: RunDir,
+        run: RunFolder,
         *,
         progress: ProgressFn = print,
         should_stop: Callable[[], bool] = lambda: False,

@@ -13,10 +13,9 @@ from infogan.errors import ConfigError
 from infogan.files import write_text_atomic
 from infogan.models import GenerativeModel, build_model
 from infogan.progress import ProgressFn
-from infogan.runs.directory import RunDir
 from infogan.training.collapse import CollapseCheck
 from infogan.training.distributed import World, rank_device, rank_seed
-from infogan.training.loop import Callback, Trainer
+from infogan.training.loop import Callback, RunFolder, Trainer
 
 
 def resolve_device(name: str) -> torch.device:
@@ -61,7 +60,7 @@ def check_buildable(cfg: RunConfig) -> None:
 
 def prepare_trainer(
     cfg: RunConfig,
-    run: RunDir,
+    run: RunFolder,
     *,
     progress: ProgressFn,
     should_stop: Callable[[], bool],
