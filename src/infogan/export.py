@@ -17,11 +17,11 @@ import torch
 from torch import Tensor, nn
 
 from infogan import __version__
-from infogan.api import Run
 from infogan.errors import ConfigError
 from infogan.evaluation.record import EvalRecord
 from infogan.files import write_text_atomic
 from infogan.latent import Latent
+from infogan.runs.loaded import Run
 
 Format = Literal["onnx", "torchscript"]
 SUFFIX = {"onnx": ".onnx", "torchscript": ".pt"}

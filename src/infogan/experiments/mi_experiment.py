@@ -15,12 +15,12 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from infogan.api import train
 from infogan.config import RunConfig, apply_overrides
 from infogan.errors import ConfigError
 from infogan.evaluation.record import EvalRecord
 from infogan.files import write_text_atomic
 from infogan.progress import ProgressFn
+from infogan.runs.train import train
 
 ARMS = {
     "infogan": [],

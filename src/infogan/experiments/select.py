@@ -171,7 +171,7 @@ def select_runs(
         are one symmetric score) and when the runs are of different setups (configs that differ in more than
         the seed and bookkeeping: a pool of setups, not seeds of one).
     """
-    from infogan.api import load_run
+    from infogan.runs.loaded import load_run
 
     if len(runs) < 2:
         raise ConfigError("select needs at least two runs of the same setup to compare")

@@ -141,7 +141,7 @@ def _last_line(path: Path, startswith: str = "") -> str:
 def categorical_assignments(run_dir: Path, images: torch.Tensor) -> dict[str, np.ndarray]:
     """Each categorical code's category (argmax of Q) for images (N, C, H, W) in [-1, 1], from the run's newest
     checkpoint."""
-    from infogan.api import load_run
+    from infogan.runs.loaded import load_run
 
     model = load_run(run_dir).model
     if not (model.encodes_images and model.latent.categorical):

@@ -15,11 +15,11 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from infogan.api import Run
 from infogan.errors import ConfigError, InfoganError
 from infogan.evaluation.record import EvalRecord, quality_figures
 from infogan.latent import Latent
 from infogan.models import GenerativeModel
+from infogan.runs.loaded import Run
 from infogan.viz.traversal import category_label
 
 # Sliders beyond these are not shown: a VAE with 20 latent dimensions gets sliders over its first dimensions.
@@ -216,7 +216,7 @@ def same_dials(a: Session, b: Session) -> str | None:
 
 def load_sessions(paths: list[Path], device: str) -> list[Session]:
     """The runs named on the command line, each loaded once."""
-    from infogan.api import load_run
+    from infogan.runs.loaded import load_run
 
     sessions = []
     for path in paths:

@@ -1,24 +1,28 @@
 """A run loaded from its directory (`infogan.load_run`), or returned by `infogan.train`: its config, its model at
-one checkpoint, and what can be done with them — sample, generate, encode, traverse, reconstruct, evaluate."""
+one checkpoint, and what can be done with them — sample, generate, encode, traverse, reconstruct, evaluate. Also
+the functions that return one: `load_run` (and its alias `load`) and `average`."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
 
 from infogan import data as datasets
-from infogan.config import RunConfig
-from infogan.errors import ConfigError, InfoganError
+from infogan.config import RunConfig, load_config_file
+from infogan.errors import CheckpointError, ConfigError, InfoganError
 from infogan.evaluation.record import EvalRecord
 from infogan.latent import Latent
 from infogan.models import GenerativeModel
-from infogan.progress import ProgressFn
-from infogan.runs.directory import RunDir
-from infogan.training.distributed import World
+from infogan.progress import ProgressFn, progress_to_stderr
+from infogan.runs.directory import RunDir, intact_alternative, locate
+from infogan.training.checkpoint import load_checkpoint, read_manifest
+from infogan.training.setup import build_for_run, resolve_device
+from infogan.world import World
 
 if TYPE_CHECKING:
     from infogan.viz.traversal import Traversal
@@ -211,3 +215,71 @@ class Run:
             }
         )
         return record.to_dict()
+
+
+def load(path: str | Path, *, device: str = "cpu") -> Run:
+    """`load_run`: a run (or a checkpoint in one), ready to `generate`, `encode`, `sample` and `traverse`."""
+    return load_run(path, device=device)
+
+
+def load_run(path: str | Path, *, device: str = "cpu") -> Run:
+    """Load a run directory (its newest complete checkpoint) or a checkpoint folder inside one."""
+    run, checkpoint = locate(Path(path))
+    cfg = load_config_file(run.config)
+    model = build_for_run(cfg, resolve_device(device))
+    try:
+        step, _ = load_checkpoint(checkpoint, model, with_state=False)
+    except CheckpointError as exc:
+        if read_manifest(Path(path)) is not None:  # the user named this checkpoint: nothing else to suggest
+            raise
+        raise intact_alternative(run, checkpoint, model, exc) from exc
+    model.eval()
+    manifest = read_manifest(checkpoint) or {}
+    return Run(run, cfg, model, step, manifest.get("averaged_steps"))
+
+
+def average(
+    path: str | Path,
+    *,
+    first: int | None = None,
+    last: int | None = None,
+    calibration_images: int = 10_000,
+    device: str = "cpu",
+    check_samples: int = 5_000,
+    progress: ProgressFn = progress_to_stderr,
+) -> Run:
+    """Average a run's checkpoints (see `infogan.runs.averaging`) into the checkpoint folder
+    ``checkpoints/average-<A>-<B>`` of the run, A and B being the first and last steps averaged, and load it.
+
+    Args:
+        path: the run directory.
+        first: the earliest step averaged [default: half the newest checkpoint's step].
+        last: the latest step averaged [default: the newest checkpoint's].
+        calibration_images: at most this many real training images, in full batches of the run's batch size, to
+            recompute the batch-norm statistics with.
+        device: cpu, cuda, cuda:N or auto.
+        check_samples: for InfoGAN, L_I per code is estimated on this many generated samples for the newest
+            checkpoint averaged and for the average, on the draws `eval` makes, and a categorical code's drop of
+            more than `averaging.MI_DROP_WARNING` nats is reported as a warning; 0 skips the check.
+        progress: receives one line per stage.
+
+    Returns:
+        The averaged model as a `Run` whose `averaged_steps` lists the steps averaged.
+
+    Raises:
+        ConfigError: `path` is a checkpoint folder, `first` is after `last`, or fewer calibration images than a
+            batch.
+        CheckpointError: fewer than two complete checkpoints in the range, or one of them fails its checks.
+    """
+    from infogan.runs.averaging import average_run
+
+    run, cfg, model, steps = average_run(
+        Path(path),
+        first=first,
+        last=last,
+        n_calibration=calibration_images,
+        device=device,
+        check_samples=check_samples,
+        progress=progress,
+    )
+    return Run(run, cfg, model, steps[-1], steps)
