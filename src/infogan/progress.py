@@ -1,9 +1,10 @@
-"""Telling the person running a command how it goes: one line per stage or log step on stderr, and the time left
-in a loop of known length."""
+"""Telling the person running a command how it goes: one line per stage or log step on stderr, the time left in a
+loop of known length, and the last line when a Ctrl-C ends the process."""
 
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -54,3 +55,11 @@ class Eta:
             f"{self.what}: {done:,}/{self.total:,}{self.unit} ({format_duration(spent)} so far, "
             f"about {format_duration(left)} left)"
         )
+
+
+def interrupted() -> None:
+    """End the process at a Ctrl-C that no command handles: one line, status 130. It exits at once, without the
+    interpreter's clean-up, which would run into modules whose import the interrupt cut short (a half-imported
+    numpy recursing into itself); nothing is being written at that point that an exit could tear."""
+    print("interrupted", file=sys.stderr, flush=True)
+    os._exit(130)

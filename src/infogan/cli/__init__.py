@@ -5,51 +5,8 @@ from __future__ import annotations
 import signal
 import sys
 
-import typer
-from typer.core import TyperArgument
-
-from infogan.errors import InfoganError
-
-
-def _plain_usage_name(self: TyperArgument) -> str:
-    """An argument as POSIX usage lines write it, RUN or [NAME] (Typer 0.29 writes a required one as {RUN})."""
-    name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
-    return name + ("..." if self.nargs != 1 and not name.endswith("...") else "")
-
-
-if hasattr(TyperArgument, "_usage_display_name"):  # the Typer versions that brace required arguments
-    TyperArgument._usage_display_name = _plain_usage_name  # type: ignore[method-assign]
-
-app = typer.Typer(
-    name="infogan",
-    help="Train, evaluate and explore InfoGAN and related generative models.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,  # help texts contain literal [brackets]
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
-def _print_version(value: bool) -> None:
-    if value:
-        from infogan import __version__
-
-        typer.echo(f"infogan {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _options(
-    version: bool = typer.Option(
-        False, "--version", callback=_print_version, is_eager=True, help="Print infogan's version and exit."
-    ),
-) -> None:
-    """Train, evaluate and explore InfoGAN and related generative models."""
-
-
 # Commands register themselves on `app` when imported.
-from infogan.cli import (  # noqa: E402, F401
+from infogan.cli import (  # noqa: F401
     average,
     compare,
     datasets,
@@ -66,6 +23,9 @@ from infogan.cli import (  # noqa: E402, F401
     train,
     traverse,
 )
+from infogan.cli.application import app
+from infogan.errors import InfoganError
+from infogan.progress import interrupted
 
 
 def _bare_resume_means_latest(argv: list[str]) -> list[str]:
@@ -92,8 +52,6 @@ def _start_up(argv: list[str]) -> None:
     """
     if not argv or argv[0] == "presets" or {"-h", "--help", "--version"} & set(argv):
         return
-    from infogan.__main__ import interrupted
-
     previous = signal.signal(signal.SIGINT, lambda signum, frame: interrupted())
     try:
         import infogan.api  # noqa: F401  (torch, the models, the training loop)
@@ -115,6 +73,4 @@ def main() -> None:
         print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:  # Ctrl-C before a command's own handling starts (e.g. while importing torch)
-        from infogan.__main__ import interrupted
-
         interrupted()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from infogan.cli import app
+from infogan.cli.application import app
 
 
 @app.command(short_help="Average the weights of a run's checkpoints into a new checkpoint.")

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from infogan.cli import app
+from infogan.cli.application import app
 from infogan.cli.common import output_file
 from infogan.errors import CheckpointError
 from infogan.files import write_text_atomic

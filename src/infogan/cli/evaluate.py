@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from infogan.cli import app
+from infogan.cli.application import app
 from infogan.cli.common import output_file, summary_lines
 from infogan.config import METRIC_GROUP_NAMES, EvalConfig, validate_as
 from infogan.errors import ConfigError

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from infogan.cli import app
+from infogan.cli.application import app
 from infogan.errors import ConfigError
 from infogan.progress import progress_to_stderr
 

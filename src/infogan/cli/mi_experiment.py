@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from infogan.cli import app
+from infogan.cli.application import app
 from infogan.cli.common import data_root_option
 from infogan.config import apply_overrides, load_preset
 from infogan.progress import progress_to_stderr

@@ -7,7 +7,7 @@ import textwrap
 
 import typer
 
-from infogan.cli import app
+from infogan.cli.application import app
 from infogan.config import dump_config, load_preset, preset_names, preset_text
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from infogan.cli import app
+from infogan.cli.application import app
 from infogan.cli.common import IMAGE_SUFFIXES, output_file, scale_option
 
 

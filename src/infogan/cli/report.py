@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from infogan.cli import app
+from infogan.cli.application import app
 from infogan.cli.common import output_file
 from infogan.errors import ConfigError
 from infogan.files import write_text_atomic

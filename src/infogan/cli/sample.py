@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from infogan.cli import app
+from infogan.cli.application import app
 from infogan.cli.common import IMAGE_SUFFIXES, MAX_SEED, output_file, parse_codes, scale_option
 from infogan.errors import ConfigError
 

@@ -11,7 +11,7 @@ from types import FrameType
 
 import typer
 
-from infogan.cli import app
+from infogan.cli.application import app
 from infogan.cli.common import data_root_option, summary_lines
 from infogan.config import apply_overrides, load_preset
 from infogan.errors import ConfigError

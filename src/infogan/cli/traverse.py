@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from infogan.cli import app
+from infogan.cli.application import app
 from infogan.cli.common import FIGURE_SUFFIXES, MAX_SEED, output_file
 from infogan.errors import ConfigError
 
