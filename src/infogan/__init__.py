@@ -14,6 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from infogan.errors import InfoganError
+from infogan.version import __version__ as __version__
 
 if TYPE_CHECKING:
     from infogan.api import Run, average, load, load_run, train
@@ -32,7 +33,6 @@ __all__ = [
     "preset_names",
     "train",
 ]
-__version__ = "0.1.0"
 
 # Imported on first use, so `import infogan.cli` and small scripts do not pay for torch, torchvision and
 # TensorBoard before they need them.

@@ -16,12 +16,12 @@ from typing import Any, Literal
 import torch
 from torch import Tensor, nn
 
-from infogan import __version__
 from infogan.errors import ConfigError
 from infogan.evaluation.record import EvalRecord
 from infogan.files import write_text_atomic
 from infogan.latent import Latent
 from infogan.runs.loaded import Run
+from infogan.version import __version__
 
 Format = Literal["onnx", "torchscript"]
 SUFFIX = {"onnx": ".onnx", "torchscript": ".pt"}

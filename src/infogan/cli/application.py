@@ -29,7 +29,7 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
-        from infogan import __version__
+        from infogan.version import __version__
 
         typer.echo(f"infogan {__version__}")
         raise typer.Exit()
