@@ -80,17 +80,15 @@ class TrainConfig(StrictModel):
     branch_from: str | None = None
 
 
-# Keys a resumed run may change: the budget and bookkeeping, where the work runs, and where the data is found. Threads
-# and device change only how floating-point sums round, so a run continued on other threads or another device is no
-# longer bit for bit the uninterrupted one (docs/reliability.md); the world size (torchrun's process count) changes
-# the global batch, which the trainer says when it resumes.
-RESUMABLE_KEYS = frozenset(
+# Keys of a run's bookkeeping, not of what it trains: the log, sample and checkpoint schedule, what a NaN does, the
+# collapse check, the evaluation at the end, the threads and device it runs on, where its data is found, and the
+# checkpoint it started from (each seed of a branched setup starts from its own parent's). The one list of them:
+# runs differing only in these are seeds of one setup (reporting/compare.py), and a resumed run may change them.
+BOOKKEEPING_KEYS = frozenset(
     {
         *(
             f"train.{key}"
             for key in (
-                "steps",
-                "minutes",
                 "log_every",
                 "sample_every",
                 "checkpoint_every",
@@ -101,7 +99,6 @@ RESUMABLE_KEYS = frozenset(
                 "evaluate",
                 "threads",
                 "device",
-                "world_size",
                 "branch_from",
             )
         ),
@@ -110,6 +107,11 @@ RESUMABLE_KEYS = frozenset(
         "data.download",
     }
 )
+# Keys a resumed run may change: the bookkeeping and the budget. Threads and device change only how floating-point
+# sums round, so a run continued on other threads or another device is no longer bit for bit the uninterrupted one
+# (docs/reliability.md); the world size (torchrun's process count) changes the global batch, which the trainer says
+# when it resumes.
+RESUMABLE_KEYS = BOOKKEEPING_KEYS | {"train.steps", "train.minutes", "train.world_size"}
 # Of those, the ones after which a continued run rounds differently from an uninterrupted one.
 ROUNDING_KEYS = frozenset({"train.threads", "train.device"})
 

@@ -14,28 +14,13 @@ from typing import Any
 
 import yaml
 
+from infogan.config import BOOKKEEPING_KEYS
 from infogan.evaluation.record import Disentanglement, EvalRecord, quality_figures
 from infogan.files import read_log
 
-# Config keys that do not define a setup: runs that differ only in these are seeds of one setup.
-_NOT_THE_SETUP = (
-    "train.seed",
-    "train.threads",
-    "train.device",
-    "train.keep_last",
-    "train.log_every",
-    "train.sample_every",
-    "train.checkpoint_every",
-    "train.collapse_check",
-    "train.evaluate",
-    "train.on_nonfinite",
-    "train.max_retries",
-    "train.branch_from",  # each seed of a branched setup starts from its own parent's checkpoint
-    "data.root",
-    "data.download",
-    "data.fallback",
-    "eval",
-)
+# Config keys that do not define a setup: runs that differ only in these (their seed, their bookkeeping, how they
+# are evaluated) are seeds of one setup.
+_NOT_THE_SETUP = sorted({*BOOKKEEPING_KEYS, "train.seed", "eval"})
 
 
 def run_row(run_dir: Path) -> dict[str, Any]:
