@@ -19,7 +19,7 @@ def newest_samples(run_dir: Path) -> Path | None:
 
 
 def render_compare(result: dict[str, Any]) -> str:
-    """The page for `infogan.experiments.compare.compare`'s result."""
+    """The page for `infogan.reporting.compare.compare`'s result."""
     rows = result["runs"]
     columns = shown_columns(rows)
     runs_body = table(

@@ -16,15 +16,9 @@ from typing import Any
 import yaml
 
 from infogan.errors import CheckpointError, ConfigError
-
-# eval.json's model is the evaluation layer's; the report's reading of a run (runs/ and reporting/ in DESIGN.md's
-# layout, not viz/) sits above it.
 from infogan.evaluation.record import EvalRecord
 from infogan.latent import LatentSpec
 from infogan.runs.directory import RunDir
-
-# The run directory's layout and the checkpoint manifest are the training layer's format; a report reads that
-# format, so this is the one edge from viz to training (report.py and the plots stay clear of it).
 from infogan.training.checkpoint import read_manifest
 from infogan.viz.plots import Series
 
