@@ -6,6 +6,23 @@ Quick start::
     cfg = load_preset("mnist", ["train.steps=200"])
     run = train(cfg, "runs/try")
     images = load_run("runs/try").sample(16, codes={"c1": 3})
+
+Layout, top to bottom (DESIGN.md, "Layout"): a module imports only from its own layer or the ones below, with no
+cycle; pyproject.toml's import-linter contracts state it and .ci/run checks it. ``a | b``: siblings that do not
+import each other; ``a : b``: siblings of which one imports the other.
+
+    cli                     one Typer file per command (``__main__``, the script, sits above it)
+    api | explore | export  the Python facade (the names above); the web explorer; exporting a generator
+    experiments             multi-run work: sweep, the MI experiment, model selection
+    reporting               the HTML report, the compare table and its page
+    runs : evaluation       a run on disk (directory and resume rules, the loaded Run, training and averaging
+                            one, what a report reads of it); running an evaluation and its eval.json record
+    viz | training          figures; the generic Trainer, checkpoints, precision, data-parallel ranks
+    metrics | data          pure metric functions; the datasets
+    config                  the run config, presets and ``--set`` overrides
+    models                  GenerativeModel and the family, each owning its train_step
+    latent : nets : losses  the latent spec; network modules; pure losses
+    config_base | errors | files | images | machine | progress | version | world: import nothing of infogan
 """
 
 from __future__ import annotations
