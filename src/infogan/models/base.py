@@ -277,7 +277,7 @@ class GenerativeModel(nn.Module, ABC):
     def calibration_step(self, real: Tensor) -> None:
         """The forward passes of one training step on the real batch `real` (B, C, H, W), in train mode, without
         gradients or updates, drawing from `self.rng`: what batch norm sees in training, for recomputing its
-        statistics after weights are averaged (`infogan.training.averaging`). A model that does not define it keeps
+        statistics after weights are averaged (`infogan.runs.averaging`). A model that does not define it keeps
         the statistics it has."""
         raise NotImplementedError(f"{type(self).__name__} has no calibration_step (can_recalibrate is False)")
 
