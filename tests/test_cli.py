@@ -575,7 +575,7 @@ def test_reconstruct_needs_a_model_with_an_encoder(trained, tmp_path):
 
 
 def test_the_summary_prints_baselines_and_no_false_ceilings_negative_zeros_or_empty_lines():
-    from infogan.cli.common import summary_lines
+    from infogan.cli.summary import summary_lines
     from infogan.evaluation.record import EvalRecord
 
     result = {
@@ -606,7 +606,7 @@ def test_the_summary_prints_baselines_and_no_false_ceilings_negative_zeros_or_em
 
 
 def test_the_summary_names_the_two_factors_each_code_reads_most():
-    from infogan.cli.common import summary_lines
+    from infogan.cli.summary import summary_lines
     from infogan.evaluation.record import EvalRecord
 
     result = {
@@ -634,10 +634,13 @@ def test_loading_a_run_to_sample_imports_no_evaluation_or_plotting_library():
 
 
 def test_the_command_line_starts_without_torch():
+    """`infogan --help` loads only Typer: torch, numpy and even pydantic's config models (a quarter of a second)
+    wait for the command that needs them."""
     import subprocess
     import sys
 
-    code = "import sys, infogan.cli; print(sorted(m for m in ('torch', 'torchvision', 'numpy') if m in sys.modules))"
+    heavy = "('torch', 'torchvision', 'numpy', 'pydantic', 'yaml')"
+    code = f"import sys, infogan.cli; print(sorted(m for m in {heavy} if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
 

@@ -8,22 +8,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, TypeVar, get_args
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import Field, SerializeAsAny, ValidationError, field_validator, model_validator
 
 from infogan.config_base import ModelConfig, StrictModel
 from infogan.errors import ConfigError
+from infogan.metric_groups import METRIC_GROUP_NAMES, MetricGroup
 
 # The images a run can be scored on: a dataset's training and test files, the validation images (a fixed part of the
 # training file, for datasets that define one: data/base.py, `ImageSource.validation_size`) and both files together.
 DataSplit = Literal["train", "val", "test", "all"]
-
-
-# The environment variable naming a data root: searched after --data-root, and read as --data-root when that is
-# not given, so that a machine's data folder is set once.
-DATA_ROOT_ENV = "INFOGAN_DATA_ROOT"
 
 
 class DataConfig(StrictModel):
@@ -122,13 +118,6 @@ def config_differences(saved: Any, here: Any, prefix: str = "") -> list[tuple[st
         keys = sorted(set(saved) | set(here))
         return [d for k in keys for d in config_differences(saved.get(k), here.get(k), f"{prefix}{k}.")]
     return [] if saved == here else [(prefix.rstrip("."), saved, here)]
-
-
-# The metric groups `infogan eval` computes, by name, in the order they run. Each name has one row in
-# evaluation/groups.py's METRIC_GROUPS, which says what it computes and when it applies (a test checks the two
-# agree); the names live here, not there, because the config validates `eval.metrics` and sits below evaluation/.
-MetricGroup = Literal["codes", "quality", "semantics", "disentanglement"]
-METRIC_GROUP_NAMES: tuple[MetricGroup, ...] = get_args(MetricGroup)
 
 
 class EvalConfig(StrictModel):

@@ -8,7 +8,6 @@ import typer
 
 from infogan.cli.application import app
 from infogan.cli.common import data_root_option
-from infogan.config import load_preset, preset_names, preset_text
 from infogan.errors import ConfigError
 
 
@@ -23,6 +22,8 @@ def _has_an_image(folder: Path) -> bool:
 
 def _data_notes(preset: str) -> str:
     """The "Data:" paragraph of a preset's header comment: what the images are and how to prepare them."""
+    from infogan.config import preset_text
+
     comments = [line.lstrip("#").strip() for line in preset_text(preset).splitlines() if line.startswith("#")]
     start = next((i for i, line in enumerate(comments) if line.startswith("Data:")), None)
     return " ".join(comments[start:]).removeprefix("Data:").strip() if start is not None else ""
@@ -36,6 +37,7 @@ def datasets(
 
     The image folders that presets read (`chairs`, `faces`) are listed too: available when the folder holds at
     least one image file (the files are checked when training starts)."""
+    from infogan.config import load_preset, preset_names
     from infogan.data import DATASETS, PARAMETRISED
 
     root = Path(data_root).expanduser() if data_root else None

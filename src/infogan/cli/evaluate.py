@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from infogan.cli.application import app
-from infogan.cli.common import output_file, summary_lines
-from infogan.config import METRIC_GROUP_NAMES, EvalConfig, validate_as
+from infogan.cli.common import output_file
 from infogan.errors import ConfigError
+from infogan.metric_groups import METRIC_GROUP_NAMES
 from infogan.progress import progress_to_stderr
+
+if TYPE_CHECKING:
+    from infogan.config import EvalConfig
 
 # The metric groups' names, as the config allows them; evaluation/groups.py's METRIC_GROUPS says what each
 # computes (importing it here would load torch for `--help`).
@@ -21,6 +24,8 @@ GROUPS: tuple[str, ...] = METRIC_GROUP_NAMES
 
 def _eval_overrides(cfg: EvalConfig, values: dict[str, Any]) -> EvalConfig:
     """The run's eval config with the options the user gave, validated into one error line if bad."""
+    from infogan.config import EvalConfig, validate_as
+
     given = {k: v for k, v in values.items() if v is not None}
     if not given:
         return cfg
@@ -105,6 +110,7 @@ def evaluate(
     """Evaluate a run: L_I and accuracy per code, FID/KID/precision/recall, what each continuous code controls,
     and disentanglement scores on data with known factors. Progress goes to stderr."""
     from infogan.api import load_run
+    from infogan.cli.summary import summary_lines
     from infogan.evaluation.record import EvalRecord
     from infogan.training.checkpoint import read_manifest
 

@@ -8,7 +8,6 @@ import typer
 
 from infogan.cli.application import app
 from infogan.cli.common import data_root_option
-from infogan.config import apply_overrides, load_preset
 from infogan.progress import progress_to_stderr
 
 
@@ -32,6 +31,7 @@ def mi_experiment(
     """The paper's Fig. 1: train InfoGAN and two arms of the same GAN whose Q is trained but does not reach G
     (baseline: lambda = 0 for G, Q still trains D's trunk; probe: Q only reads D's features), log L_I of each
     against H(c), and write RUN_DIR/mi-experiment.png and RUN_DIR/result.json."""
+    from infogan.config import apply_overrides, load_preset
     from infogan.experiments.mi_experiment import run_mi_experiment
 
     cfg = load_preset(preset, overrides or [])

@@ -8,7 +8,6 @@ import textwrap
 import typer
 
 from infogan.cli.application import app
-from infogan.config import dump_config, load_preset, preset_names, preset_text
 
 
 @app.command(short_help="List the presets, or print one fully resolved.")
@@ -18,6 +17,8 @@ def presets(
     ),
 ) -> None:
     """List the presets, or print one resolved to YAML."""
+    from infogan.config import dump_config, load_preset, preset_names, preset_text
+
     if name is not None:
         typer.echo(dump_config(load_preset(name)), nl=False)
         return

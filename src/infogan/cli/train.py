@@ -12,8 +12,7 @@ from types import FrameType
 import typer
 
 from infogan.cli.application import app
-from infogan.cli.common import data_root_option, summary_lines
-from infogan.config import apply_overrides, load_preset
+from infogan.cli.common import data_root_option
 from infogan.errors import ConfigError
 from infogan.progress import progress_to_stderr
 
@@ -132,6 +131,8 @@ def train(
             raise ConfigError(
                 f"--resume{' auto' if resume == 'auto' else ''} needs --run-dir DIR, the run to continue"
             )
+    from infogan.config import apply_overrides, load_preset
+
     resuming = resume == "latest" or (
         resume == "auto" and run_dir is not None and (run_dir / "config.yaml").exists()
     )
@@ -152,6 +153,7 @@ def train(
         if run_dir is None:
             run_dir = Path("runs") / f"{cfg.preset}-{time.strftime('%Y%m%d-%H%M%S')}"
     from infogan.api import train as train_run
+    from infogan.cli.summary import summary_lines
     from infogan.training.distributed import leave_world, world_from_env
 
     world = world_from_env(os.environ)  # set by torchrun; a single process otherwise

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from infogan.config import DATA_ROOT_ENV
+from infogan.environment import DATA_ROOT_ENV
 from infogan.errors import DataUnavailableError
 from infogan.images import Images
 

@@ -2,7 +2,7 @@
 it applies, and the function that computes it. A group's function reads the `Evaluation` in progress and returns
 the keys it adds to eval.json (evaluation/record.py types them; keys it does not declare are kept).
 
-Adding a group is its function and its row here, plus its name in `config.MetricGroup`: the config validates
+Adding a group is its function and its row here, plus its name in `metric_groups.MetricGroup`: the config validates
 `eval.metrics` and sits below this package, so the names it accepts live there (a test checks the two agree).
 """
 
@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infogan.config import EvalConfig
-from infogan.config import MetricGroup as MetricGroupName
 from infogan.evaluation.codes import add_generation_fidelity, evaluate_codes
 from infogan.evaluation.data import EvalData
 from infogan.evaluation.disentanglement import code_factor_mi, evaluate_disentanglement
 from infogan.evaluation.features import FeatureClassifier
 from infogan.evaluation.quality import Reference, conditional_accuracy, evaluate_quality, reference_features
 from infogan.evaluation.semantics import evaluate_semantics
+from infogan.metric_groups import MetricGroup as MetricGroupName
 from infogan.models import GenerativeModel
 from infogan.progress import ProgressFn
 from infogan.world import World
@@ -147,7 +147,7 @@ def _no_encoder(model: GenerativeModel, data: EvalData) -> str | None:
     return None
 
 
-# The groups by the names config.MetricGroup allows, in the order they run and appear in eval.json.
+# The groups by the names metric_groups.MetricGroup allows, in the order they run and appear in eval.json.
 METRIC_GROUPS: dict[MetricGroupName, MetricGroup] = {
     "codes": MetricGroup(
         "L_I per code against H(c); categorical accuracy on labelled held-out images and generation fidelity",
