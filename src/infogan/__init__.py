@@ -22,7 +22,8 @@ import each other; ``a : b``: siblings of which one imports the other.
     config                  the run config, presets and ``--set`` overrides
     models                  GenerativeModel and the family, each owning its train_step
     latent : nets : losses  the latent spec; network modules; pure losses
-    config_base | errors | files | images | machine | progress | version | world: import nothing of infogan
+    config_base | environment | errors | files | images | machine | metric_groups | progress | version | world:
+                            import nothing of infogan
 """
 
 from __future__ import annotations
