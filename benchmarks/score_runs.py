@@ -4,7 +4,8 @@ trained and scored it, the machine, and its figures on each split. Trains nothin
 Per run: the whole evaluation on the validation split (`infogan eval RUN --split val`: accuracy and generation
 fidelity per categorical code, L_I per code, FID, KID, precision, recall, what each continuous code controls), the
 codes on the test digits and on all of them (`--split test|all --metrics codes`: the sample-based figures do not
-depend on the split) and c1's validation accuracy at every saved checkpoint. With --agreement, instead, each run's
+depend on the split) and c1's validation accuracy at every saved checkpoint. A run without codes (the conditional
+GAN) gets the validation split's sample figures only, its conditional accuracy among them. With --agreement, instead, each run's
 label-free agreement with the others given (`infogan sweep`'s pick: mean adjusted mutual information of the runs'
 categories of 10,000 real training images), one line per run; with --stability, the adjusted mutual information of
 each run's categories of those images between consecutive checkpoints. Usage:
@@ -81,9 +82,12 @@ def code_figures(evaluation: EvalRecord) -> dict[str, Any]:
 
 
 def sample_figures(evaluation: EvalRecord) -> dict[str, Any]:
-    """FID, KID, precision, recall, and what each continuous code controls (best |rho| of slant and width)."""
+    """FID, KID, precision, recall, a conditional model's accuracy on the labels asked for, and what each
+    continuous code controls (best |rho| of slant and width)."""
     figures = quality_figures(evaluation)
     out: dict[str, Any] = {k: figures[k] for k in ("fid", "kid", "precision", "recall") if k in figures}
+    if evaluation.conditional_accuracy is not None:
+        out["conditional_accuracy"] = evaluation.conditional_accuracy
     semantics = evaluation.code_semantics
     if semantics:
         out["controls"] = {name: [e.property, e.spearman] for name, e in semantics.items()}
@@ -114,9 +118,7 @@ def score(run: Path, data_root: str | None) -> dict[str, Any]:
     cfg = load_config_file(run / "config.yaml")
     log = read_log(run / "metrics.jsonl")
     val = evaluate(run, "val", ["codes", "quality", "semantics"], data_root)
-    test = evaluate(run, "test", ["codes"], data_root)
-    both = evaluate(run, "all", ["codes"], data_root)
-    return {
+    row: dict[str, Any] = {
         "run": str(run),
         "seed": cfg.train.seed,
         "preset": cfg.preset,
@@ -125,6 +127,13 @@ def score(run: Path, data_root: str | None) -> dict[str, Any]:
         "step": val.step,
         "train_minutes": round(log[-1]["elapsed_s"] / 60, 1) if log else None,
         "samples": sample_figures(val),
+    }
+    if not val.codes:  # a model without codes (the conditional GAN): its figures are its samples'
+        return row
+    test = evaluate(run, "test", ["codes"], data_root)
+    both = evaluate(run, "all", ["codes"], data_root)
+    return {
+        **row,
         "val": code_figures(val),
         "test": code_figures(test),
         "all": code_figures(both),
