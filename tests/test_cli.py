@@ -633,6 +633,15 @@ def test_loading_a_run_to_sample_imports_no_evaluation_or_plotting_library():
     assert done.stdout.strip() == "[]"
 
 
+def test_a_conditional_run_ends_by_suggesting_a_label(tmp_path):
+    run_dir = tmp_path / "cgan"
+    sets = ["data.name=digits", "model.noise=4", "model.width=8", "train.batch_size=16"]
+    args = ["train", "--preset", "cgan-mlp", "--steps", "2", "--no-eval", "--run-dir", str(run_dir)]
+    result = invoke(*args, *[arg for item in sets for arg in ("--set", item)])
+    assert result.returncode == 0, result.stderr
+    assert f"infogan sample {run_dir} --label 3 (a grid)" in result.stderr
+
+
 def test_the_command_line_starts_without_torch():
     """`infogan --help` loads only Typer: torch, numpy and even pydantic's config models (a quarter of a second)
     wait for the command that needs them."""

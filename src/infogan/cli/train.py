@@ -188,6 +188,8 @@ def train(
         where = run.dir.path
         categorical = run.model.latent.categorical
         fixed = f" --code {categorical[0].name}=3" if categorical and categorical[0].k > 3 else ""
+        if run.model.is_conditional:  # its category is the label asked for
+            fixed = " --label 3"
         progress_to_stderr(
             f"next: infogan report {where} (one HTML page of it all), infogan explore {where} (a dial per code in "
             f"the browser), infogan sample {where}{fixed} (a grid)"
