@@ -85,6 +85,20 @@ def spread(rows: Sequence[Row], column: Column) -> str:
     return f"{s['mean']:.{d}f} ({s['std']:.{d}f}), min {s['min']:.{d}f}"
 
 
+def stat_lines(
+    rows: Sequence[Row], columns: Sequence[Column], names: Sequence[str], blanks: int = 0
+) -> list[list[str]]:
+    """One line per statistic (`stats`' names) of each column over rows, after `blanks` empty cells."""
+    lines = []
+    for name in names:
+        line = [name, *[""] * blanks]
+        for c in columns:
+            values = [v for v in (figure(r, c.path) for r in rows) if v is not None]
+            line.append(fmt(stats(values)[name], c.decimals) if values else "-")
+        lines.append(line)
+    return lines
+
+
 # --- the MNIST protocol (docs/mnist.md) -----------------------------------------------------------------------
 ARMS = {
     "mnist": "`mnist` (the paper + the consistency term)",
@@ -157,12 +171,7 @@ def mnist_fresh_seeds() -> str:
         ]
         for r in rows
     ]
-    for stat in ("mean", "std", "min", "median"):
-        line = [stat]
-        for c in FRESH:
-            values = [v for v in (figure(r, c.path) for r in rows) if v is not None]
-            line.append(fmt(stats(values)[stat], c.decimals) if values else "-")
-        cells.append(line)
+    cells += stat_lines(rows, FRESH, ("mean", "std", "min", "median"))
     return markdown(["seed", *(c.heading for c in FRESH)], cells)
 
 
@@ -227,7 +236,27 @@ def mnist_budget() -> str:
             ]
         )
     headings = ["arm", "seed", *(f"{s:,}" for s in BUDGET_STEPS), "settled at", "accuracy there"]
-    return markdown(headings, cells)
+    return f"{markdown(headings, cells)}\n\n{least_budget([r for r in rows if r['arm'] == 'mnist'])}"
+
+
+HOLDS = 0.005  # a shorter budget "holds" a run's accuracy if it loses at most this much of it
+
+
+def least_budget(rows: Sequence[Row]) -> str:
+    """The fewest updates, among the checkpoints every run saved, at which each run's validation accuracy is within
+    HOLDS of its own at the end of training; as a sentence."""
+    curves = [{int(step): accuracy for step, accuracy, _ in r["curve_val"]} for r in rows]
+    if not curves:
+        return ""
+    steps = sorted(set.intersection(*(set(c) for c in curves)))
+    holds = [s for s in steps if all(c[s] >= c[max(c)] - HOLDS for c in curves)]
+    seeds = ", ".join(str(r["seed"]) for r in rows)
+    if not holds:
+        return f"No shorter budget holds the `mnist` seeds' validation accuracy (seeds {seeds})."
+    return (
+        f"The fewest updates at which every `mnist` seed scored so far ({seeds}) loses at most {HOLDS} of its "
+        f"validation accuracy at {max(steps):,} updates: {holds[0]:,}."
+    )
 
 
 SHARE = 0.1  # a digit "is in" a category that holds at least this share of its test digits
