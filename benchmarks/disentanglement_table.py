@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -38,8 +39,11 @@ from pathlib import Path
 from typing import Any
 
 from infogan.config import load_preset
+from infogan.data.dsprites import DSpritesSource
 from infogan.evaluation.record import Disentanglement, EvalRecord
+from infogan.machine import cpu_name
 from infogan.training.checkpoint import checkpoints_by_step
+from score_runs import head_commit  # beside this script
 
 METRICS = ("factorvae", "dci_disentanglement", "sap", "sap_correlation", "mig")
 
@@ -56,10 +60,10 @@ def infogan(*args: str, log: Path | None = None) -> subprocess.CompletedProcess[
         )
 
 
-def train(run: Path, preset: str, seed: int, args: argparse.Namespace, start: Path | None = None) -> None:
-    saved = checkpoints_by_step(run / "checkpoints")
-    if saved and max(saved) >= (args.steps or load_preset(preset).train.steps):
-        return  # trained to its budget: nothing to continue
+def train_command(
+    run: Path, preset: str, seed: int, args: argparse.Namespace, start: Path | None
+) -> list[str]:
+    """The `infogan train` arguments that train (or continue) one run of the table."""
     command = ["train", "--preset", preset, "--seed", str(seed), "--run-dir", str(run), "--resume", "auto"]
     command += ["--no-eval", "--set", f"train.threads={args.threads}", "--set", "train.keep_last=1000"]
     if args.steps:
@@ -70,6 +74,14 @@ def train(run: Path, preset: str, seed: int, args: argparse.Namespace, start: Pa
         command += ["--data-root", args.data_root]
     for item in args.set:
         command += ["--set", item]
+    return command
+
+
+def train(run: Path, preset: str, seed: int, args: argparse.Namespace, start: Path | None = None) -> None:
+    saved = checkpoints_by_step(run / "checkpoints")
+    if saved and max(saved) >= (args.steps or load_preset(preset).train.steps):
+        return  # trained to its budget: nothing to continue
+    command = train_command(run, preset, seed, args, start)
     done = infogan(*command, log=run.with_suffix(".log"))
     if done.returncode != 0:
         sys.exit(f"error: training {run} failed (exit {done.returncode}); see {run.with_suffix('.log')}")
@@ -112,8 +124,14 @@ def scores(target: Path, out: Path, args: argparse.Namespace) -> dict[str, Any]:
                 f"error: scoring {target} failed (exit {done.returncode}); see {out.with_suffix('.log')}"
             )
         result = EvalRecord.load(out)
-    scores = (result.disentanglement or Disentanglement()).scores()
-    return {"step": result.step, **{m: scores[m] for m in METRICS}}
+    found = result.disentanglement or Disentanglement()
+    scores = found.scores()
+    protocol = {  # how the scores were computed: FactorVAE's votes and standard error, DCI's predictor
+        "factorvae_se": found.factorvae_se,
+        "factorvae_votes": found.factorvae_votes,
+        "dci_predictor": found.dci_predictor,
+    }
+    return {"step": result.step, **{m: scores[m] for m in METRICS}, **protocol}
 
 
 def checkpoints(run: Path, every: int = 1) -> dict[int, Path]:
@@ -144,6 +162,12 @@ def main() -> None:
         help="with --trend, only checkpoints at multiples of N",
     )
     parser.add_argument("--markdown", action="store_true", help="print a table instead of JSON lines")
+    parser.add_argument(
+        "--table",
+        metavar="NAME",
+        help="give each run's line what a results table needs beside its scores: the table's name, the train "
+        "command, the commit and the CPU (for docs/results/NAME.jsonl)",
+    )
     parser.add_argument(
         "--branch",
         action="append",
@@ -177,6 +201,17 @@ def main() -> None:
                 "run": str(run),
                 **scores(run, run / "disentanglement.json", args),
             }
+            if args.table:
+                root = Path(args.data_root).expanduser() if args.data_root else None
+                command = train_command(run, preset, seed, args, branch[1] if branch else None)
+                row = {
+                    "table": args.table,
+                    "commit": head_commit(),
+                    "cpu": cpu_name(),
+                    "command": "infogan " + shlex.join(command),
+                    "data": "dSprites' file" if DSpritesSource().file(root) else "infogan's rendering",
+                    **row,
+                }
             table.setdefault(preset, []).append(row)
             if not args.markdown:
                 print(json.dumps(row), flush=True)

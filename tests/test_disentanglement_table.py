@@ -89,6 +89,13 @@ def test_the_table_trains_branches_scores_and_picks(tmp_path):
         [" dsprites-cr ", " 2 ", " 4 "],
     ]
     assert not list(tmp_path.glob("*-s0/eval.json"))  # the runs were trained with --no-eval
+
+    tabled = table(tmp_path, "--table", "dsprites-small")  # lines for docs/results/dsprites-small.jsonl
+    assert tabled.returncode == 0, tabled.stderr
+    first = json.loads(tabled.stdout.splitlines()[0])
+    assert first["table"] == "dsprites-small" and first["data"] == "infogan's rendering" and first["cpu"]
+    assert first["command"].startswith("infogan train --preset dsprites --seed 0 --run-dir ")
+    assert first["factorvae_votes"] and first["dci_predictor"] == "forest"  # as TINY sets it
     logs = (tmp_path / "dsprites-s0.log").read_text()
     assert logs.count("run directory:") == 1  # the second call did not train again
 
