@@ -31,13 +31,14 @@ def compare(
     runs of each setup (runs whose configs differ only in seed and bookkeeping)."""
     from infogan.reporting.compare import compare as compare_runs
     from infogan.reporting.compare import runs_table
+    from infogan.runs.directory import RunDir
 
     if output is not None:
         output = output_file(output, (".html", ".htm"))
     for run in runs:
-        if not (run / "config.yaml").is_file():
+        if not RunDir(run).config.is_file():
             raise CheckpointError(f"{run} is not a run directory (no config.yaml)")
-    evaluated = [run for run in runs if (run / "eval.json").is_file()]
+    evaluated = [run for run in runs if RunDir(run).eval.is_file()]
     for run in runs:
         if run not in evaluated:
             typer.echo(

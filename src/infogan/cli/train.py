@@ -132,15 +132,14 @@ def train(
                 f"--resume{' auto' if resume == 'auto' else ''} needs --run-dir DIR, the run to continue"
             )
     from infogan.config import apply_overrides, load_preset
+    from infogan.runs.directory import RunDir, saved_config
 
     resuming = resume == "latest" or (
-        resume == "auto" and run_dir is not None and (run_dir / "config.yaml").exists()
+        resume == "auto" and run_dir is not None and RunDir(run_dir).config.exists()
     )
     if (
         resuming
     ):  # the run's own config, with the values this command gives; api.train refuses changes it cannot take
-        from infogan.runs.directory import RunDir, saved_config
-
         assert run_dir is not None
         saved = saved_config(RunDir(run_dir))
         if preset is not None and preset != saved.preset:

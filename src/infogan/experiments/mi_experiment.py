@@ -20,6 +20,7 @@ from infogan.errors import ConfigError
 from infogan.evaluation.record import EvalRecord
 from infogan.files import write_text_atomic
 from infogan.progress import ProgressFn
+from infogan.runs.directory import RunDir
 from infogan.runs.train import train
 
 ARMS = {
@@ -53,7 +54,7 @@ def run_mi_experiment(
     result: dict[str, Any] = {"dataset": None, "steps": cfg.train.steps, "seed": cfg.train.seed, "arms": {}}
     for arm, overrides in ARMS.items():
         arm_dir = run_dir / arm
-        resuming = resume and (arm_dir / "config.yaml").is_file()
+        resuming = resume and RunDir(arm_dir).config.is_file()
         unstarted = " (not started yet: starting it)" if resume and not resuming else ""
         progress(f"mi-experiment: arm '{arm}' -> {arm_dir}{unstarted}")
         run = train(apply_overrides(cfg, overrides), arm_dir, resume=resuming, progress=progress)

@@ -27,9 +27,10 @@ from sklearn.metrics import adjusted_mutual_info_score
 
 from infogan.errors import ConfigError, InfoganError
 from infogan.evaluation.record import EvalRecord
-from infogan.files import read_log, write_text_atomic
+from infogan.files import write_text_atomic
 from infogan.progress import ProgressFn, format_duration
 from infogan.reporting.compare import aggregate, run_row, runs_table
+from infogan.runs.directory import RunDir
 
 # Real training images whose categories the runs are compared on (a fixed random subset of the training split).
 SELECTION_IMAGES = 10_000
@@ -181,7 +182,7 @@ def selection_images(run_dir: Path, n: int = SELECTION_IMAGES) -> torch.Tensor:
     from infogan import data as datasets
     from infogan.config import load_config_file
 
-    train = datasets.build(load_config_file(run_dir / "config.yaml").data, "train")
+    train = datasets.build(load_config_file(RunDir(run_dir).config).data, "train")
     order = torch.randperm(len(train), generator=torch.Generator().manual_seed(0))
     return train.images[order[:n]]
 
@@ -191,7 +192,7 @@ def summarise(sweep_dir: Path, seeds: Sequence[int], *, progress: ProgressFn = p
 
     Writes SWEEP/sweep.json. Runs without an eval.json (not finished, or failed) are listed as missing.
     """
-    done = [s for s in seeds if (seed_dir(sweep_dir, s) / "eval.json").is_file()]
+    done = [s for s in seeds if RunDir(seed_dir(sweep_dir, s)).eval.is_file()]
     missing = [s for s in seeds if s not in done]
     if not done:
         raise ConfigError(
@@ -278,11 +279,12 @@ def finished(run_dir: Path, steps: int) -> bool:
     import yaml
 
     try:
-        evaluated = EvalRecord.load(run_dir / "eval.json").step
+        files = RunDir(run_dir)
+        evaluated = EvalRecord.load(files.eval).step
         if evaluated == steps:
             return True
-        minutes = (yaml.safe_load((run_dir / "config.yaml").read_text())["train"] or {}).get("minutes")
-        rows = read_log(run_dir / "metrics.jsonl")
+        minutes = (yaml.safe_load(files.config.read_text())["train"] or {}).get("minutes")
+        rows = files.logged()
         last = rows[-1] if rows else {}
     except (InfoganError, OSError, ValueError, KeyError, TypeError):  # not evaluated, or a file is torn
         return False

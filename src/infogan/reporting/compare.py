@@ -16,7 +16,7 @@ import yaml
 
 from infogan.config import BOOKKEEPING_KEYS
 from infogan.evaluation.record import Disentanglement, EvalRecord, quality_figures
-from infogan.files import read_log
+from infogan.runs.directory import RunDir
 
 # Config keys that do not define a setup: runs that differ only in these (their seed, their bookkeeping, how they
 # are evaluated) are seeds of one setup.
@@ -26,10 +26,9 @@ _NOT_THE_SETUP = sorted({*BOOKKEEPING_KEYS, "train.seed", "eval"})
 def run_row(run_dir: Path) -> dict[str, Any]:
     """One run's key figures: accuracy and L_I per code, sample quality, what each continuous code controls (the
     property with the largest |rho|, and the best |rho| of slant and of width), updates and training time."""
-    evaluation = EvalRecord.load(run_dir / "eval.json")
-    config = (
-        yaml.safe_load((run_dir / "config.yaml").read_text()) if (run_dir / "config.yaml").is_file() else {}
-    )
+    files = RunDir(run_dir)
+    evaluation = EvalRecord.load(files.eval)
+    config = yaml.safe_load(files.config.read_text()) if files.config.is_file() else {}
     codes = evaluation.codes
     row: dict[str, Any] = {
         "run": run_dir.name,
@@ -78,7 +77,7 @@ def own_figures(evaluation: EvalRecord) -> dict[str, float]:
 
 
 def _training_minutes(run_dir: Path) -> float | None:
-    rows = read_log(run_dir / "metrics.jsonl")
+    rows = RunDir(run_dir).logged()
     elapsed = rows[-1].get("elapsed_s") if rows else None
     return round(elapsed / 60, 1) if isinstance(elapsed, int | float) else None
 
@@ -134,9 +133,8 @@ def aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
 
 def setup_of(run_dir: Path) -> str:
     """A short fingerprint of the run's config without seed and bookkeeping: equal for seeds of one setup."""
-    config = (
-        yaml.safe_load((run_dir / "config.yaml").read_text()) if (run_dir / "config.yaml").is_file() else {}
-    )
+    files = RunDir(run_dir)
+    config = yaml.safe_load(files.config.read_text()) if files.config.is_file() else {}
     for dotted in _NOT_THE_SETUP:
         *parents, last = dotted.split(".")
         node = config
