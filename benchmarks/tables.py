@@ -322,6 +322,26 @@ def mnist_failures() -> str:
     return markdown(headings, cells)
 
 
+# --- the conditional GAN (docs/family.md) ------------------------------------------------------------------------
+CGAN = [
+    Column("conditional accuracy", "samples.conditional_accuracy", 3),
+    Column("recall", "samples.recall", 3),
+    Column("precision", "samples.precision", 3),
+    Column("FID", "samples.fid", 2),
+    Column("training minutes", "train_minutes", 1),
+]
+
+
+def cgan() -> str:
+    """The `cgan` preset as a user runs it, one row per seed, then mean, std and min of each figure."""
+    rows = sorted(read_rows("cgan"), key=lambda r: r["seed"])
+    cells = [
+        [str(r["seed"]), f"{r['step']:,}", *(fmt(figure(r, c.path), c.decimals) for c in CGAN)] for r in rows
+    ]
+    cells += stat_lines(rows, CGAN, ("mean", "std", "min"), blanks=1)
+    return markdown(["seed", "updates", *(c.heading for c in CGAN)], cells)
+
+
 # --- where a training step goes (benchmarks/step_profile.py) ----------------------------------------------------
 STEP_PARTS = (
     "G forward",
@@ -367,6 +387,7 @@ class Table:
 
 TABLES: dict[str, Table] = {
     "step-profile": Table("benchmarks/README.md", ("step-profile",), step_profile),
+    "cgan": Table("docs/family.md", ("cgan",), cgan),
     "mnist-budget": Table(
         "docs/mnist.md", ("mnist-fresh-seeds", "mnist-ablation", "mnist-stability"), mnist_budget
     ),
