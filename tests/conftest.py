@@ -103,6 +103,8 @@ class CliResult:
 def load_benchmark(name: str) -> ModuleType:
     """benchmarks/<name>.py loaded as a module in this process, for tests that call its functions or main()."""
     path = Path(__file__).parents[1] / "benchmarks" / f"{name}.py"
+    if str(path.parent) not in sys.path:  # a script imports its siblings, as when it is run
+        sys.path.append(str(path.parent))
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     script = importlib.util.module_from_spec(spec)
