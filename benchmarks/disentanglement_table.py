@@ -188,6 +188,14 @@ def main() -> None:
                 f"--branch {child}={parent}: {child}'s regulariser starts at update 0, nothing to share"
             )
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.table:  # the same for every run of the table
+        root = Path(args.data_root).expanduser() if args.data_root else None
+        context = {
+            "table": args.table,
+            "commit": head_commit(),
+            "cpu": cpu_name(),
+            "data": "dSprites' file" if DSpritesSource().file(root) else "infogan's rendering",
+        }
     table: dict[str, list[dict[str, Any]]] = {}
     for preset in args.presets:
         for seed in args.seeds:
@@ -202,16 +210,8 @@ def main() -> None:
                 **scores(run, run / "disentanglement.json", args),
             }
             if args.table:
-                root = Path(args.data_root).expanduser() if args.data_root else None
                 command = train_command(run, preset, seed, args, branch[1] if branch else None)
-                row = {
-                    "table": args.table,
-                    "commit": head_commit(),
-                    "cpu": cpu_name(),
-                    "command": "infogan " + shlex.join(command),
-                    "data": "dSprites' file" if DSpritesSource().file(root) else "infogan's rendering",
-                    **row,
-                }
+                row = {**context, "command": "infogan " + shlex.join(command), **row}
             table.setdefault(preset, []).append(row)
             if not args.markdown:
                 print(json.dumps(row), flush=True)

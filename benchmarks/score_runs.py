@@ -5,8 +5,8 @@ Per run: the whole evaluation on the validation split (`infogan eval RUN --split
 fidelity per categorical code, L_I per code, FID, KID, precision, recall, what each continuous code controls), the
 codes on the test digits and on all of them (`--split test|all --metrics codes`: the sample-based figures do not
 depend on the split) and c1's validation accuracy at every saved checkpoint. A run without codes (the conditional
-GAN) gets the validation split's sample figures only, its conditional accuracy among them. With --agreement, instead, each run's
-label-free agreement with the others given (`infogan sweep`'s pick: mean adjusted mutual information of the runs'
+GAN) gets the validation split's sample figures only, its conditional accuracy among them. With --agreement,
+instead, each run's label-free agreement with the others given (`infogan sweep`'s pick: mean adjusted mutual information of the runs'
 categories of 10,000 real training images), one line per run; with --stability, the adjusted mutual information of
 each run's categories of those images between consecutive checkpoints. Usage:
 

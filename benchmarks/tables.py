@@ -45,6 +45,11 @@ def figure(row: Row, path: str) -> float | None:
     return float(node) if isinstance(node, int | float) and not isinstance(node, bool) else None
 
 
+def figures(rows: Sequence[Row], path: str) -> list[float]:
+    """The figure at `path` of each row that has one."""
+    return [v for v in (figure(r, path) for r in rows) if v is not None]
+
+
 def stats(values: Sequence[float]) -> dict[str, float]:
     return {
         "mean": statistics.fmean(values),
@@ -75,7 +80,7 @@ def markdown(headings: Sequence[str], cells: Sequence[Sequence[str]]) -> str:
 
 def spread(rows: Sequence[Row], column: Column) -> str:
     """'mean (std), min' of a column over rows (a single row's figure alone), '-' when no row has it."""
-    values = [v for v in (figure(r, column.path) for r in rows) if v is not None]
+    values = figures(rows, column.path)
     if not values:
         return "-"
     s = stats(values)
@@ -93,7 +98,7 @@ def stat_lines(
     for name in names:
         line = [name, *[""] * blanks]
         for c in columns:
-            values = [v for v in (figure(r, c.path) for r in rows) if v is not None]
+            values = figures(rows, c.path)
             line.append(fmt(stats(values)[name], c.decimals) if values else "-")
         lines.append(line)
     return lines
@@ -201,7 +206,7 @@ def readme_headline() -> str:
             cells.append([label, seeds, *(spread(members, c) for c in columns)])
     cells.append(["the paper (Chen et al. 2016), as reported", "-", "0.95 (5% error)", "-", "-"])
     table = markdown(["setup", "seeds", *(c.heading for c in columns)], cells)
-    accuracy = [v for v in (figure(r, "test.accuracy.c1") for r in fresh) if v is not None]
+    accuracy = figures(fresh, "test.accuracy.c1")
     if not accuracy:
         return table
     seeds = ", ".join(str(r["seed"]) for r in fresh)

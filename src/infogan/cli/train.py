@@ -186,9 +186,12 @@ def train(
     if run.finished:
         where = run.dir.path
         categorical = run.model.latent.categorical
-        fixed = f" --code {categorical[0].name}=3" if categorical and categorical[0].k > 3 else ""
         if run.model.is_conditional:  # its category is the label asked for
             fixed = " --label 3"
+        elif categorical and categorical[0].k > 3:
+            fixed = f" --code {categorical[0].name}=3"
+        else:
+            fixed = ""
         progress_to_stderr(
             f"next: infogan report {where} (one HTML page of it all), infogan explore {where} (a dial per code in "
             f"the browser), infogan sample {where}{fixed} (a grid)"
