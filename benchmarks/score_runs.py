@@ -34,9 +34,9 @@ from infogan.api import load_run
 from infogan.config import RunConfig, config_differences, load_config_file, load_preset
 from infogan.evaluation.record import EvalRecord, quality_figures
 from infogan.experiments.sweep import agreement_matrix, categorical_assignments, medoid, selection_images
-from infogan.files import read_log
 from infogan.machine import cpu_name
 from infogan.reporting.compare import slant_and_width
+from infogan.runs.directory import RunDir
 from infogan.training.checkpoint import checkpoints_by_step
 
 # Keys a run fills in itself or that only say where and how often it wrote: not part of its command.
@@ -104,7 +104,7 @@ def evaluate(run: Path, split: str, metrics: list[str], data_root: str | None) -
 def validation_curve(run: Path, data_root: str | None) -> list[list[float | None]]:
     """[step, c1's validation accuracy, c1's generation fidelity] at every saved training checkpoint."""
     curve = []
-    for step, folder in sorted(checkpoints_by_step(run / "checkpoints").items()):
+    for step, folder in sorted(checkpoints_by_step(RunDir(run).checkpoints).items()):
         loaded = load_run(folder)
         # the curve reads accuracy and fidelity; L_I is the final evaluation's
         update = {"split": "val", "metrics": ["codes"], "mi_samples": 500}
@@ -115,8 +115,9 @@ def validation_curve(run: Path, data_root: str | None) -> list[list[float | None
 
 
 def score(run: Path, data_root: str | None) -> dict[str, Any]:
-    cfg = load_config_file(run / "config.yaml")
-    log = read_log(run / "metrics.jsonl")
+    files = RunDir(run)
+    cfg = load_config_file(files.config)
+    log = files.logged()
     val = evaluate(run, "val", ["codes", "quality", "semantics"], data_root)
     row: dict[str, Any] = {
         "run": str(run),
@@ -153,7 +154,7 @@ def stability(run: Path) -> dict[str, Any]:
     checkpoint after the first, [step, adjusted mutual information with the checkpoint before it]. A label-free
     reading of when training has settled."""
     images = selection_images(run)
-    steps = sorted(checkpoints_by_step(run / "checkpoints").items())
+    steps = sorted(checkpoints_by_step(RunDir(run).checkpoints).items())
     assignments = [categorical_assignments(folder, images) for _, folder in steps]
     curve = [
         [step, float(agreement_matrix([before, after])[0, 1])]
