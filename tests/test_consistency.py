@@ -104,13 +104,12 @@ def test_random_thickness_adds_or_removes_a_pixel_of_ink_around_a_stroke():
     assert grad.grad is not None and grad.grad.abs().sum() > 0
 
 
-def test_the_second_view_draws_thickness_only_when_asked():
-    # A run without the thickness option makes exactly the views that runs before it made.
+def test_the_thickness_option_changes_the_second_view():
+    # Without the option (thickness 0, the default) the views are pinned by test_golden's infogan+consistency case.
     x = torch.rand(16, 1, 8, 8) * 2 - 1
-    logs = [_model(1, extra).train_step({"x": x}, 0) for extra in ((), ("model.consistency.thickness=0",))]
-    assert torch.equal(logs[0]["mi_real_c1"], logs[1]["mi_real_c1"])
+    plain = _model(1).train_step({"x": x}, 0)
     thick = _model(1, ("model.consistency.thickness=1",)).train_step({"x": x}, 0)
-    assert not torch.equal(thick["mi_real_c1"], logs[0]["mi_real_c1"])
+    assert not torch.equal(thick["mi_real_c1"], plain["mi_real_c1"])
 
 
 def _model(weight: float, extra: tuple[str, ...] = ()):

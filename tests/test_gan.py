@@ -362,11 +362,15 @@ def cgan_run(tmp_path_factory):
     return api.train(cfg, tmp_path_factory.mktemp("cgan") / "run", progress=lambda s: None)
 
 
-def test_sample_label_draws_one_class(cgan_run, tmp_path):
-    out = tmp_path / "sevens.png"
-    result = invoke("sample", str(cgan_run.dir.path), "-n", "4", "-o", str(out), "--label", "7")
-    assert result.returncode == 0 and out.is_file(), result.stderr
+def test_sample_label_draws_one_class(cgan_run, tmp_path, monkeypatch):
+    drawn: list[torch.Tensor] = []
+    monkeypatch.setattr("infogan.viz.grids.save_grid", lambda images, *args, **kwargs: drawn.append(images))
+    for label in ("7", "3"):
+        result = invoke("sample", str(cgan_run.dir.path), "-n", "4", "--seed", "2", "--label", label)
+        assert result.returncode == 0, result.stderr
     assert label_code(cgan_run.model, 7) == "c1"
+    assert torch.equal(drawn[0], cgan_run.sample(4, codes={"c1": 7}, seed=2))  # the sevens the API draws
+    assert not torch.equal(drawn[0], drawn[1])  # and not the threes
 
 
 def test_sample_label_all_draws_one_row_per_class_with_shared_noise(cgan_run, tmp_path):

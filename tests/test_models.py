@@ -127,7 +127,21 @@ def test_q_head_is_trained_by_the_information_term_only():
     assert not differs(one_step(0.0).q_head, untouched.q_head)
 
 
-def test_g_step_leaves_d_and_q_untouched_and_d_step_leaves_g():
+@pytest.mark.parametrize("still", ["d", "g"])
+def test_each_step_moves_only_its_own_networks(still):
+    # With one optimiser's learning rate at 0 its own step is a no-op: a change to its networks would come from
+    # the other step (G's step must leave D, D's head and Q's head alone; D/Q's step must leave G alone).
+    model = tiny_model("infogan")
+    for group in model.optimizers[still].param_groups:
+        group["lr"] = 0.0
+    nets = [model.trunk, model.d_head, model.q_head] if still == "d" else [model.G]
+    before = [p.detach().clone() for m in nets for p in m.parameters()]
+    model.train_step(batch(), 0)
+    after = [p for m in nets for p in m.parameters()]
+    assert all(torch.equal(b, a) for b, a in zip(before, after, strict=True))
+
+
+def test_g_step_leaves_d_and_q_unfrozen_and_each_optimiser_owns_its_networks():
     model = tiny_model("infogan")
     model.train_step(batch(), 0)  # create optimiser state
     d_params = [p for m in (model.trunk, model.d_head, model.q_head) for p in m.parameters()]
