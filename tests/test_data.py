@@ -12,6 +12,8 @@ from infogan.data.fashion_mnist import DEBIAN_ROOT
 from infogan.data.idx import read_idx
 from infogan.errors import ConfigError, DataUnavailableError
 
+from .conftest import DATA_ROOT
+
 HAS_FASHION = DATASETS["fashion-mnist"].available(None)
 
 
@@ -29,10 +31,12 @@ def fake_mnist(folder: Path, n_train: int = 40, n_test: int = 20) -> None:
         write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", np.arange(n) % 10)
 
 
-@pytest.mark.parametrize("name", [n for n, s in DATASETS.items() if s.available(None)])
+@pytest.mark.parametrize(
+    "name", [n for n, s in DATASETS.items() if s.available(Path(DATA_ROOT) if DATA_ROOT else None)]
+)
 def test_every_available_dataset_builds_in_range(name):
     src = DATASETS[name]
-    data = build(DataConfig(name=name), "test")
+    data = build(DataConfig(name=name, root=DATA_ROOT), "test")
     assert data.shape == (src.channels, src.image_size, src.image_size)
     assert data.images.dtype == torch.float32
     assert data.images.min() >= -1 and data.images.max() <= 1 and data.images.std() > 0.1
@@ -49,8 +53,23 @@ def test_mnist_sample_split_is_4000_1000_balanced_and_disjoint():
     )
     assert len(train) == 4000 and len(test) == 1000
     assert torch.bincount(test.labels).tolist() == [100] * 10
-    train_rows = {tuple(x.flatten()[::7].tolist()) for x in train.images[:500]}
-    assert not any(tuple(x.flatten()[::7].tolist()) in train_rows for x in test.images)
+    train_rows = {x.numpy().tobytes() for x in train.images}
+    assert not any(x.numpy().tobytes() in train_rows for x in test.images)
+
+
+@pytest.mark.skipif(
+    not (DATA_ROOT and DATASETS["mnist"].available(Path(DATA_ROOT))),
+    reason="full MNIST's files not found: set INFOGAN_DATA_ROOT to the folder that holds them",
+)
+def test_full_mnist_reads_as_published():
+    cfg = DataConfig(name="mnist", root=DATA_ROOT, download=False)
+    train, val, test = (build(cfg, split) for split in ("train", "val", "test"))
+    assert (len(train), len(val), len(test)) == (60_000, 10_000, 10_000)
+    # the test file's class counts as LeCun et al. publish them; the first training digit is a 5, the first test a 7
+    assert torch.bincount(test.labels).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    assert (int(train.labels[0]), int(test.labels[0])) == (5, 7)
+    assert torch.equal(val.images, train.images[-10_000:]) and torch.equal(val.labels, train.labels[-10_000:])
+    assert train.images.min() == -1 and train.images.max() == 1
 
 
 def test_stratified_split_is_fixed_and_partitions():
@@ -143,6 +162,7 @@ def test_a_failed_download_is_one_line_with_the_mirrors_error(tmp_path, monkeypa
     )
 
 
+@pytest.mark.usefixtures("no_mnist_in_the_cache")
 def test_missing_mnist_falls_back_and_says_so(tmp_path):
     cfg, note = resolve(DataConfig(name="mnist", root=str(tmp_path), fallback="mnist-sample"))
     assert cfg.name == "mnist-sample" and cfg.fallback is None
