@@ -27,6 +27,9 @@ from infogan.explore.session import load_sessions, same_dials
 from .conftest import TINY
 
 CHROMIUM = Path("/usr/bin/chromium")
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="chromium not found at /usr/bin/chromium; apt-get install chromium"
+)
 
 
 def quiet(_: str) -> None:
@@ -337,12 +340,7 @@ def changed(page, selector: str, attribute: str, old: str | None, timeout: float
     raise AssertionError(f"{selector} {attribute} did not change from {old}")
 
 
-@pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="chromium not found at /usr/bin/chromium; apt-get install chromium"
-)
-@pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="chromium not found at /usr/bin/chromium; apt-get install chromium"
-)
+@needs_chromium
 def test_with_two_runs_each_dial_says_what_the_code_means_in_each(runs):
     names = [r.name for r in runs]
     with serving(runs) as address, browser_page() as page:
@@ -355,6 +353,7 @@ def test_with_two_runs_each_dial_says_what_the_code_means_in_each(runs):
         assert f"({names[0]} | {names[1]})" in page.inner_text("#dial-c1 .legend")
 
 
+@needs_chromium
 def test_the_page_moves_with_its_dials_and_reads_a_drawing(served):
     errors: list[str] = []
     with browser_page() as page:

@@ -139,7 +139,7 @@ def test_load_generates_for_given_codes_and_noise_and_encodes(runs):
     read = run.encode(a)
     assert set(read) == {"c1", "c2", "c3"} and read["c1"].shape == (3, 10)
     assert torch.allclose(read["c1"].sum(1), torch.ones(3))
-    with pytest.raises(Exception, match=r"noise must have shape \(n, 4\)"):
+    with pytest.raises(ConfigError, match=r"noise must have shape \(n, 4\)"):
         run.generate(noise=torch.zeros(2, 5))
 
 

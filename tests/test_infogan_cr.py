@@ -215,11 +215,11 @@ def test_a_branch_keeps_its_own_learning_rates_and_refuses_what_cannot_start_it(
     # nothing trained, nothing left behind: the same command can be tried again
     assert not any((tmp_path / "plain").iterdir())
     end = tmp_path / "cr" / "checkpoints" / "step-6"
+    late = load_preset("dsprites-cr", [*TINY_DSPRITES, "model.cr_start=4", f"train.branch_from={end}"])
     with pytest.raises(ConfigError, match=r"it is at step 6, and this run's train\.steps is 6"):
-        late = load_preset("dsprites-cr", [*TINY_DSPRITES, "model.cr_start=4", f"train.branch_from={end}"])
         train(late, tmp_path / "late")
+    nowhere = load_preset("dsprites", [*TINY_DSPRITES, f"train.branch_from={tmp_path / 'nowhere'}"])
     with pytest.raises(ConfigError, match=f"cannot branch from {tmp_path / 'nowhere'}: .* does not exist"):
-        nowhere = load_preset("dsprites", [*TINY_DSPRITES, f"train.branch_from={tmp_path / 'nowhere'}"])
         train(nowhere, tmp_path / "nowhere-run")
 
 
