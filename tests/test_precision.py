@@ -82,8 +82,25 @@ def test_loss_scaling_takes_the_unscaled_step():
     x = batch(seed=1)
     for model in (plain, scaled):
         model.train_step(x, 0)
-    scaled.grad_scaler.update()  # as the training loop does after each step: halves the scale after an overflow
-    assert scaled.grad_scaler.get_scale() == 2.0**10  # no overflow, so no step was skipped
+    assert (
+        scaled.grad_scaler.get_scale() == 2.0**10
+    )  # no overflow (which would halve it), so no step was skipped
+    a, b = plain.state_dict(), scaled.state_dict()
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+
+
+@pytest.mark.parametrize(
+    ("name", "extra"),
+    [("wgan", ()), ("gan", ("model.d_steps=2",)), ("infogan", ("model.g_steps=2",))],
+    ids=["wgan-n_critic", "gan-d_steps", "infogan-g_steps"],
+)
+def test_loss_scaling_takes_every_step_of_a_model_that_steps_an_optimiser_twice(name, extra):
+    # GradScaler refuses a second step of one optimiser before its update(): each step updates it
+    plain, scaled = tiny_model(name, extra=extra), tiny_model(name, extra=extra)
+    scaled.grad_scaler = torch.amp.GradScaler("cpu", init_scale=2.0**10)
+    x = batch(8 * plain.real_batches_per_step, seed=1, shape=plain.image_shape)
+    for model in (plain, scaled):
+        model.train_step(x, 0)
     a, b = plain.state_dict(), scaled.state_dict()
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
 

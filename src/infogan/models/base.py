@@ -201,6 +201,7 @@ class GenerativeModel(nn.Module, ABC):
             opt.step()
         else:
             scaler.step(opt)  # skipped when the scaled gradients overflowed
+            scaler.update()  # before the next step: a model may step one optimiser more than once per update
 
     @abstractmethod
     def train_step(self, batch: Batch, step: int) -> dict[str, Tensor]:

@@ -232,8 +232,6 @@ class Trainer:
             while step < self.cfg.steps and not out_of_time:
                 with self.precision.autocast():
                     out = self.model.train_step(self.data.batch(self.schedule.indices(step)), step)
-                if self.precision.scaler is not None:
-                    self.precision.scaler.update()
                 problem = nonfinite_in_step(self.model, out, gradients=self.precision.scaler is None)
                 ranks, stop, out_of_time = self.flags.agree(
                     problem is not None, self.should_stop(), self._out_of_time()
