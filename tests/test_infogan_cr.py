@@ -30,6 +30,14 @@ def test_a_pair_shares_z_and_one_code_and_the_others_keep_the_gap(gap):
         assert first.c_cont.min() < -0.9 and first.c_cont.max() > 0.9
 
 
+def test_codes_kept_apart_still_follow_the_uniform_prior():
+    spec = LatentSpec.parse(5, ["uniform:4"])
+    first, second, _ = contrastive_pairs(spec, 8192, 1.0, torch.Generator().manual_seed(0))
+    for side in (first.c_cont, second.c_cont):  # 32,768 values each, 4,096 expected in each eighth of [-1, 1]
+        counts = torch.histc(side, bins=8, min=-1, max=1)
+        assert counts.min() > 3700 and counts.max() < 4500, counts.tolist()
+
+
 def _params(module: torch.nn.Module) -> list[torch.Tensor]:
     return [p.detach().clone() for p in module.parameters()]
 

@@ -95,16 +95,20 @@ def test_the_official_codes_initialisation():
     assert float(default.G.fc[0].weight.std()) > 0.05  # PyTorch's default for a 74-input layer: ~0.067
 
 
+@pytest.mark.parametrize("preset", ["dsprites", "dsprites-cr"])
 @torch.no_grad()  # reads weights only
-def test_the_official_initialisation_reaches_spectrally_normalised_layers():
+def test_the_official_initialisation_reaches_spectrally_normalised_layers(preset):
     from torch.nn.utils import parametrize
 
     from infogan.models import build_model
 
     torch.manual_seed(0)
-    model = build_model(load_preset("dsprites", ["model.init=normal"]).model, (1, 64, 64)).eval()
+    model = build_model(load_preset(preset, ["model.init=normal"]).model, (1, 64, 64)).eval()
     normed = [m for m in model.modules() if parametrize.is_parametrized(m, "weight")]
     assert len(normed) >= 5
+    if preset == "dsprites-cr":  # InfoGAN-CR's H too, built after InfoGAN's networks
+        h_layers = [*model.H_trunk.modules(), *model.H_head.modules()]
+        assert any(layer is h for layer in normed for h in h_layers)
     for layer in normed:
         drawn = layer.parametrizations.weight.original
         expected = 0.0176 if isinstance(layer, torch.nn.Conv2d) else 0.02  # a conv's normal is truncated

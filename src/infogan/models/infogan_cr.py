@@ -25,6 +25,7 @@ from infogan.latent import Latent, LatentSpec
 from infogan.models.base import Batch, LatentConfig, adam
 from infogan.models.infogan import InfoGAN, InfoGANConfig
 from infogan.nets.backbones import BACKBONES
+from infogan.nets.init import official_init
 
 
 class InfoGANCRConfig(InfoGANConfig):
@@ -67,10 +68,10 @@ def contrastive_pairs(
     )
     a, b = first.c_cont, second.c_cont
     if gap:
-        # Both drawn within [-1 + gap/2, 1 - gap/2], then pushed gap/2 apart: each still uniform, |a - b| >= gap.
-        a, b = a * (1 - gap / 2), b * (1 - gap / 2)
-        sign = (a > b).to(a.dtype) * 2 - 1
-        a, b = a + sign * gap / 2, b - sign * gap / 2
+        # b is a moved round the circle [-1, 1) by a uniform amount in [gap, 2 - gap]: uniform whatever a is (so both
+        # sides keep the prior), and |a - b|, the amount or 2 minus it, is at least gap.
+        shift = gap + (b + 1) / 2 * (2 - 2 * gap)
+        b = torch.remainder(a + 1 + shift, 2) - 1
     k = torch.randint(a.shape[1], (n,), generator=generator, device=device)
     rows = torch.arange(n, device=device)
     b = b.clone()
@@ -92,6 +93,9 @@ class InfoGANCR(InfoGAN):
         features: int = getattr(self.H_trunk, "out_dim")  # every trunk states the size of its features  # noqa: B009
         head = nn.Linear(features, len(self.latent.continuous))
         self.H_head = spectral_norm(head) if self.spectral_heads else head
+        if cfg.init == "normal":  # H as the authors draw it too, like the networks InfoGAN's __init__ drew
+            official_init(self.H_trunk)
+            official_init(self.H_head)
         # this update's pair: its latents, its images (with G's graph) and the shared code k
         self._pair: tuple[Latent, Latent, Tensor, Tensor, Tensor] | None = None
 
