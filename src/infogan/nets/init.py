@@ -1,7 +1,7 @@
 """Weight initialisation of the official InfoGAN code (openai/InfoGAN, prettytensor's defaults as it uses them).
 
-Convolution and linear weights ~ N(0, 0.02) (truncated at two standard deviations for convolutions), biases 0,
-batch-norm scale ~ N(1, 0.02) and shift 0. PyTorch's default (Kaiming-uniform weights) is infogan's default; this
+Convolution and linear weights ~ N(0, 0.02) (truncated at two standard deviations for convolutions and, unlike the
+official code, up-convolutions: docs/paper-differences.md), biases 0, batch-norm scale ~ N(1, 0.02) and shift 0. PyTorch's default (Kaiming-uniform weights) is infogan's default; this
 is the `model.init: normal` option. A spectrally normalised layer (`backbone: dsprites`) gets the same draw for the
 weight it normalises, and its spectral-norm estimate is then taken afresh for that weight.
 """
