@@ -9,7 +9,9 @@ import shutil
 import torch
 
 from infogan.config import load_preset
+from infogan.experiments.mi_experiment import run_mi_experiment
 from infogan.models import build_model
+from infogan.runs.directory import RunDir
 
 from .conftest import TINY, invoke
 
@@ -94,3 +96,17 @@ def test_batch_statistics_estimate_leaves_the_running_statistics_untouched():
     )
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert not model.trunk.training and set(with_batch) == {"c1", "c2", "c3"}
+
+
+def test_a_stop_request_checkpoints_the_arm_in_training_and_resume_finishes(tmp_path):
+    # what SIGINT or SIGTERM does to `infogan mi-experiment`: the arm in training stops with a checkpoint
+    cfg = load_preset("digits", [*TINY, "train.steps=40", "train.checkpoint_every=1000"])
+    asked = iter(range(10**6))
+    stopped = run_mi_experiment(
+        cfg, tmp_path / "mi", progress=lambda _: None, should_stop=lambda: next(asked) >= 5
+    )
+    assert stopped is None and not (tmp_path / "mi" / "baseline").exists()
+    checkpoint = RunDir(tmp_path / "mi" / "infogan").latest_checkpoint()
+    assert checkpoint is not None and 0 < int(checkpoint.name.removeprefix("step-")) < 40
+    done = run_mi_experiment(cfg, tmp_path / "mi", resume=True, progress=lambda _: None)
+    assert done is not None and set(done["arms"]) == {"infogan", "baseline", "probe"}

@@ -4,8 +4,12 @@ so it imports nothing heavy: no torch, no pydantic."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import typer
@@ -76,3 +80,36 @@ def parse_codes(items: list[str] | None) -> dict[str, float]:
             raise ConfigError(f"--code {name} is given twice ({given[name]} and {item}): give each code once")
         codes[name], given[name] = number, item
     return codes
+
+
+class StopFlag:
+    """SIGINT/SIGTERM ask training to finish its step, checkpoint and stop; a second SIGINT interrupts at once."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if self.signal is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.signal = signum
+        print(
+            f"\n{signal.Signals(signum).name}: finishing this step and writing a checkpoint "
+            "(Ctrl-C again to abort without one)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def requested(self) -> bool:
+        return self.signal is not None
+
+
+@contextmanager
+def stopping_on_signals() -> Iterator[StopFlag]:
+    """While the block runs, SIGINT and SIGTERM set the flag it is given (training reads it between steps)."""
+    stop = StopFlag()
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

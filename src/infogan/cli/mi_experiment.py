@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from infogan.cli.application import app
-from infogan.cli.common import data_root_option
+from infogan.cli.common import data_root_option, stopping_on_signals
 from infogan.progress import progress_to_stderr
 
 
@@ -47,7 +47,12 @@ def mi_experiment(
         "train.seed": f"--seed {seed}",
     }
     cfg = apply_overrides(cfg, given, typed)
-    result = run_mi_experiment(cfg, run_dir, resume=resume, progress=progress_to_stderr)
+    with stopping_on_signals() as stop:
+        result = run_mi_experiment(
+            cfg, run_dir, resume=resume, progress=progress_to_stderr, should_stop=stop.requested
+        )
+    if result is None:
+        raise typer.Exit(128 + (stop.signal or 0))
     for arm, entry in result["arms"].items():
         values = ", ".join(f"{k} {v:.3f}" for k, v in entry["mi_lower_bound_batch_stats"].items())
         eval_mode = ", ".join(f"{k} {v:.3f}" for k, v in entry["mi_lower_bound"].items())

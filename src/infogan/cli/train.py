@@ -3,42 +3,18 @@
 from __future__ import annotations
 
 import os
-import signal
-import sys
 import time
 from pathlib import Path
-from types import FrameType
 
 import typer
 
 from infogan.cli.application import app
-from infogan.cli.common import data_root_option
+from infogan.cli.common import data_root_option, stopping_on_signals
 from infogan.errors import ConfigError
 from infogan.progress import progress_to_stderr
 
 # `--resume` alone means "latest" (see infogan.cli.main); `--resume auto` resumes only when there is a run.
 RESUME_WHEN = ("latest", "auto")
-
-
-class _StopFlag:
-    """SIGINT/SIGTERM ask the loop to finish its step, checkpoint and stop; a second SIGINT interrupts at once."""
-
-    def __init__(self) -> None:
-        self.signal: int | None = None
-
-    def __call__(self, signum: int, frame: FrameType | None) -> None:
-        if self.signal is not None and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        self.signal = signum
-        print(
-            f"\n{signal.Signals(signum).name}: finishing this step and writing a checkpoint "
-            "(Ctrl-C again to abort without one)",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    def requested(self) -> bool:
-        return self.signal is not None
 
 
 @app.command(short_help="Train a model (default: InfoGAN on MNIST), or resume a run.")
@@ -157,21 +133,18 @@ def train(
 
     world = world_from_env(os.environ)  # set by torchrun; a single process otherwise
 
-    stop = _StopFlag()
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        run = train_run(
-            cfg,
-            run_dir,
-            resume=resuming,
-            should_stop=stop.requested,
-            world=world,
-            evaluate=False if no_eval else None,
-        )
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        leave_world()  # a torchrun launch's process group
+    with stopping_on_signals() as stop:
+        try:
+            run = train_run(
+                cfg,
+                run_dir,
+                resume=resuming,
+                should_stop=stop.requested,
+                world=world,
+                evaluate=False if no_eval else None,
+            )
+        finally:
+            leave_world()  # a torchrun launch's process group
     if stop.signal is not None and not run.finished:
         raise typer.Exit(128 + stop.signal)
     if not world.is_main:

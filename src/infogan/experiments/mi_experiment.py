@@ -10,6 +10,7 @@ rising quickly to H(c) = ln 10 = 2.30 for InfoGAN and staying near zero for the 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,15 +38,21 @@ LABELS = {
 
 
 def run_mi_experiment(
-    cfg: RunConfig, run_dir: Path, *, resume: bool = False, progress: ProgressFn = print
-) -> dict[str, Any]:
+    cfg: RunConfig,
+    run_dir: Path,
+    *,
+    resume: bool = False,
+    progress: ProgressFn = print,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> dict[str, Any] | None:
     """Train the arms into ``run_dir/infogan``, ``run_dir/baseline`` and ``run_dir/probe``, then write
-    ``mi-experiment.png`` and ``result.json`` into `run_dir`.
+    ``mi-experiment.png`` and ``result.json`` into `run_dir`. `should_stop` stops the arm in training at its next
+    step, with a checkpoint, as it stops `train`.
 
     Returns:
         The result: per arm, the L_I of each code at the end of training (Monte-Carlo estimates on the eval
         config's sample count, with Q's batch norm in eval mode and with batch statistics as in training) and its
-        last logged training value; H(c) per code; the setup.
+        last logged training value; H(c) per code; the setup. None when `should_stop` stopped an arm.
     """
     if cfg.model.name != "infogan":
         raise ConfigError(f"the MI experiment trains InfoGAN arms; preset {cfg.preset} is {cfg.model.name}")
@@ -57,7 +64,16 @@ def run_mi_experiment(
         resuming = resume and RunDir(arm_dir).config.is_file()
         unstarted = " (not started yet: starting it)" if resume and not resuming else ""
         progress(f"mi-experiment: arm '{arm}' -> {arm_dir}{unstarted}")
-        run = train(apply_overrides(cfg, overrides), arm_dir, resume=resuming, progress=progress)
+        run = train(
+            apply_overrides(cfg, overrides),
+            arm_dir,
+            resume=resuming,
+            progress=progress,
+            should_stop=should_stop,
+        )
+        if should_stop() and not run.finished:
+            progress(f"mi-experiment: stopped in arm '{arm}' at step {run.step}; --resume continues it")
+            return None
         codes = EvalRecord.load(run.dir.eval).codes if run.dir.eval.is_file() else {}
         rows = run.dir.logged()
         result["dataset"] = run.config.data.name
