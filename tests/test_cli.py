@@ -378,12 +378,22 @@ def test_the_listings_say_whole_sentences_and_usage_names_the_run():
         (["sample", "--code", "c1=3", "--code", "c1=4"], "--code c1 is given twice (c1=3 and c1=4)"),
         (["sample", "--code", "c1=12"], "give an integer in 0..9, not 12\n"),
         (["traverse", "--range", "1", "1"], "--range 1 1: the first value must be below the second"),
+        (["traverse", "--range", "-1e300", "1e300"], "both values must be numbers within -1000..1000"),
+        (["traverse", "--range", "nan", "1"], "--range nan 1: both values must be numbers"),
+        (["traverse", "--steps", "100000"], "Invalid value for '--steps'"),
         (["sample", "--seed", "99999999999"], "Invalid value for '--seed'"),
+        (["sample", "-n", "1000000"], "Invalid value for '-n'"),
     ],
 )
 def test_careless_sample_and_traverse_options_are_refused(trained, args, message, tmp_path):
     result = invoke(args[0], str(trained[0]), *args[1:], "-o", str(tmp_path / "x.png"))
     assert result.returncode == 2 and message in result.stderr, result.stderr
+
+
+def test_rows_that_are_categories_say_that_rows_does_not_apply(trained, tmp_path):
+    result = invoke("traverse", str(trained[0]), "--rows", "3", "-o", str(tmp_path / "x.png"))
+    assert result.returncode == 0, result.stderr
+    assert "note: --rows 3 applies to rows of independent draws (--rows-by noise)" in result.stderr
 
 
 def test_a_code_far_outside_its_prior_is_drawn_with_a_note(trained, tmp_path):

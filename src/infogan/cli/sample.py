@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 @app.command(short_help="Write a grid of samples, with codes or a label fixed.")
 def sample(
     run: Path = typer.Argument(..., metavar="RUN", help="Run directory, or a checkpoint folder inside one."),
-    n: int = typer.Option(64, "-n", min=1, help="Number of images."),
+    n: int = typer.Option(64, "-n", min=1, max=10_000, help="Number of images (at most 10,000: one grid)."),
     output: Path = typer.Option(Path("samples.png"), "--output", "-o", help="PNG file to write."),
     code: list[str] | None = typer.Option(
         None, "--code", help="Fix a code: c1=3 (category index) or c2=0.5 (repeatable)."

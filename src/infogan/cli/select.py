@@ -17,8 +17,16 @@ def select(
     runs: list[Path] = typer.Argument(
         ..., metavar="RUN...", help="Run directories of one setup (e.g. the seeds of a sweep)."
     ),
-    votes: int = typer.Option(300, "--votes", min=10, help="FactorVAE training votes per pair of runs."),
-    bins: int = typer.Option(10, "--bins", min=2, help="Values each continuous code takes as a factor."),
+    votes: int = typer.Option(
+        300,
+        "--votes",
+        min=10,
+        max=100_000,
+        help="FactorVAE training votes per pair of runs (at most 100,000).",
+    ),
+    bins: int = typer.Option(
+        10, "--bins", min=2, max=1_000, help="Values each continuous code takes as a factor (at most 1,000)."
+    ),
     seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Seed of the factor and noise draws."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
 ) -> None:
