@@ -10,7 +10,7 @@ from infogan.config import EvalConfig
 from infogan.data import ImageTensorDataset
 from infogan.evaluation.codes import evaluate_codes
 from infogan.metrics.cluster_accuracy import categorical_predictions, category_usage, cluster_accuracy
-from infogan.metrics.mutual_info import mi_lower_bounds
+from infogan.metrics.mutual_info import _batch_sizes, mi_lower_bounds
 
 from .test_models import tiny_model
 
@@ -55,6 +55,17 @@ def test_mi_lower_bound_of_untrained_model_is_below_ceiling():
     mi = mi_lower_bounds(model, 300, batch_size=100, generator=torch.Generator().manual_seed(0))
     assert set(mi) == {"c1", "c2", "c3"}
     assert mi["c1"] <= math.log(10) and mi["c1"] < 0.5  # an untrained Q knows nothing about c1
+
+
+def test_a_last_batch_of_one_joins_the_one_before_so_batch_statistics_exist():
+    model = tiny_model("infogan")  # Q has batch norm
+    mi = mi_lower_bounds(
+        model, 101, batch_size=50, generator=torch.Generator().manual_seed(0), batch_stats=True
+    )
+    assert all(math.isfinite(v) for v in mi.values())
+    assert (
+        _batch_sizes(101, 50) == [50, 51] and _batch_sizes(100, 50) == [50, 50] and _batch_sizes(7, 50) == [7]
+    )
 
 
 def test_categorical_predictions_batches():

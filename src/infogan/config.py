@@ -130,10 +130,10 @@ class EvalConfig(StrictModel):
     # Choices are made on "val"; "test" is scored once per reported table.
     split: DataSplit = "test"
     metrics: list[MetricGroup] = Field(default_factory=lambda: list(METRIC_GROUP_NAMES))
-    mi_samples: int = Field(10_000, gt=0)
+    mi_samples: int = Field(10_000, ge=2)  # Q's batch norm on batch statistics needs two images or more
     # Generation fidelity of each categorical code: images generated per category (metrics/generation_fidelity.py).
     fidelity_samples: int = Field(1000, gt=0)
-    batch_size: int = Field(500, gt=0)
+    batch_size: int = Field(500, ge=2)  # as mi_samples
     seed: int = 1234
     traverse_range: tuple[float, float] = (-2.0, 2.0)
     traverse_steps: int = Field(10, ge=2)

@@ -85,17 +85,27 @@ def _mi_lower_bounds(
     names = [c.name for c in model.latent.codes]
     totals = torch.zeros(len(batch_stats), len(names), dtype=torch.float64)  # sums of n * mean NLL per batch
     eta = Eta("eval: L_I", n_samples, progress or (lambda _: None), unit=" samples")
-    for batch, done in enumerate(range(0, n_samples, batch_size)):
-        n = min(batch_size, n_samples - done)
+    done = 0
+    for batch, n in enumerate(_batch_sizes(n_samples, batch_size)):
         latent = model.latent.sample(n, generator=generator, device=model.device)
         if owns(world, batch):
             x = model.generate(latent)
             for total, mode in zip(totals, batch_stats, strict=True):
                 nll = model.q_nll(x, latent, batch_stats=mode)
                 total += torch.tensor([float(nll[name]) * n for name in names], dtype=torch.float64)
-        eta(done + n)
+        done += n
+        eta(done)
     totals = sum_over_ranks(world, totals, model.device)
     return [
         {c.name: c.entropy - float(t[i]) / n_samples for i, c in enumerate(model.latent.codes)}
         for t in totals
     ]
+
+
+def _batch_sizes(n_samples: int, batch_size: int) -> list[int]:
+    """Batches of `batch_size` covering `n_samples`, the last one smaller; a last batch of one sample joins the one
+    before it, since batch norm on batch statistics needs two or more."""
+    sizes = [batch_size] * (n_samples // batch_size) + [n_samples % batch_size] * (n_samples % batch_size > 0)
+    if len(sizes) > 1 and sizes[-1] == 1:
+        sizes[-2:] = [sizes[-2] + 1]
+    return sizes
