@@ -390,6 +390,16 @@ def test_careless_sample_and_traverse_options_are_refused(trained, args, message
     assert result.returncode == 2 and message in result.stderr, result.stderr
 
 
+@pytest.mark.parametrize("command", ["sample", "eval", "export"])
+def test_a_hand_edited_config_that_cannot_build_the_model_is_one_line(trained, tmp_path, command):
+    run_dir = shutil.copytree(trained[0], tmp_path / "run")
+    config = run_dir / "config.yaml"
+    config.write_text(re.sub(r"image_size: \d+", "image_size: 9", config.read_text()))
+    result = invoke(command, str(run_dir), "-o", str(tmp_path / ("x.png" if command == "sample" else "out")))
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith(f"error: {config}: cannot build infogan for 1x9x9 images"), result.stderr
+
+
 def test_rows_that_are_categories_say_that_rows_does_not_apply(trained, tmp_path):
     result = invoke("traverse", str(trained[0]), "--rows", "3", "-o", str(tmp_path / "x.png"))
     assert result.returncode == 0, result.stderr

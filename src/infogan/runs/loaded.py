@@ -226,7 +226,10 @@ def load_run(path: str | Path, *, device: str = "cpu") -> Run:
     """Load a run directory (its newest complete checkpoint) or a checkpoint folder inside one."""
     run, checkpoint = locate(Path(path))
     cfg = load_config_file(run.config)
-    model = build_for_run(cfg, resolve_device(device))
+    try:
+        model = build_for_run(cfg, resolve_device(device))
+    except ConfigError as exc:
+        raise ConfigError(f"{run.config}: {exc}") from exc
     try:
         step, _ = load_checkpoint(checkpoint, model, with_state=False)
     except CheckpointError as exc:

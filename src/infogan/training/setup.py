@@ -38,9 +38,16 @@ def resolve_device(name: str) -> torch.device:
 
 
 def build_for_run(cfg: RunConfig, device: torch.device) -> GenerativeModel:
-    """The model of a resolved run config (its data section knows the image shape), on `device`."""
+    """The model of a resolved run config (its data section knows the image shape), on `device`; one line saying
+    why when the config cannot build it (e.g. a run's config.yaml edited by hand)."""
     assert cfg.data.channels is not None and cfg.data.image_size is not None
-    model = build_model(cfg.model, (cfg.data.channels, cfg.data.image_size, cfg.data.image_size))
+    shape = (cfg.data.channels, cfg.data.image_size, cfg.data.image_size)
+    try:
+        model = build_model(cfg.model, shape)
+    except ValueError as exc:
+        raise ConfigError(
+            f"cannot build {cfg.model.name} for {'x'.join(map(str, shape))} images of {cfg.data.name}: {exc}"
+        ) from exc
     return model.to(device)
 
 
