@@ -75,6 +75,11 @@ def test_a_run_without_an_evaluation_is_left_out_with_a_note(runs, tmp_path):
     assert alone.returncode == 2 and "none of the runs is evaluated" in alone.stderr
 
 
+def test_a_run_given_twice_is_refused(runs):
+    result = invoke("compare", str(runs[0]), str(runs[1]), str(runs[0] / ".." / runs[0].name))
+    assert result.returncode == 2 and "is given twice" in result.stderr, result.stderr
+
+
 def test_minutes_and_fid_are_not_shown_to_four_decimals():
     from infogan.reporting.compare import runs_table
 

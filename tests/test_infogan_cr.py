@@ -242,3 +242,15 @@ def test_branch_from_on_the_command_line_is_one_line_when_there_is_nothing_to_st
     assert done.stderr.strip().splitlines() == [
         f"error: cannot branch from {missing}: run directory {missing} does not exist"
     ]
+
+
+def test_branch_from_on_a_resume_with_checkpoints_is_refused(tmp_path):
+    from .conftest import invoke
+
+    parent, child = tmp_path / "parent", tmp_path / "child"
+    sets = [arg for item in TINY_DSPRITES for arg in ("--set", item)]
+    for run in (parent, child):
+        assert invoke("train", "--preset", "dsprites", "--run-dir", str(run), *sets).returncode == 0
+    again = invoke("train", "--run-dir", str(child), "--resume", "--branch-from", str(parent), "--steps", "9")
+    assert again.returncode == 2
+    assert f"but {child} has checkpoints of its own to resume from: drop --branch-from" in again.stderr

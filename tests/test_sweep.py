@@ -89,6 +89,21 @@ def test_a_bad_steps_fails_before_any_seed_starts(tmp_path):
     assert not (tmp_path / "s").exists()
 
 
+def test_a_sweep_refuses_a_seed_of_its_own_and_a_run_directory_as_its_folder(tmp_path):
+    seeded = invoke("sweep", "--seeds", "2", "--run-dir", str(tmp_path / "s"), "--set", "train.seed=5")
+    assert (
+        seeded.returncode == 2 and "--set train.seed=5: a sweep gives each run its own seed" in seeded.stderr
+    )
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text("preset: digits\n")
+    inside = invoke("sweep", "--seeds", "2", "--run-dir", str(run), "--preset", "digits")
+    assert inside.returncode == 2 and f"--run-dir {run} is a run directory" in inside.stderr
+    assert sorted(p.name for p in run.iterdir()) == ["config.yaml"]  # nothing trained into the run
+    file = invoke("sweep", "--seeds", "2", "--run-dir", str(run / "config.yaml"), "--preset", "digits")
+    assert file.returncode == 2 and "is a file; a sweep needs a folder" in file.stderr
+
+
 def test_pick_quality_counts_the_subsets_whose_pick_is_within_0_01_of_their_best():
     script = load_benchmark("mnist_seeds")
     accuracy = [0.99, 0.985, 0.90]

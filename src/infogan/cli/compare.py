@@ -10,7 +10,7 @@ import typer
 
 from infogan.cli.application import app
 from infogan.cli.common import output_file
-from infogan.errors import CheckpointError
+from infogan.errors import CheckpointError, ConfigError
 from infogan.files import write_text_atomic
 
 
@@ -38,6 +38,11 @@ def compare(
     for run in runs:
         if not RunDir(run).config.is_file():
             raise CheckpointError(f"{run} is not a run directory (no config.yaml)")
+    seen: dict[Path, Path] = {}
+    for run in runs:  # one run given twice would count twice in its setup's mean and std
+        first = seen.setdefault(run.resolve(), run)
+        if first is not run:
+            raise ConfigError(f"{run} is given twice ({first} and {run}); give each run once")
     evaluated = [run for run in runs if RunDir(run).eval.is_file()]
     for run in runs:
         if run not in evaluated:

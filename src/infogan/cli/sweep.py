@@ -9,6 +9,7 @@ import typer
 
 from infogan.cli.application import app
 from infogan.cli.common import data_root_option
+from infogan.errors import ConfigError
 from infogan.progress import progress_to_stderr
 
 
@@ -38,6 +39,18 @@ def sweep(
     from infogan.config import load_preset
     from infogan.experiments.sweep import run_sweep, table_lines
 
+    seeded = [item for item in overrides or [] if item.split("=", 1)[0].strip() == "train.seed"]
+    if seeded:
+        raise ConfigError(
+            f"--set {seeded[0]}: a sweep gives each run its own seed; choose them with --first-seed and --seeds"
+        )
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ConfigError(f"--run-dir {run_dir} is a file; a sweep needs a folder")
+    if (run_dir / "config.yaml").is_file():
+        raise ConfigError(
+            f"--run-dir {run_dir} is a run directory (it holds config.yaml); a sweep needs a folder of its own, "
+            "whose runs are RUN_DIR/seed-S"
+        )
     train_args = ["--preset", preset]
     for flag, value in (("--dataset", dataset), ("--data-root", data_root), ("--steps", steps)):
         if value is not None:

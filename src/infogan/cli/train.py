@@ -118,6 +118,11 @@ def train(
     ):  # the run's own config, with the values this command gives; api.train refuses changes it cannot take
         assert run_dir is not None
         saved = saved_config(RunDir(run_dir))
+        if branch_from is not None and RunDir(run_dir).latest_checkpoint() is not None:
+            raise ConfigError(
+                f"--branch-from starts a run from another run's checkpoint, but {run_dir} has checkpoints of its "
+                "own to resume from: drop --branch-from to continue it, or give a new --run-dir to branch"
+            )
         if preset is not None and preset != saved.preset:
             raise ConfigError(
                 f"cannot resume {run_dir} with --preset {preset}: it was started with preset {saved.preset}"
