@@ -400,6 +400,16 @@ def test_a_hand_edited_config_that_cannot_build_the_model_is_one_line(trained, t
     assert result.stderr.startswith(f"error: {config}: cannot build infogan for 1x9x9 images"), result.stderr
 
 
+def test_inception_features_without_their_weights_are_refused_before_any_metric_runs(trained, tmp_path):
+    result = invoke("eval", str(trained[0]), "--fid-features", "inception")
+    assert result.returncode == 2 and "eval:" not in result.stderr  # no metric group started
+    assert "--fid-features inception needs the weights file: give --fid-weights PATH" in result.stderr
+    missing = invoke(
+        "eval", str(trained[0]), "--fid-features", "inception", "--fid-weights", str(tmp_path / "w")
+    )
+    assert missing.returncode == 2 and f"--fid-weights {tmp_path / 'w'}: no such file" in missing.stderr
+
+
 def test_rows_that_are_categories_say_that_rows_does_not_apply(trained, tmp_path):
     result = invoke("traverse", str(trained[0]), "--rows", "3", "-o", str(tmp_path / "x.png"))
     assert result.returncode == 0, result.stderr
