@@ -172,3 +172,19 @@ def test_a_bad_format_is_one_line(runs):
         result.returncode == 2
         and result.stderr.strip() == "error: --format is onnx or torchscript, not 'pickle'"
     )
+
+
+def test_exporting_again_in_another_format_leaves_no_files_of_the_first(runs, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")  # a file of the user's, which no export wrote
+    for fmt in ("torchscript", "onnx"):
+        assert invoke("export", str(runs / "paper"), "--format", fmt, "-o", str(out)).returncode == 0
+    meta = json.loads((out / "model.json").read_text())
+    assert meta["format"] == "onnx"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "encoder.onnx",
+        "generator.onnx",
+        "model.json",
+        "notes.txt",
+    ]

@@ -169,9 +169,27 @@ def export_run(run: Run, fmt: Format, folder: Path) -> dict[str, Any]:
         names = [o["name"] for o in encoder_outputs(run)]
         files["encoder"] = f"encoder{SUFFIX[fmt]}"
         _write(encoder, (images,), ["images"], names, folder / files["encoder"], fmt)
+    stale = set(_exported_files(folder)) - set(files.values())
     description = describe(run, fmt, files)
     write_text_atomic(folder / "model.json", json.dumps(description, indent=1))
+    for name in stale:  # an earlier export's files of another format, which model.json no longer describes
+        (folder / name).unlink(missing_ok=True)
     return description
+
+
+def _exported_files(folder: Path) -> list[str]:
+    """The file names an earlier export into `folder` listed in its model.json ([] when there is none)."""
+    try:
+        files = json.loads((folder / "model.json").read_text())["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    if not isinstance(files, dict):
+        return []
+    # only plain names of files of an export, never a path that reaches out of the folder
+    return [name for name in files.values() if isinstance(name, str) and name in _EXPORT_NAMES]
+
+
+_EXPORT_NAMES = {f"{part}{suffix}" for part in ("generator", "encoder") for suffix in SUFFIX.values()}
 
 
 def _write(
