@@ -185,3 +185,15 @@ def test_select_notes_runs_of_different_setups(two_runs, tmp_path):
     assert mixed.returncode == 0, mixed.stderr
     note = next(line for line in mixed.stderr.splitlines() if line.startswith("note: the runs are"))
     assert note.startswith("note: the runs are of 2 setups (digits-") and ", my-digits-" in note
+
+
+def test_an_unreadable_eval_json_only_hides_that_runs_accuracy(two_runs, tmp_path):
+    import shutil
+
+    broken = shutil.copytree(two_runs / "seed-1", tmp_path / "seed-1")
+    (broken / "eval.json").write_text("{not json")
+    result = invoke("select", str(two_runs / "seed-0"), str(broken), "--votes", "20", "--bins", "3", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)["runs"]
+    assert "accuracy" in rows[0] and "accuracy" not in rows[1]
+    assert f"note: no accuracy shown for {broken}:" in result.stderr

@@ -23,7 +23,7 @@ import torch
 from scipy.stats import norm
 from torch import Tensor
 
-from infogan.errors import ConfigError
+from infogan.errors import ConfigError, InfoganError
 from infogan.evaluation.record import EvalRecord
 from infogan.latent import Latent
 from infogan.metrics.factor_vae import factor_vae_score
@@ -186,14 +186,21 @@ def select_runs(
                 f"{run.dir.path} and {first.dir.path} are not one setup: their latent codes or image shapes "
                 "differ, so one cannot be scored on the other's factors"
             )
+    notes = []
+    accuracies = []  # read before the long scoring; a run whose eval.json is unreadable shows none
+    for run in loaded:
+        try:
+            accuracies.append(_accuracy(run.dir.eval))
+        except InfoganError as exc:
+            accuracies.append(None)
+            notes.append(f"no accuracy shown for {run.dir.path}: {exc}")
     for run in loaded:
         run.model.eval()
     scores = pairwise_scores([run.model for run in loaded], protocol, progress)
     centrality = model_centrality(scores)
     rows = []
-    for run, score in zip(loaded, centrality, strict=True):
+    for run, score, accuracy in zip(loaded, centrality, accuracies, strict=True):
         row: dict[str, Any] = {"run": str(run.dir.path), "step": run.step, "model_centrality": score}
-        accuracy = _accuracy(run.dir.eval)
         if accuracy is not None:
             row["accuracy"] = accuracy
         rows.append(row)
@@ -206,7 +213,6 @@ def select_runs(
         "scores": [[None if np.isnan(s) else float(s) for s in row] for row in scores],
         "protocol": protocol.__dict__,
     }
-    notes = []
     if len(loaded) == 2:
         notes.append(
             "with two runs both have the same ModelCentrality (it is their one symmetric score), so the pick is "
