@@ -93,6 +93,13 @@ def test_a_run_without_eval_json_is_reported_and_says_so(run_dir, tmp_path):
     assert "eval.json is unreadable" in build_report(run)
 
 
+def test_a_truncated_sample_grid_is_named_not_embedded(run_dir, tmp_path):
+    run = _copy_run(run_dir, tmp_path / "run")
+    newest = sorted((run / "samples").glob("*.png"))[-1]
+    newest.write_bytes(newest.read_bytes()[: newest.stat().st_size // 2])
+    assert f"{newest.name} could not be read" in build_report(run)
+
+
 def test_evaluate_flag_writes_eval_json_first(run_dir, tmp_path):
     run = shutil.copytree(run_dir, tmp_path / "run")
     (run / "eval.json").unlink()

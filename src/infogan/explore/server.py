@@ -295,7 +295,9 @@ def decode_image(data: bytes, shape: tuple[int, int, int]) -> Tensor:
             array = torch.frombuffer(bytearray(picture.tobytes()), dtype=torch.uint8)
     except HTTPException:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+    except UnidentifiedImageError:  # its message names Pillow's in-memory buffer, not the user's file
+        raise HTTPException(400, "not a readable image: not a format Pillow reads (PNG, JPEG, ...)") from None
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise HTTPException(400, f"not a readable image: {exc}") from None
     x = array.view(height, width, channels).permute(2, 0, 1).float() / 255  # (C, H, W) in [0, 1]
     border = torch.cat([x[:, 0], x[:, -1], x[:, :, 0], x[:, :, -1]], dim=1)

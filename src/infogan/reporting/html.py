@@ -73,7 +73,9 @@ def png_img(data: bytes, alt: str, *, pixels: bool = False, max_width: int | Non
     """An <img> with the PNG inlined; small image grids are scaled up by a whole factor to stay crisp."""
     from PIL import Image
 
-    width, _ = Image.open(io.BytesIO(data)).size
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()  # a truncated file fails here (OSError), not as a broken picture in the page
+        width = image.width
     shown = width * max(1, 360 // width) if pixels else min(width, max_width or width)
     uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
     css = ' class="pixels"' if pixels else ""
