@@ -98,6 +98,11 @@ def test_a_truncated_sample_grid_is_named_not_embedded(run_dir, tmp_path):
     newest = sorted((run / "samples").glob("*.png"))[-1]
     newest.write_bytes(newest.read_bytes()[: newest.stat().st_size // 2])
     assert f"{newest.name} could not be read" in build_report(run)
+    newest.write_bytes(b"not a picture at all")
+    page = build_report(run)
+    assert (
+        f"{newest.name} could not be read: not an image format Pillow reads" in page and "BytesIO" not in page
+    )
 
 
 def test_evaluate_flag_writes_eval_json_first(run_dir, tmp_path):

@@ -74,7 +74,11 @@ def _file_figure(path: Path, caption: str, *, pixels: bool) -> str:
     try:  # figures (not pixel grids) at most half the page wide, so two sit side by side
         return figure(png_img(path.read_bytes(), caption, pixels=pixels, max_width=520), caption)
     except (OSError, ValueError) as exc:  # PIL raises a ValueError subclass for a file that is not an image
-        return f'<p class="note">{html.escape(f"{path.name} could not be read: {exc}")}</p>\n'
+        from PIL import UnidentifiedImageError
+
+        # an unidentified file's message names PIL's in-memory buffer, not the file
+        why = "not an image format Pillow reads" if isinstance(exc, UnidentifiedImageError) else str(exc)
+        return f'<p class="note">{html.escape(f"{path.name} could not be read: {why}")}</p>\n'
 
 
 # --- sections: each returns (title, body) or None when the run has no data for it -------------------------------
