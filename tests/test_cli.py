@@ -383,6 +383,7 @@ def test_the_listings_say_whole_sentences_and_usage_names_the_run():
         (["traverse", "--steps", "100000"], "Invalid value for '--steps'"),
         (["sample", "--seed", "99999999999"], "Invalid value for '--seed'"),
         (["sample", "-n", "1000000"], "Invalid value for '-n'"),
+        (["sample", "--code", "c2=1e400"], "error: code c2 must be a finite number, not inf\n"),
     ],
 )
 def test_careless_sample_and_traverse_options_are_refused(trained, args, message, tmp_path):
@@ -687,6 +688,12 @@ def test_the_command_line_starts_without_torch():
 def test_a_missing_data_root_is_refused_by_datasets_as_by_train(tmp_path):
     result = invoke("datasets", "--data-root", str(tmp_path / "nope"))
     assert result.returncode == 2 and f"error: data root {tmp_path / 'nope'} does not exist" in result.stderr
+    (tmp_path / "file").write_text("")
+    result = invoke("datasets", "--data-root", str(tmp_path / "file"))
+    assert (
+        result.returncode == 2
+        and f"error: data root {tmp_path / 'file'} is a file, not a folder" in result.stderr
+    )
 
 
 def test_version():

@@ -204,7 +204,7 @@ class LatentSpec:
         notes = []
         for name, value in values.items():
             code = self.code(name)
-            if code.is_categorical:
+            if code.is_categorical or not math.isfinite(value):  # non-finite values are refused by with_codes
                 continue
             limit, prior = (2.0, "U(-1, 1)") if code.kind == "uniform" else (3.0, "N(0, 1)")
             if abs(value) > limit:

@@ -43,6 +43,8 @@ def datasets(
     root = Path(data_root).expanduser() if data_root else None
     if root is not None and not root.exists():  # as train refuses it: a mistyped path is not an empty one
         raise ConfigError(f"data root {root} does not exist")
+    if root is not None and not root.is_dir():
+        raise ConfigError(f"data root {root} is a file, not a folder")
     for name, src in DATASETS.items():
         status = "available" if src.available(root) else "missing"
         typer.echo(f"{name:14s} {status:9s} {src.description}")
