@@ -66,7 +66,8 @@ class Dials(Strict):
         for name, value in codes.items():
             if not math.isfinite(value) or abs(value) > CODE_LIMIT:
                 raise ValueError(
-                    f"code {name} must be a finite number within -{CODE_LIMIT:g}..{CODE_LIMIT:g}"
+                    f"code {name}={value:g}: a code is a finite number within -{CODE_LIMIT:g}..{CODE_LIMIT:g} "
+                    "(a categorical code's value is its category, 0..K-1)"
                 )
         return codes
 
