@@ -127,7 +127,7 @@ def test_a_drawn_image_is_read_and_rendered(client):
             "/api/image",
             {"codes": {"c2": float("inf")}},
             422,
-            "codes: Value error, code c2 must be a finite number",
+            "codes: Value error, code c2=inf: a code is a finite number",
         ),
         ("/api/image", {"codes": {"c2": 11}}, 422, "within -10..10"),
         ("/api/image", {"codes": {"c1": 10}}, 400, "code c1 is categorical with 10 values"),
