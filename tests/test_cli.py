@@ -427,6 +427,8 @@ def test_a_code_far_outside_its_prior_is_drawn_with_a_note(trained, tmp_path):
             ["mi-experiment", "--run-dir", "/tmp/x", "--steps", "0"],
             "error: bad config in --steps 0: train.steps",
         ),
+        (["train", "--dataset", "folder:"], "error: --dataset folder: needs the folder's path"),
+        (["sweep", "--seeds", "2", "--run-dir", "/tmp/x", "--dataset", "folder:"], "needs the folder's path"),
     ],
 )
 def test_mistakes_are_worded_as_the_user_typed_them(args, message):

@@ -35,6 +35,12 @@ def scale_option() -> Any:
     )
 
 
+def check_dataset_option(dataset: str | None) -> None:
+    """One line for a `--dataset folder:` without its path (which YAML would read as a mapping, not a name)."""
+    if dataset is not None and dataset.startswith("folder:") and not dataset.removeprefix("folder:").strip():
+        raise ConfigError("--dataset folder: needs the folder's path, e.g. --dataset folder:~/pictures")
+
+
 MAX_SEED = (
     2**32 - 1
 )  # the seeds every library here accepts (numpy's limit); larger ones are almost always typos

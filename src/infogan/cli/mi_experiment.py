@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from infogan.cli.application import app
-from infogan.cli.common import data_root_option, stopping_on_signals
+from infogan.cli.common import check_dataset_option, data_root_option, stopping_on_signals
 from infogan.progress import progress_to_stderr
 
 
@@ -37,6 +37,7 @@ def mi_experiment(
     cfg = load_preset(preset, overrides or [])
     flags = {"data.name": dataset, "data.root": data_root, "train.steps": steps, "train.seed": seed}
     given = [f"{k}={v}" for k, v in flags.items() if v is not None]
+    check_dataset_option(dataset)
     if dataset is not None:
         given.append("data.fallback=null")
     typed = {

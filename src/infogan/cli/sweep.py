@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from infogan.cli.application import app
-from infogan.cli.common import data_root_option
+from infogan.cli.common import check_dataset_option, data_root_option
 from infogan.errors import ConfigError
 from infogan.progress import progress_to_stderr
 
@@ -61,6 +61,7 @@ def sweep(
     flags = [("train.steps", "--steps", steps), ("data.root", "--data-root", data_root)]
     checked = [f"{key}={value}" for key, _, value in flags if value is not None]
     typed = {key: f"{flag} {value}" for key, flag, value in flags}
+    check_dataset_option(dataset)
     if dataset is not None:
         checked += [f"data.name={dataset}", "data.fallback=null"]
         typed["data.name"] = f"--dataset {dataset}"

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from infogan.cli.application import app
-from infogan.cli.common import data_root_option, stopping_on_signals
+from infogan.cli.common import check_dataset_option, data_root_option, stopping_on_signals
 from infogan.errors import ConfigError
 from infogan.progress import progress_to_stderr
 
@@ -97,6 +97,7 @@ def train(
     sets += [f"{key}={value}" for key, _, value in flags if value is not None]
     # how the user typed each key a flag sets, for error messages
     typed = {key: flag if flag == "--strict" else f"{flag} {value}" for key, flag, value in flags}
+    check_dataset_option(dataset)
     if dataset is not None:
         sets += [f"data.name={dataset}", "data.fallback=null"]
         typed.update({"data.name": f"--dataset {dataset}", "data.fallback": f"--dataset {dataset}"})

@@ -53,7 +53,10 @@ class Scan:
         parts += [f"{self.not_images} not images"] if self.not_images else []
         parts += [f"{n} {kind}" for kind, n in kinds.items()]
         total = len(self.good) + len(self.bad) + self.not_images
-        return f"{total} files: {', '.join(parts) or 'none'}; hidden files skipped: {self.skipped_hidden}"
+        hidden = f"; {self.skipped_hidden} hidden files skipped" if self.skipped_hidden else ""
+        if not total:
+            return f"no files in it{hidden}"
+        return f"{total} files: {', '.join(parts)}{hidden}"
 
 
 def check_image(path: Path, *, max_pixels: int = MAX_PIXELS, min_side: int = MIN_SIDE) -> str | None:
