@@ -143,10 +143,10 @@ def test_eval_json_is_one_object_with_the_documented_keys(trained):
             ["--fid-samples", "1"],
             "error: bad config in the eval options: fid_samples: Input should be greater",
         ),
-        (["--fid-features", "inception"], "error: --fid-features inception needs the weights file"),
+        (["--fid-features", "inception"], "error: Inception features need the weights file"),
         (
             ["--fid-features", "inception", "--fid-weights", "/nonexistent/pt_inception.pth"],
-            "error: --fid-weights /nonexistent/pt_inception.pth: no such file",
+            "error: Inception weights not found at /nonexistent/pt_inception.pth",
         ),
     ],
 )

@@ -135,12 +135,6 @@ def evaluate(
             "factor_votes": factor_votes,
         },
     )
-    chosen = loaded.config.eval
-    if chosen.features == "inception" and "quality" in chosen.metrics:  # checked before any metric runs
-        if chosen.inception_weights is None:
-            raise ConfigError("--fid-features inception needs the weights file: give --fid-weights PATH")
-        if not Path(chosen.inception_weights).expanduser().is_file():
-            raise ConfigError(f"--fid-weights {chosen.inception_weights}: no such file")
     result = loaded.evaluate(
         dataset=dataset, data_root=data_root, baselines=baselines, progress=progress_to_stderr
     )

@@ -9,6 +9,7 @@ from infogan.config import EvalConfig
 from infogan.errors import ConfigError
 from infogan.evaluation.baselines import evaluate_baselines
 from infogan.evaluation.data import EvalData
+from infogan.evaluation.features import inception_weights_file
 from infogan.evaluation.groups import METRIC_GROUPS, Evaluation, Timer
 from infogan.models import GenerativeModel
 from infogan.progress import ProgressFn
@@ -48,6 +49,10 @@ def evaluate_model(
             f"dataset {data.held_out.name} has images of shape {data.held_out.shape}, the model makes "
             f"{model.image_shape}"
         )
+    if "quality" in cfg.metrics and cfg.features == "inception":
+        inception_weights_file(
+            cfg.inception_weights
+        )  # a missing file fails now, not after the groups before it
     ev = Evaluation(model, data, cfg, progress, Timer(), [], world)
     out: dict[str, Any] = {}
     for name, group in METRIC_GROUPS.items():

@@ -205,7 +205,17 @@ def _write_cache(folder: Path, net: nn.Module, info: dict[str, Any]) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def inception_extractor(weights: Path, device: torch.device) -> FeatureExtractor:
+def inception_weights_file(weights: str | Path | None) -> Path:
+    """The Inception weights file given (`--fid-weights`), or one line saying it is not given or not there."""
+    if weights is None:
+        raise ConfigError("Inception features need the weights file: give --fid-weights PATH")
+    path = Path(weights).expanduser()
+    if not path.is_file():
+        raise ConfigError(f"Inception weights not found at {path} (give --fid-weights PATH to a local file)")
+    return path
+
+
+def inception_extractor(weights: str | Path | None, device: torch.device) -> FeatureExtractor:
     """Standard FID features: Inception-v3 pool3 (2048-d) as in the TensorFlow FID code, from local weights.
 
     Grayscale images are replicated to three channels; images are mapped to uint8 [0, 255] and resized to 299x299
@@ -217,7 +227,7 @@ def inception_extractor(weights: Path, device: torch.device) -> FeatureExtractor
         from torchmetrics.image.fid import NoTrainInceptionV3
     except ImportError as exc:  # pragma: no cover - torchmetrics is a dependency
         raise ConfigError(f"Inception FID needs torchmetrics: {exc}") from exc
-    state = _read_weights(Path(weights).expanduser())
+    state = _read_weights(inception_weights_file(weights))
     with tempfile.TemporaryDirectory() as tmp:
         # torch-fidelity unpickles whatever file it is given; it is given only tensors we have already read safely
         clean = Path(tmp) / "inception.pt"
@@ -249,8 +259,6 @@ def inception_extractor(weights: Path, device: torch.device) -> FeatureExtractor
 
 def _read_weights(path: Path) -> dict[str, Tensor]:
     """A state dict from a safetensors or PyTorch file, refusing anything that is not plain tensors."""
-    if not path.is_file():
-        raise ConfigError(f"Inception weights not found at {path} (give --fid-weights PATH to a local file)")
     try:
         if path.suffix == ".safetensors":
             return load_file(path)

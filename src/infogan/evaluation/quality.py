@@ -13,7 +13,6 @@ import torch
 from torch import Tensor
 
 from infogan.config import EvalConfig
-from infogan.errors import ConfigError
 from infogan.evaluation.data import EvalData, reference_images
 from infogan.evaluation.features import (
     FeatureClassifier,
@@ -74,9 +73,7 @@ def feature_extractor(data: EvalData, cfg: EvalConfig, progress: ProgressFn) -> 
     if data.reference is None:
         raise ValueError("the quality metrics need the dataset's training split as EvalData.reference")
     if cfg.features == "inception":
-        if cfg.inception_weights is None:
-            raise ConfigError("Inception features need the weights file: give --fid-weights PATH")
-        return inception_extractor(Path(cfg.inception_weights), data.reference.images.device)
+        return inception_extractor(cfg.inception_weights, data.reference.images.device)
     return dataset_classifier(data, cfg, progress)
 
 
