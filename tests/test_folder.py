@@ -74,7 +74,7 @@ def make_corpus(root: Path) -> dict[str, str]:
         "truncated.png": "not a valid image",
         "truncated.jpg": "not a valid image",
         "empty.png": "empty file",
-        "text.png": "not a valid image: content is not in any image format",
+        "text.png": "not a valid image: not in any image format Pillow reads",
         "tiny.png": "too small (1x1",
         "escape.png": "link leaves the root",
         "sub/loop": "link to a folder already scanned",

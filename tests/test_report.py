@@ -101,7 +101,8 @@ def test_a_truncated_sample_grid_is_named_not_embedded(run_dir, tmp_path):
     newest.write_bytes(b"not a picture at all")
     page = build_report(run)
     assert (
-        f"{newest.name} could not be read: not an image format Pillow reads" in page and "BytesIO" not in page
+        f"{newest.name} could not be read: not in any image format Pillow reads" in page
+        and "BytesIO" not in page
     )
 
 

@@ -57,3 +57,13 @@ class LazyImages:
 
 
 Images = Tensor | LazyImages
+
+
+def unreadable_reason(exc: BaseException) -> str:
+    """Why Pillow could not read an image, in words about the file. An unidentified file's own message names
+    Pillow's in-memory buffer or a path the user never typed, so it is replaced; any other error says why itself."""
+    from PIL import UnidentifiedImageError
+
+    if isinstance(exc, UnidentifiedImageError):
+        return "not in any image format Pillow reads (PNG, JPEG, ...)"
+    return str(exc)

@@ -18,12 +18,13 @@ from typing import Literal
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 from torch import Tensor
 
 from infogan.config import DataConfig
 from infogan.data.base import ImageSource, Split, resize01
 from infogan.errors import ConfigError, DataUnavailableError
+from infogan.images import unreadable_reason
 
 CropPolicy = Literal["center-crop", "resize"]
 
@@ -76,10 +77,8 @@ def check_image(path: Path, *, max_pixels: int = MAX_PIXELS, min_side: int = MIN
                 im.verify()
     except Image.DecompressionBombError as exc:
         return f"image too large ({exc})"
-    except UnidentifiedImageError:
-        return "not a valid image: content is not in any image format Pillow reads"
     except Exception as exc:  # Pillow raises many types for malformed files; each is a reason, not a crash
-        return f"not a valid image: {exc}"
+        return f"not a valid image: {unreadable_reason(exc)}"
     return None
 
 

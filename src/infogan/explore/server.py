@@ -29,6 +29,7 @@ from torch import Tensor
 
 from infogan.errors import ConfigError
 from infogan.explore.session import CODE_LIMIT, MAX_GRID, SEED_LIMIT, Session, same_dials
+from infogan.images import unreadable_reason
 from infogan.viz.grids import grid_picture, readable_scale
 
 # Uploads for `infer`: at most this many bytes, and this many pixels once decoded.
@@ -283,7 +284,7 @@ def decode_image(data: bytes, shape: tuple[int, int, int]) -> Tensor:
     """An uploaded image as the model's input (C, H, W) in [-1, 1]: decoded by Pillow with its bomb check, converted
     to the run's channels and resized to its size (a drawing on a white canvas is inverted to MNIST's white on
     black when its border is light). A file that is not an image, or too large, is a 4xx."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     channels, height, width = shape
     try:
@@ -296,10 +297,8 @@ def decode_image(data: bytes, shape: tuple[int, int, int]) -> Tensor:
             array = torch.frombuffer(bytearray(picture.tobytes()), dtype=torch.uint8)
     except HTTPException:
         raise
-    except UnidentifiedImageError:  # its message names Pillow's in-memory buffer, not the user's file
-        raise HTTPException(400, "not a readable image: not a format Pillow reads (PNG, JPEG, ...)") from None
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise HTTPException(400, f"not a readable image: {exc}") from None
+        raise HTTPException(400, f"not a valid image: {unreadable_reason(exc)}") from None
     x = array.view(height, width, channels).permute(2, 0, 1).float() / 255  # (C, H, W) in [0, 1]
     border = torch.cat([x[:, 0], x[:, -1], x[:, :, 0], x[:, :, -1]], dim=1)
     if channels == 1 and float(border.mean()) > 0.5:  # dark strokes on light paper

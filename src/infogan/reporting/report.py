@@ -16,6 +16,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from infogan.evaluation.record import QUALITY_FIGURES, EvalRecord, quality_figures
+from infogan.images import unreadable_reason
 from infogan.progress import format_duration
 from infogan.reporting.html import figure, flatten, fmt, page, png_img, table
 from infogan.runs.record import RunRecord, code_entries, code_label, lookup, metric_series, read_run
@@ -73,11 +74,11 @@ def _fig_img(fig: Figure, alt: str) -> str:
 def _file_figure(path: Path, caption: str, *, pixels: bool) -> str:
     try:  # figures (not pixel grids) at most half the page wide, so two sit side by side
         return figure(png_img(path.read_bytes(), caption, pixels=pixels, max_width=520), caption)
-    except (OSError, ValueError) as exc:  # PIL raises a ValueError subclass for a file that is not an image
-        from PIL import UnidentifiedImageError
-
-        # an unidentified file's message names PIL's in-memory buffer, not the file
-        why = "not an image format Pillow reads" if isinstance(exc, UnidentifiedImageError) else str(exc)
+    except (
+        OSError,
+        ValueError,
+    ) as exc:  # Pillow raises a ValueError subclass for a file that is not an image
+        why = unreadable_reason(exc)
         return f'<p class="note">{html.escape(f"{path.name} could not be read: {why}")}</p>\n'
 
 
