@@ -49,6 +49,7 @@ def train(
         progress = _quiet
     cfg = cfg.model_copy(update={"train": cfg.train.model_copy(update={"world_size": world.size})})
     check_run_dir(run, resume)  # before any long work: a mistake here costs seconds, not a data scan
+    existed = run.path.exists()
     check_buildable(cfg)
     # another run's checkpoint to start from, while this run has none of its own
     started = resume and run.latest_checkpoint() is not None
@@ -70,8 +71,11 @@ def train(
         if checkpoint is None:
             if branch is not None and not resume and run.latest_checkpoint() is None:
                 # a new run whose branch did not load has trained nothing: leave its folder as empty as
-                # check_run_dir found it, so that the same command can be tried again
+                # check_run_dir found it (no folder at all if there was none), so that the same command can
+                # be tried again
                 run.config.unlink(missing_ok=True)
+                if not existed and not any(run.path.iterdir()):
+                    run.path.rmdir()
             raise
         raise intact_alternative(run, checkpoint, trainer.model, exc) from exc
     result = Run(run, cfg, trainer.model, step, finished=trainer.finished)
