@@ -93,7 +93,7 @@ def encoder_reference(run, read) -> list[np.ndarray]:
         ("paper", "torchscript"),
         ("dcgan", "onnx"),
         ("dcgan", "torchscript"),
-        pytest.param("vae", "onnx", marks=pytest.mark.slow),
+        ("vae", "onnx"),
     ],
 )
 def test_exported_files_match_pytorch(runs, tmp_path, name, fmt):

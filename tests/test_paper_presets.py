@@ -43,6 +43,21 @@ NETS = {
 #   trunk 659,264; D head FC 4096 -> 1: 4,097; total 663,361.
 # SVHN's Q head: FC 4096 -> 128 without bias 524,288 + BN 256 + FC 128 -> 48 (4 x 10 logits, 4 x (mean, log-std))
 #   6,192: 530,736.
+# CelebA: SVHN's networks with 128 noise + 10 x 10 one-hot (228 inputs, 100 logits): G's FC grows by 60 x 1792 =
+#   107,520 to 2,906,307; D is SVHN's; Q's last FC is 128 -> 100, 12,900 in place of 6,192: 537,444.
+# Faces (MNIST's networks at 32x32, 128 noise + 5 continuous = 133 inputs, Q 5 x (mean, log-std)):
+#   G: FC 133 -> 1024 136,192 + BN 2,048; FC 1024 -> 128*8*8 8,388,608 + BN 16,384; up-conv 128 -> 64 131,072
+#   + BN 128; up-conv 64 -> 1 with bias 1,025: 8,675,457.
+#   D: conv 1 -> 64 with bias 1,088; conv 64 -> 128 131,072 + BN 256; FC 8192 -> 1024 8,388,608 + BN 2,048;
+#   D head 1,025: 8,524,097.  Q: FC 1024 -> 128 131,072 + BN 256 + FC 128 -> 10 1,290: 132,618.
+# Chairs (128 noise + 1 continuous + 3 x 20 one-hot = 189 inputs, Q 2 + 60 = 62 outputs; "same" convs 4x4
+#   256 -> 256 without bias 1,048,576 each):
+#   G: FC 189 -> 1024 193,536 + BN 2,048; FC 1024 -> 256*8*8 16,777,216 + BN 32,768; two same convs + BN
+#   2,098,176; up-conv 256 -> 128 524,288 + BN 256; up-conv 128 -> 64 131,072 + BN 128; up-conv 64 -> 1 with
+#   bias 1,025: 19,760,513.
+#   D: conv 1 -> 64 1,088; conv 64 -> 128 131,328 with BN; conv 128 -> 256 524,800 with BN; two same convs + BN
+#   2,098,176; FC 16384 -> 1024 16,777,216 + BN 2,048; D head 1,025: 19,535,681.
+#   Q: 131,072 + BN 256 + FC 128 -> 62 7,998: 139,326.
 EXPECTED = {
     "svhn": ((168, 48), 2_798_787, 663_361, 530_736),
     "celeba": ((228, 100), 2_906_307, 663_361, 537_444),
