@@ -347,6 +347,61 @@ def cgan() -> str:
     return markdown(["seed", "updates", *(c.heading for c in CGAN)], cells)
 
 
+# --- dSprites (docs/disentanglement.md; benchmarks/disentanglement_table.py --table NAME) ------------------------
+DISENTANGLEMENT = [
+    Column("FactorVAE", "factorvae", 3),
+    Column("DCI disentanglement", "dci_disentanglement", 3),
+    Column("SAP", "sap", 3),
+    Column("SAP (correlation)", "sap_correlation", 3),
+    Column("MIG", "mig", 3),
+]
+
+
+def disentanglement(name: str) -> Callable[[], str]:
+    """The table of docs/results/NAME.jsonl, as benchmarks/disentanglement_table.py --table NAME writes it: per
+    preset, mean (std) and min over its seeds of each score, the run ModelCentrality picks without factors, and
+    the data and FactorVAE protocol the runs were scored on."""
+
+    def render() -> str:
+        lines = read_rows(name)
+        runs = [r for r in lines if "run" in r]  # one line per run; its summary lines carry "pick"
+        picks = {r["preset"]: r["pick"] for r in lines if "pick" in r and "run" not in r}
+        cells = []
+        for preset in dict.fromkeys(r["preset"] for r in runs):
+            members = sorted((r for r in runs if r["preset"] == preset), key=lambda r: r["seed"])
+            pick = picks.get(preset)
+            cells.append(
+                [
+                    f"`{preset}`",
+                    ", ".join(str(r["seed"]) for r in members),
+                    ", ".join(f"{s:,}" for s in sorted({r["step"] for r in members})),
+                    *(spread(members, c) for c in DISENTANGLEMENT),
+                    f"seed {pick['seed']}" if pick else "-",
+                ]
+            )
+        headings = [
+            "preset",
+            "seeds",
+            "updates",
+            *(c.heading for c in DISENTANGLEMENT),
+            "ModelCentrality pick",
+        ]
+        data = sorted({r["data"] for r in runs})
+        votes = sorted({tuple(r["factorvae_votes"]) for r in runs if r.get("factorvae_votes")})
+        errors = figures(runs, "factorvae_se")
+        notes = [f"Scored on {' and '.join(data)}"]
+        if votes:
+            counts = " or ".join(f"{train:,} training and {held:,} evaluation votes" for train, held in votes)
+            notes.append(f"FactorVAE on {counts}")
+        if errors:
+            notes.append(f"its binomial standard error {stats(errors)['mean']:.3f} on average")
+        cpus = sorted({r["cpu"] for r in runs})
+        notes.append(f"trained on {', '.join(cpus)}")
+        return f"{markdown(headings, cells)}\n\n{'; '.join(notes)}."
+
+    return render
+
+
 # --- where a training step goes (benchmarks/step_profile.py) ----------------------------------------------------
 STEP_PARTS = (
     "G forward",

@@ -4,6 +4,7 @@ command recorded with a run's results trains that run's config (benchmarks/score
 from __future__ import annotations
 
 import itertools
+import json
 import shlex
 
 import pytest
@@ -61,3 +62,29 @@ def test_the_recorded_command_trains_the_runs_config():
     sets = [value for flag, value in itertools.pairwise(words) if flag == "--set"]
     rebuilt = load_preset("mnist-official", [*sets, "train.seed=101", "data.root=../data"])
     assert config_differences(rebuilt.model_dump(mode="json"), cfg.model_dump(mode="json")) == []
+
+
+def test_the_dsprites_table_reads_what_the_disentanglement_script_writes(tmp_path, monkeypatch):
+    monkeypatch.setattr(tables, "RESULTS", tmp_path)
+    context = {"table": "t", "command": "infogan train ...", "commit": "abc", "cpu": "CPU X", "data": "D"}
+    scores = {"factorvae_se": 0.006, "factorvae_votes": [10000, 5000], "dci_predictor": "gradient_boosting"}
+    runs = [
+        {**context, "preset": p, "seed": s, "run": f"r/{p}-s{s}", "step": 100, **scores, **values}
+        for p, s, values in [
+            ("a", 0, dict(factorvae=0.5, dci_disentanglement=0.2, sap=0.1, sap_correlation=0.3, mig=0.1)),
+            ("a", 1, dict(factorvae=0.7, dci_disentanglement=0.4, sap=0.3, sap_correlation=0.5, mig=0.3)),
+            ("b", 0, dict(factorvae=0.9, dci_disentanglement=0.6, sap=0.5, sap_correlation=0.7, mig=0.5)),
+        ]
+    ]
+    summary = {"preset": "a", "seeds": 2, "factorvae": {"mean": 0.6, "std": 0.1}, "pick": {"seed": 1}}
+    (tmp_path / "t.jsonl").write_text("\n".join(json.dumps(r) for r in [*runs, summary]) + "\n")
+    lines = tables.disentanglement("t")().splitlines()
+    assert lines[2] == (
+        "| `a` | 0, 1 | 100 | 0.600 (0.141), min 0.500 | 0.300 (0.141), min 0.200 | 0.200 (0.141), min 0.100 "
+        "| 0.400 (0.141), min 0.300 | 0.200 (0.141), min 0.100 | seed 1 |"
+    )
+    assert lines[3] == "| `b` | 0 | 100 | 0.900 | 0.600 | 0.500 | 0.700 | 0.500 | - |"
+    assert lines[-1] == (
+        "Scored on D; FactorVAE on 10,000 training and 5,000 evaluation votes; its binomial standard error 0.006 "
+        "on average; trained on CPU X."
+    )
