@@ -43,6 +43,7 @@ TINY = [
     "eval.mi_samples=64",
     "eval.batch_size=64",
     "eval.fid_samples=64",
+    "eval.fidelity_samples=50",
     "eval.feature_steps=20",
     f"eval.feature_cache={FEATURE_CACHE}",
     "eval.semantics_draws=4",

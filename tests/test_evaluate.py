@@ -24,6 +24,7 @@ SMALL_EVAL = EvalConfig(
     mi_samples=64,
     batch_size=64,
     fid_samples=64,
+    fidelity_samples=50,
     feature_steps=20,
     feature_cache=FEATURE_CACHE,
     semantics_draws=4,

@@ -341,6 +341,7 @@ def test_each_paper_preset_trains_for_200_steps_on_standin_data(name, tmp_path):
         "train.sample_every=100",
         "eval.metrics=[codes]",
         "eval.mi_samples=256",
+        "eval.fidelity_samples=50",
     ]
     run = api.train(load_preset(name, overrides), tmp_path / "run", progress=lambda s: None)
     rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
