@@ -364,8 +364,8 @@ def disentanglement(name: str) -> Callable[[], str]:
 
     def render() -> str:
         lines = read_rows(name)
-        runs = [r for r in lines if "run" in r]  # one line per run; its summary lines carry "pick"
-        picks = {r["preset"]: r["pick"] for r in lines if "pick" in r and "run" not in r}
+        runs = [r for r in lines if "run" in r]  # one line per run; a preset's summary line carries "pick"
+        picks = {r["preset"]: r["pick"] for r in lines if "pick" in r}
         cells = []
         for preset in dict.fromkeys(r["preset"] for r in runs):
             members = sorted((r for r in runs if r["preset"] == preset), key=lambda r: r["seed"])

@@ -50,9 +50,8 @@ def evaluate_model(
             f"{model.image_shape}"
         )
     if "quality" in cfg.metrics and cfg.features == "inception":
-        inception_weights_file(
-            cfg.inception_weights
-        )  # a missing file fails now, not after the groups before it
+        # a missing file fails now, not after the groups before it
+        inception_weights_file(cfg.inception_weights)
     ev = Evaluation(model, data, cfg, progress, Timer(), [], world)
     out: dict[str, Any] = {}
     for name, group in METRIC_GROUPS.items():

@@ -74,10 +74,7 @@ def _fig_img(fig: Figure, alt: str) -> str:
 def _file_figure(path: Path, caption: str, *, pixels: bool) -> str:
     try:  # figures (not pixel grids) at most half the page wide, so two sit side by side
         return figure(png_img(path.read_bytes(), caption, pixels=pixels, max_width=520), caption)
-    except (
-        OSError,
-        ValueError,
-    ) as exc:  # Pillow raises a ValueError subclass for a file that is not an image
+    except (OSError, ValueError) as exc:  # ValueError: Pillow's error for a file that is not an image
         why = unreadable_reason(exc)
         return f'<p class="note">{html.escape(f"{path.name} could not be read: {why}")}</p>\n'
 
