@@ -464,6 +464,7 @@ TABLES: dict[str, Table] = {
     "mnist-ablation-runs": Table(
         "docs/mnist.md", ("mnist-fresh-seeds", "mnist-ablation"), mnist_ablation_runs
     ),
+    "dsprites-2500": Table("docs/disentanglement.md", ("dsprites-2500",), disentanglement("dsprites-2500")),
 }
 
 
